@@ -1,0 +1,51 @@
+package auth
+
+import "time"
+
+// App is a tenant: every user, session, dialog and message belongs to one.
+type App struct {
+	ID               int64
+	Name             string
+	AuthKey          string
+	AuthSecret       string
+	DialogExtensions []string // allowed dialog `extensions` fields, at most 3
+	CreatedAt        time.Time
+}
+
+// User is an account of one app. Optional text fields are empty when unset
+// and written as JSON null by the front ends.
+type User struct {
+	ID             int64
+	AppID          int64
+	Login          string
+	Email          string
+	FullName       string
+	Phone          string
+	Website        string
+	CustomData     string
+	ExternalUserID int64 // 0 when unset
+	ExternalID     string
+	FacebookID     string
+	TwitterID      string
+	BlobID         int64 // 0 when unset
+	Avatar         string
+	Tags           []string
+	Timezone       *int
+	PasswordHash   string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	LastRequestAt  time.Time // zero when the user never made an authenticated request
+}
+
+// Session is an application session, or a user session when UserID is set.
+// The token itself is never stored: TokenHash identifies the session.
+type Session struct {
+	ID        int64
+	AppID     int64
+	UserID    int64 // 0 for an application-only session
+	Token     string
+	TokenHash []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ExpiresAt time.Time
+}

@@ -1,0 +1,303 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/apperr"
+)
+
+// Config holds the knobs of the auth service.
+type Config struct {
+	// SessionTTL is how long a session lives after its last use.
+	SessionTTL time.Duration
+	// PasswordIterations is the PBKDF2 iteration count for new hashes.
+	PasswordIterations int
+}
+
+// Service implements sessions, users and apps on top of a Store.
+type Service struct {
+	store Store
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	touch time.Duration
+}
+
+// NewService returns a Service over store. now may be nil (time.Now).
+func NewService(store Store, cfg Config, log *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 2 * time.Hour
+	}
+	if cfg.PasswordIterations == 0 {
+		cfg.PasswordIterations = DefaultPasswordIterations
+	}
+	touch := min(sessionTouchEvery, cfg.SessionTTL/10)
+	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch}
+}
+
+// randomHex returns n random bytes as lowercase hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("auth: crypto/rand failed: %v", err)) // never happens on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// HashToken is the stored identity of a session token: a leaked database
+// does not reveal live tokens.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// MaxDialogExtensions is how many dialog `extensions` fields an app may allow.
+const MaxDialogExtensions = 3
+
+// CreateApp creates an application with fresh credentials.
+func (s *Service) CreateApp(ctx context.Context, name string, dialogExtensions []string) (*App, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, apperr.Invalid("name", "must be 1 to 100 characters")
+	}
+	if len(dialogExtensions) > MaxDialogExtensions {
+		return nil, apperr.Invalid("dialog-extensions", "allows at most %d fields", MaxDialogExtensions)
+	}
+	seen := map[string]bool{}
+	for _, f := range dialogExtensions {
+		if !isFieldName(f) {
+			return nil, apperr.Invalid("dialog-extensions", "field %q must be 1 to 64 letters, digits or underscores", f)
+		}
+		if seen[f] {
+			return nil, apperr.Invalid("dialog-extensions", "field %q is listed twice", f)
+		}
+		seen[f] = true
+	}
+	app := &App{
+		Name:             name,
+		AuthKey:          randomHex(16),
+		AuthSecret:       randomHex(16),
+		DialogExtensions: dialogExtensions,
+		CreatedAt:        s.now().UTC(),
+	}
+	if err := s.store.CreateApp(ctx, app); err != nil {
+		return nil, fmt.Errorf("create app: %w", err)
+	}
+	return app, nil
+}
+
+func isFieldName(f string) bool {
+	if f == "" || len(f) > 64 {
+		return false
+	}
+	for _, c := range f {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// ListApps returns every app, oldest first.
+func (s *Service) ListApps(ctx context.Context) ([]App, error) { return s.store.ListApps(ctx) }
+
+// App returns the app with id.
+func (s *Service) App(ctx context.Context, id int64) (*App, error) {
+	app, err := s.store.AppByID(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, apperr.NotFound("Application")
+	}
+	return app, err
+}
+
+// Credentials identify a user by login or email, with a password.
+type Credentials struct {
+	Login    string
+	Email    string
+	Password string
+}
+
+// SessionRequest is POST /session: the app's credentials and, for a user
+// session, the user's.
+type SessionRequest struct {
+	AppID   int64
+	AuthKey string
+	User    *Credentials // nil for an application session
+}
+
+// CreateSession checks the app's credentials (and the user's) and starts a
+// session. The returned Session carries the token, the only time it exists
+// outside the client.
+func (s *Service) CreateSession(ctx context.Context, req SessionRequest) (*Session, *User, error) {
+	app, err := s.store.AppByID(ctx, req.AppID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, apperr.Unauthorized()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !constantTimeEqual(app.AuthKey, req.AuthKey) {
+		return nil, nil, apperr.Unauthorized()
+	}
+	var user *User
+	if req.User != nil {
+		if user, err = s.checkCredentials(ctx, app.ID, *req.User); err != nil {
+			return nil, nil, err
+		}
+	}
+	now := s.now().UTC()
+	token := randomHex(20)
+	sess := &Session{AppID: app.ID, Token: token, TokenHash: HashToken(token),
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+	if user != nil {
+		sess.UserID = user.ID
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, nil, fmt.Errorf("create session: %w", err)
+	}
+	if user != nil {
+		user.LastRequestAt = now
+	}
+	return sess, user, nil
+}
+
+func constantTimeEqual(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return ha == hb
+}
+
+// checkCredentials returns the user whose login or email and password match.
+// Every failure is the same 401, so callers learn nothing about which part
+// was wrong.
+func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentials) (*User, error) {
+	field, value := "login", c.Login
+	if value == "" {
+		field, value = "email", strings.ToLower(c.Email)
+	}
+	if value == "" || c.Password == "" {
+		return nil, apperr.Unauthorized()
+	}
+	u, err := s.store.UserByField(ctx, appID, field, value)
+	if errors.Is(err, ErrNotFound) {
+		// Spend the same time as a real check so user existence does not leak.
+		_, _ = VerifyPassword(dummyHash, c.Password)
+		return nil, apperr.Unauthorized()
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := VerifyPassword(u.PasswordHash, c.Password)
+	if err != nil || !ok {
+		return nil, apperr.Unauthorized()
+	}
+	return u, nil
+}
+
+// dummyHash is a valid hash of a random password, verified against when the
+// user does not exist.
+var dummyHash = func() string {
+	h, err := HashPassword(randomHex(16), DefaultPasswordIterations)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// Authenticate returns the live session of token and slides its expiry.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Session, error) {
+	if token == "" || len(token) > 128 {
+		return nil, apperr.SessionExpired()
+	}
+	sess, err := s.store.SessionByTokenHash(ctx, HashToken(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil, apperr.SessionExpired()
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	if !now.Before(sess.ExpiresAt) {
+		return nil, apperr.SessionExpired()
+	}
+	sess.Token = token
+	if now.Sub(sess.UpdatedAt) >= s.touch {
+		sess.UpdatedAt = now
+		sess.ExpiresAt = now.Add(s.cfg.SessionTTL)
+		if err := s.store.TouchSession(ctx, sess); err != nil {
+			return nil, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	return sess, nil
+}
+
+// DestroySession ends a session at once.
+func (s *Service) DestroySession(ctx context.Context, sess *Session) error {
+	return s.store.DeleteSession(ctx, sess.ID)
+}
+
+// Login binds the user named by c to an existing session (POST /login).
+func (s *Service) Login(ctx context.Context, sess *Session, c Credentials) (*User, error) {
+	u, err := s.checkCredentials(ctx, sess.AppID, c)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	sess.UserID, sess.UpdatedAt, sess.ExpiresAt = u.ID, now, now.Add(s.cfg.SessionTTL)
+	if err := s.store.SetSessionUser(ctx, sess); err != nil {
+		return nil, err
+	}
+	u.LastRequestAt = now
+	return u, nil
+}
+
+// Logout turns a user session back into an application session.
+func (s *Service) Logout(ctx context.Context, sess *Session) error {
+	if sess.UserID == 0 {
+		return apperr.Forbidden("Forbidden. Need user.")
+	}
+	sess.UserID = 0
+	return s.store.SetSessionUser(ctx, sess)
+}
+
+// CheckPassword verifies a chat login: password is either the user's
+// password or a live token of a session of that user (the custom-auth case).
+func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password string) (*User, error) {
+	u, err := s.store.UserByID(ctx, appID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, apperr.Unauthorized()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ok, _ := VerifyPassword(u.PasswordHash, password); ok {
+		return u, nil
+	}
+	if sess, err := s.Authenticate(ctx, password); err == nil && sess.AppID == appID && sess.UserID == userID {
+		return u, nil
+	}
+	return nil, apperr.Unauthorized()
+}
+
+// AppByAuthKey returns the app whose auth key is key (CB-AuthKey, used by
+// sign-up without a session); unknown keys are unauthorized.
+func (s *Service) AppByAuthKey(ctx context.Context, key string) (*App, error) {
+	if key == "" {
+		return nil, apperr.Unauthorized()
+	}
+	app, err := s.store.AppByAuthKey(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, apperr.Unauthorized()
+	}
+	return app, err
+}

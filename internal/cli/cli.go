@@ -1,0 +1,120 @@
+// Package cli is Parley's command line: serve, app, version (and later
+// dialog, class and bench). Each command parses its own flags, reports a bad
+// flag or value in one line on stderr and exits non-zero, and writes
+// machine-readable output (JSON) on stdout where scripts read it.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// Env is what a command may touch of the outside world; main passes the
+// real ones, tests their own.
+type Env struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// errUsage marks an error already explained to the user; exit code 2.
+var errUsage = errors.New("usage")
+
+const usage = `parley: a chat server for the ConnectyCube SDK
+
+Usage:
+  parley serve [flags]                 run the server
+  parley app create --name NAME [--dialog-extensions a,b,c] [--data-dir DIR]
+  parley app list [--data-dir DIR]
+  parley version
+
+Run "parley COMMAND -h" for a command's flags.
+`
+
+// Run executes the command in args (without the program name) and returns
+// the process exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], env)
+	case "app":
+		err = appCommand(ctx, args[1:], env)
+	case "version", "--version", "-version":
+		fmt.Fprintln(env.Stdout, versionString())
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+	default:
+		fmt.Fprintf(env.Stderr, "parley: unknown command %q (see parley help)\n", args[0])
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(env.Stderr, "parley %s: %s\n", args[0], oneLine(err))
+		return 1
+	}
+}
+
+// oneLine joins a multi-error into one line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// parseFlags parses args into fs, printing a one-line error naming the bad
+// flag (or the full usage for -h) to env.Stderr.
+func parseFlags(fs *flag.FlagSet, args []string, env Env) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stdout)
+			fmt.Fprintf(env.Stdout, "Usage of parley %s:\n", fs.Name())
+			fs.PrintDefaults()
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "parley %s: %v\n", fs.Name(), err)
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "parley %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+func versionString() string {
+	v, rev, goV := "devel", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goV = bi.GoVersion
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = s.Value[:12]
+			}
+		}
+	}
+	out := "parley " + v
+	if rev != "" {
+		out += " (" + rev + ")"
+	}
+	return out + " " + goV
+}

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/server"
+)
+
+func serve(ctx context.Context, args []string, env Env) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.ServeFlags(fs)
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, env.Getenv); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	app, created, err := srv.EnsureDefaultApp(ctx)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	if created {
+		printWelcome(env.Stdout, app, cfg, srv.HTTPAddr())
+	}
+	<-ctx.Done()
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// NewLogger returns the structured logger of --log-format and --log-level.
+func NewLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// publicHost turns a listen address into the host a client on this machine
+// would use.
+func publicHost(addr string) (host, port string) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "localhost", ""
+	}
+	if h == "" || h == "0.0.0.0" || h == "::" {
+		h = "localhost"
+	}
+	return h, p
+}
+
+func printWelcome(w io.Writer, app *auth.App, cfg config.Config, httpAddr string) {
+	host, httpPort := publicHost(httpAddr)
+	wsHost, wsPort := publicHost(cfg.WSAddr)
+	scheme, wsScheme := "http", "ws"
+	if cfg.TLSCert != "" {
+		scheme, wsScheme = "https", "wss"
+	}
+	fmt.Fprintf(w, `Created the default application:
+  application id: %d
+  auth key:       %s
+
+Point the ConnectyCube SDK at this server with:
+
+ConnectyCube.init(
+  { appId: %d, authKey: %q },
+  {
+    endpoints: {
+      api_url: "%s://%s",
+      chat: %q,
+      chat_url: "%s://%s",
+    },
+    chat: { streamManagement: { enable: true } },
+  }
+);
+
+`, app.ID, app.AuthKey, app.ID, app.AuthKey, scheme, net.JoinHostPort(host, httpPort), cfg.Domain,
+		wsScheme, net.JoinHostPort(wsHost, wsPort))
+}

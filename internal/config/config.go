@@ -1,0 +1,178 @@
+// Package config is Parley's configuration: every setting with its default,
+// read from flags, then PARLEY_* environment variables, then defaults, and
+// validated all at once. It is the only package that reads the environment.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config is everything `parley serve` can be told.
+type Config struct {
+	DataDir   string
+	HTTPAddr  string
+	WSAddr    string
+	XMPPAddr  string
+	XMPPSAddr string
+	Domain    string
+	TLSCert   string
+	TLSKey    string
+	LogFormat string
+	LogLevel  string
+
+	// SessionTTL is how long a REST session lives after its last use.
+	SessionTTL time.Duration
+	// MaxBodyBytes caps a REST request body.
+	MaxBodyBytes int64
+	// CORSOrigin is the Access-Control-Allow-Origin the REST API sends.
+	CORSOrigin string
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout time.Duration
+	// PasswordIterations is the PBKDF2-SHA-256 cost of new password hashes.
+	PasswordIterations int
+}
+
+// Default returns the configuration with every default filled in.
+func Default() Config {
+	return Config{
+		DataDir:            "./parley-data",
+		HTTPAddr:           ":8080",
+		WSAddr:             ":5291",
+		XMPPAddr:           ":5222",
+		Domain:             "localhost",
+		LogFormat:          "text",
+		LogLevel:           "info",
+		SessionTTL:         2 * time.Hour,
+		MaxBodyBytes:       1 << 20,
+		CORSOrigin:         "*",
+		ShutdownTimeout:    15 * time.Second,
+		PasswordIterations: 4096,
+	}
+}
+
+// envName is the variable that backs flag name: data-dir → PARLEY_DATA_DIR.
+func envName(flagName string) string {
+	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// ServeFlags registers the serve flags on fs, bound to c.
+func (c *Config) ServeFlags(fs *flag.FlagSet) {
+	c.StoreFlags(fs)
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listener: REST at /, XMPP over WebSocket at /ws, GET /health")
+	fs.StringVar(&c.WSAddr, "ws-addr", c.WSAddr, "XMPP over WebSocket listener (path /)")
+	fs.StringVar(&c.XMPPAddr, "xmpp-addr", c.XMPPAddr, "XMPP over TCP listener (STARTTLS when a certificate is set)")
+	fs.StringVar(&c.XMPPSAddr, "xmpps-addr", c.XMPPSAddr, "XMPP over direct TLS listener (needs --tls-cert and --tls-key)")
+	fs.StringVar(&c.Domain, "domain", c.Domain, "XMPP domain: what apps pass as endpoints.chat")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "REST session lifetime after its last use")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest REST request body accepted")
+	fs.StringVar(&c.CORSOrigin, "cors-origin", c.CORSOrigin, "Access-Control-Allow-Origin sent by the REST API")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
+	fs.IntVar(&c.PasswordIterations, "password-iterations", c.PasswordIterations, "PBKDF2-SHA-256 iterations for new password hashes (at least 4096)")
+}
+
+// StoreFlags registers the flags every command that opens the store needs.
+func (c *Config) StoreFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory holding all of the server's data")
+}
+
+// ApplyEnv sets every flag of fs that was not given on the command line from
+// its PARLEY_* variable, if set. getenv is os.Getenv in production.
+func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: invalid value %q: %v", name, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Validate reports every invalid setting at once, each naming its flag.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(flag, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, args...)))
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data-dir", "must not be empty")
+	}
+	for _, a := range []struct{ flag, addr string }{
+		{"http-addr", c.HTTPAddr}, {"ws-addr", c.WSAddr}, {"xmpp-addr", c.XMPPAddr}, {"xmpps-addr", c.XMPPSAddr},
+	} {
+		if a.addr == "" && a.flag == "xmpps-addr" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
+			bad(a.flag, "%q is not HOST:PORT", a.addr)
+		}
+	}
+	if !validDomain(c.Domain) {
+		bad("domain", "%q is not a valid domain name", c.Domain)
+	} else if strings.Contains(c.Domain, "muc") {
+		// The SDK classifies any JID containing "muc" as a room (spec README §3).
+		bad("domain", "%q must not contain \"muc\"", c.Domain)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls-cert", "--tls-cert and --tls-key must be given together")
+	}
+	if c.XMPPSAddr != "" && c.TLSCert == "" {
+		bad("xmpps-addr", "needs --tls-cert and --tls-key")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log-format", "%q is not text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.SessionTTL < time.Second {
+		bad("session-ttl", "must be at least 1s")
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("max-body-bytes", "must be at least 1024")
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "must be positive")
+	}
+	if c.PasswordIterations < 4096 {
+		bad("password-iterations", "must be at least 4096")
+	}
+	return errors.Join(errs...)
+}
+
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(d, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, c := range label {
+			if !(c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,154 @@
+// Package server wires Parley together: it is the only package that knows
+// the concrete backends (the SQLite store today), and it owns every
+// listener and background goroutine, started in order and stopped in
+// reverse. Two Servers can run in one process.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/rest"
+	"github.com/parley-chat/parley/internal/store/sqlite"
+)
+
+// sessionSweepEvery is how often expired sessions are deleted.
+const sessionSweepEvery = 10 * time.Minute
+
+// Server is one Parley instance.
+type Server struct {
+	cfg   config.Config
+	log   *slog.Logger
+	db    *sqlite.DB
+	Auth  *auth.Service
+	http  *http.Server
+	ready atomic.Bool
+
+	httpLn net.Listener
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// New opens the store and builds the services; nothing listens yet.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, db: db}
+	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), nil)
+	handler := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
+		s.Auth, log, s.ready.Load)
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// EnsureDefaultApp creates an app named "default" when the store has none,
+// reporting whether it did.
+func (s *Server) EnsureDefaultApp(ctx context.Context) (*auth.App, bool, error) {
+	apps, err := s.Auth.ListApps(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(apps) > 0 {
+		return &apps[0], false, nil
+	}
+	app, err := s.Auth.CreateApp(ctx, "default", nil)
+	return app, err == nil, err
+}
+
+// Start binds the listeners and serves until Shutdown. It returns once the
+// server is ready (GET /health answers 200).
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen --http-addr %s: %w", s.cfg.HTTPAddr, err)
+	}
+	s.httpLn = ln
+	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.sweepSessions(ctx)
+	}()
+	s.ready.Store(true)
+	s.log.Info("parley ready", "http", ln.Addr().String(), "domain", s.cfg.Domain, "data_dir", s.cfg.DataDir)
+	return nil
+}
+
+// HTTPAddr is the bound HTTP address (useful with port 0).
+func (s *Server) HTTPAddr() string {
+	if s.httpLn == nil {
+		return ""
+	}
+	return s.httpLn.Addr().String()
+}
+
+func (s *Server) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(sessionSweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.db.DeleteExpiredSessions(ctx, time.Now())
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("sweep expired sessions", "err", err)
+			} else if n > 0 {
+				s.log.Debug("swept expired sessions", "count", n)
+			}
+		}
+	}
+}
+
+// Shutdown stops accepting, lets in-flight requests finish until ctx ends,
+// stops background work and closes the store. It is safe to call twice.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		s.ready.Store(false)
+		var errs []error
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			s.http.Close()
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		s.shutdownErr = errors.Join(errs...)
+	})
+	return s.shutdownErr
+}
