@@ -18,7 +18,7 @@ import (
 // rate; see BenchmarkVerifyPassword and the README for the measured cost.
 const (
 	// DefaultPasswordIterations is the PBKDF2 iteration count for new hashes.
-	DefaultPasswordIterations = 4096
+	DefaultPasswordIterations = 8192
 	// minPasswordIterations is the floor below which a hash is refused.
 	minPasswordIterations = 4096
 	saltBytes             = 16

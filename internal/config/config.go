@@ -51,7 +51,7 @@ func Default() Config {
 		MaxBodyBytes:       1 << 20,
 		CORSOrigin:         "*",
 		ShutdownTimeout:    15 * time.Second,
-		PasswordIterations: 4096,
+		PasswordIterations: 8192,
 	}
 }
 

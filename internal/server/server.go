@@ -32,6 +32,7 @@ type Server struct {
 	Auth  *auth.Service
 	http  *http.Server
 	ready atomic.Bool
+	now   func() time.Time
 
 	httpLn net.Listener
 	cancel context.CancelFunc
@@ -41,8 +42,23 @@ type Server struct {
 	shutdownErr  error
 }
 
+// Option adjusts how New builds a Server.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock makes the server read time from now instead of time.Now (tests
+// use it to age sessions without waiting).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
 // New opens the store and builds the services; nothing listens yet.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -50,8 +66,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, db: db}
-	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), nil)
+	s := &Server{cfg: cfg, log: log, db: db, now: o.now}
+	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), o.now)
 	handler := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, log, s.ready.Load)
 	s.http = &http.Server{
@@ -121,7 +137,7 @@ func (s *Server) sweepSessions(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := s.db.DeleteExpiredSessions(ctx, time.Now())
+			n, err := s.db.DeleteExpiredSessions(ctx, s.now())
 			if err != nil && ctx.Err() == nil {
 				s.log.Warn("sweep expired sessions", "err", err)
 			} else if n > 0 {
