@@ -143,6 +143,12 @@ node --test --test-concurrency=1 --test-timeout=60000 \
 
 stop_server
 
+print_summary() {
+  # The spec reporter's "ℹ tests/pass/fail/..." lines (possibly coloured).
+  grep -E "^(${esc}\[[0-9;]*m)*ℹ " "$tmp/spec.out" | tail -n 8 || true
+}
+esc=$'\e'
+
 ratchet_status=0
 if (( update_passing )); then
   node ratchet.js update "$tmp/results.tap" passing.txt ${ratchet_args[@]+"${ratchet_args[@]}"} 2>"$tmp/ratchet.out" || ratchet_status=$?
@@ -157,7 +163,7 @@ if (( test_status != 0 || ratchet_status != 0 )); then
   log_tail 2>&1
   echo
   echo "---- summary ----"
-  grep -E '^(\x1b\[[0-9;]*m)*ℹ ' "$tmp/spec.out" | tail -n 8 || true
+  print_summary
   exit 1
 fi
 if (( update_passing )) && [[ -s "$tmp/ratchet.out" ]]; then
@@ -166,6 +172,6 @@ if (( update_passing )) && [[ -s "$tmp/ratchet.out" ]]; then
   cat "$tmp/ratchet.out"
   echo
   echo "---- summary ----"
-  grep -E '^(\x1b\[[0-9;]*m)*ℹ ' "$tmp/spec.out" | tail -n 8 || true
+  print_summary
 fi
 exit 0

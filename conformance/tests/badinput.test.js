@@ -268,6 +268,25 @@ test('badinput: an unknown route is 404 with a JSON errors body', async () => {
   assertRawError(res, 404);
 });
 
+test('badinput: repeated slashes in the path are collapsed (api_url with a trailing slash)', async () => {
+  const { user, session } = await reader();
+  const res = await raw('GET', `//users/${user.id}.json`, { token: session.token, headers: FORM });
+  assert.equal(res.status, 200, `HTTP ${res.status} ${res.text}`);
+  assert.equal(res.json?.user?.id, user.id);
+});
+
+test('badinput: form-encoded POST /users.json with user[login] keys is accepted', async () => {
+  const login = uniqueLogin();
+  const res = await raw('POST', '/users.json', {
+    token: await appToken(),
+    headers: FORM,
+    body: `user%5Blogin%5D=${login}&user%5Bpassword%5D=${DEFAULT_PASSWORD}&user%5Bfull_name%5D=Form+User`,
+  });
+  assert.equal(res.status, 201, `HTTP ${res.status} ${res.text}`);
+  assert.equal(res.json?.user?.login, login);
+  assert.equal(res.json?.user?.full_name, 'Form User');
+});
+
 // ---------------------------------------------------------------------------
 // Headers, CORS, query quirks
 

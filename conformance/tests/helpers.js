@@ -75,7 +75,33 @@ export function newClient({ appId, authKey, target, extraConfig } = {}) {
     },
   );
   globalConfig = cc.service.sdkInstance.config;
+  // Presentation only: the SDK rejects with a plain `{code, info}` object,
+  // which the test runner prints as `{ errors: { base: [Array] } }`. Re-throw
+  // it as an Error carrying the same `code` and `info` (so expectReject and any
+  // caller see exactly what the SDK produced) with the full body in the message.
+  // Requests themselves are untouched.
+  const ajax = cc.service.ajax.bind(cc.service);
+  cc.service.ajax = (params) =>
+    ajax(params).catch((e) => {
+      throw toSdkHttpError(e, params);
+    });
   return cc;
+}
+
+/** Error form of the SDK's `{code, info}` rejection (same code and info). */
+export class SdkHttpError extends Error {
+  constructor(e, params) {
+    const where = params ? `${params.type || 'GET'} ${params.url}` : '';
+    super(`SDK request ${where} rejected: HTTP ${e.code} ${JSON.stringify(e.info)}`);
+    this.name = 'SdkHttpError';
+    this.code = e.code;
+    this.info = e.info;
+  }
+}
+
+function toSdkHttpError(e, params) {
+  if (e && typeof e === 'object' && !(e instanceof Error) && 'code' in e) return new SdkHttpError(e, params);
+  return e;
 }
 
 /**
@@ -196,10 +222,10 @@ export async function expectReject(promise, status, infoCheck) {
     value = await promise;
   } catch (err) {
     assert.ok(err && typeof err === 'object', `rejection is not an object: ${String(err)}`);
-    if (err instanceof Error && err.code === undefined) {
+    if (err instanceof Error && !(err instanceof SdkHttpError) && err.code === undefined) {
       throw new Error(`expected HTTP ${status} rejection, got a JS error: ${err.stack || err}`);
     }
-    const shown = JSON.stringify(err);
+    const shown = JSON.stringify({ code: err.code, info: err.info });
     assert.equal(err.code, status, `expected HTTP ${status}, got ${err.code}: ${shown}`);
     checkErrorsBody(err.info, shown);
     if (typeof infoCheck === 'function') {

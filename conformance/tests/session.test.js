@@ -82,9 +82,6 @@ test('session: createSession ignores a stale CB-Token the SDK still holds', asyn
   assert.notEqual(s.token, BOGUS_TOKEN);
 });
 
-// ---------------------------------------------------------------------------
-// Get / destroy
-
 test('session: getSession() returns the current user session', async () => {
   const { cc, user, session } = await signupAndLogin();
   const s = await cc.getSession();
@@ -178,7 +175,7 @@ test('session: POST /login.json answers 202 with {user}', async () => {
 });
 
 test('session: logout() reverts the session to an application session', async () => {
-  const { user, login, password } = await signupOnly();
+  const { login, password } = await signupOnly();
   const cc = newClient();
   const appSession = await cc.createSession();
   await cc.login({ login, password });
@@ -187,7 +184,6 @@ test('session: logout() reverts the session to an application session', async ()
   const s = await cc.getSession();
   assertSession(s, { userId: 0 });
   assert.equal(s.token, appSession.token, 'the token stays valid after logout');
-  void user;
 });
 
 test('session: logout() of a session created with user credentials keeps the token alive as an app session', async () => {

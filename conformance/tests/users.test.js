@@ -263,11 +263,57 @@ test('users: users.get({facebook_id}) finds the user', async () => {
   assert.equal(res.user.id, user.id);
 });
 
+test('users: users.get({phone}) finds the user (GET /users/phone.json)', async () => {
+  const phone = `+49${Date.now()}`.slice(0, 16);
+  const { user } = await signupOnly({ phone });
+  const res = await (await reader()).users.get({ phone });
+  assertUser(res.user);
+  assert.equal(res.user.id, user.id);
+});
+
+test('users: reserved query characters in login and email survive the SDK encoding', async () => {
+  const base = uniqueLogin();
+  const login = `${base}+x&y=z%w`;
+  const email = `${base}+tag@example.org`;
+  const { user } = await signupOnly({ login, email });
+  assert.equal(user.login, login);
+  assert.equal(user.email, email);
+  const cc = await reader();
+  assert.equal((await cc.users.get({ login })).user.id, user.id, 'by_login');
+  assert.equal((await cc.users.get({ email })).user.id, user.id, 'by_email');
+  const v2 = await cc.users.getV2({ login });
+  assert.deepEqual(v2.items.map((u) => u.id), [user.id], 'getV2 login=');
+});
+
+test('users: legacy users.get({filter, order}) lists GET /users.json with filter[] and order', async () => {
+  const us = [await signupOnly(), await signupOnly(), await signupOnly()];
+  const ids = us.map((u) => u.user.id);
+  const res = await (await reader()).users.get({
+    filter: { field: 'id', param: 'in', value: ids },
+    order: { sort: 'desc', field: 'id' }, // the SDK sends "desc string id": the type word must be ignored
+  });
+  assertPagedUsers(res);
+  assert.deepEqual(res.items.map((i) => i.user.id), [...ids].sort((a, b) => b - a));
+  assert.equal(res.total_entries, 3);
+});
+
+test('users: legacy users.get({external_user_id}) filters GET /users.json by equality', async () => {
+  const ext = 300000 + Math.floor(Math.random() * 1e9);
+  const { user } = await signupOnly({ external_user_id: ext });
+  await signupOnly({ external_user_id: ext + 1 });
+  const res = await (await reader()).users.get({ external_user_id: ext });
+  assertPagedUsers(res);
+  assert.deepEqual(res.items.map((i) => i.user.id), [user.id]);
+});
+
 test('users: legacy users.get({full_name}) returns the paged list with {user} items', async () => {
-  const full_name = `Same Name ${uniqueLogin()}`;
+  // Whether by_full_name matches exactly or by substring is not pinned down by
+  // the spec; the decoy below matches neither way.
+  const uniq = uniqueLogin();
+  const full_name = `Same Name ${uniq}`;
   const a = await signupOnly({ full_name });
   const b = await signupOnly({ full_name });
-  await signupOnly({ full_name: `${full_name} other` });
+  await signupOnly({ full_name: `Other Name ${uniq}` });
   const res = await (await reader()).users.get({ full_name });
   assertPagedUsers(res);
   assert.equal(res.current_page, 1);
@@ -444,6 +490,25 @@ test('users: users.update changes the current user', async () => {
   assert.equal(got.user.full_name, 'Updated Name');
 });
 
+test('users: users.update without a known user id (PUT /users.json) updates the caller', async () => {
+  const { user, session } = await signupAndLogin();
+  const cc = newClient();
+  cc.setSession({ token: session.token }); // no user_id: the SDK does not know the current user
+  assert.equal(cc.service.getCurrentUserId(), undefined);
+  const res = await cc.users.update({ full_name: 'Via Collection Path' });
+  assert.equal(res.user.id, user.id);
+  assert.equal(res.user.full_name, 'Via Collection Path');
+});
+
+test('users: last_request_at is set by authenticated requests', async () => {
+  const { cc, user } = await signupAndLogin();
+  await cc.getSession();
+  const got = await cc.users.get(user.id);
+  assert.notEqual(got.user.last_request_at, null, 'last_request_at set after an authenticated request');
+  assertIsoSecond(got.user.last_request_at, 'last_request_at');
+  assert.ok(Date.parse(got.user.last_request_at) >= Date.parse(got.user.created_at));
+});
+
 test('users: PUT /users/{id}.json answers 200 with {user}', async () => {
   const { user, session } = await signupAndLogin();
   const res = await raw('PUT', `/users/${user.id}.json`, { token: session.token, body: { user: { full_name: 'Raw' } } });
@@ -541,3 +606,15 @@ test('users: a deleted login can be signed up again', async () => {
   const again = await (await appClient()).users.signup({ login, password: DEFAULT_PASSWORD });
   assert.equal(again.user.login, login);
 });
+
+test('users: users.delete without a known user id (DELETE /users.json) deletes the caller', async () => {
+  const { user, session } = await signupAndLogin();
+  const cc = newClient();
+  cc.setSession({ token: session.token });
+  await cc.users.delete();
+  await expectReject((await reader()).users.get(user.id), 404);
+});
+
+// ---------------------------------------------------------------------------
+// Password reset and online users (REST.md §4.7, §4.8)
+

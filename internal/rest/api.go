@@ -84,6 +84,11 @@ func empty() (reply, error)           { return reply{http.StatusOK, nil}, nil }
 
 type handler func(r *request) (reply, error)
 
+// notImplemented answers endpoints Parley does not serve yet (REST.md §11).
+func notImplemented(*request) (reply, error) {
+	return reply{}, &apperr.Error{Kind: apperr.KindNotFound, Message: "Not implemented"}
+}
+
 // route registers h for pattern (a ServeMux pattern on the normalized path:
 // no .json suffix, single slashes).
 func (a *API) route(pattern string, need access, h handler) {

@@ -21,6 +21,12 @@ func (a *API) userRoutes() {
 	}
 	a.route("GET /users/by_full_name", userSession, a.listUsersByFullName)
 	a.route("GET /users/by_tags", userSession, a.listUsersByTags)
+	// Not implemented yet: online users need the real-time side, and a
+	// password reset needs mail delivery. Named here so they do not fall
+	// through to /users/{id}.
+	a.route("GET /users/online", appSession, notImplemented)
+	a.route("POST /users/password/reset", public, notImplemented)
+	a.route("GET /users/password/reset", public, notImplemented)
 	a.route("PUT /users/{id}", userSession, a.updateUser)
 	a.route("PUT /users", userSession, a.updateUser)
 	a.route("DELETE /users/{id}", userSession, a.deleteUser)
@@ -37,12 +43,16 @@ func (a *API) signUp(r *request) (reply, error) {
 			return reply{}, err
 		}
 		appID = sess.AppID
-	} else {
-		app, err := a.auth.AppByAuthKey(r.Context(), r.Header.Get("CB-AuthKey"))
+	} else if key := r.Header.Get("CB-AuthKey"); key != "" {
+		// A wrong key is wrong credentials, not an expired session: the
+		// SDK would otherwise run the app's sessionExpired handler.
+		app, err := a.auth.AppByAuthKey(r.Context(), key)
 		if err != nil {
-			return reply{}, apperr.SessionExpired()
+			return reply{}, err
 		}
 		appID = app.ID
+	} else {
+		return reply{}, apperr.SessionExpired()
 	}
 	in, err := userInput(r.params)
 	if err != nil {

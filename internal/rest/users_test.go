@@ -45,8 +45,8 @@ func TestSignUpRoundTripsEveryField(t *testing.T) {
 	// Without a token or an auth key: the SDK's expired-session answer.
 	wantExpired(t, env.Do(t, req{Method: "POST", Path: "/users.json",
 		Body: map[string]any{"user": map[string]any{"login": "nokey", "password": "password1"}}}))
-	wantExpired(t, env.Do(t, req{Method: "POST", Path: "/users.json", Header: map[string]string{"CB-AuthKey": "bad"},
-		Body: map[string]any{"user": map[string]any{"login": "nokey", "password": "password1"}}}))
+	wantError(t, env.Do(t, req{Method: "POST", Path: "/users.json", Header: map[string]string{"CB-AuthKey": "bad"},
+		Body: map[string]any{"user": map[string]any{"login": "nokey", "password": "password1"}}}), 401, "base")
 }
 
 func TestSignUpRejectsBadInputAndWritesNothing(t *testing.T) {
