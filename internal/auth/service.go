@@ -301,3 +301,13 @@ func (s *Service) AppByAuthKey(ctx context.Context, key string) (*App, error) {
 	}
 	return app, err
 }
+
+// DialogExtensions returns the dialog extensions fields app allows (the
+// chat domain's view of an app's settings).
+func (s *Service) DialogExtensions(ctx context.Context, appID int64) ([]string, error) {
+	app, err := s.App(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	return app.DialogExtensions, nil
+}

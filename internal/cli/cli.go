@@ -31,6 +31,7 @@ Usage:
   parley serve [flags]                 run the server
   parley app create --name NAME [--dialog-extensions a,b,c] [--data-dir DIR]
   parley app list [--data-dir DIR]
+  parley dialog create-broadcast --app ID --name NAME [--owner USER_ID] [--admins 1,2] [--data-dir DIR]
   parley version
 
 Run "parley COMMAND -h" for a command's flags.
@@ -52,6 +53,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = serve(ctx, args[1:], env)
 	case "app":
 		err = appCommand(ctx, args[1:], env)
+	case "dialog":
+		err = dialogCommand(ctx, args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, versionString())
 	case "help", "-h", "--help":

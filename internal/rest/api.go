@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/rest/form"
 )
 
@@ -28,20 +29,21 @@ type Config struct {
 type API struct {
 	cfg  Config
 	auth *auth.Service
+	chat *chat.Service
 	log  *slog.Logger
 	mux  *http.ServeMux
 }
 
 // New returns the REST handler. ready reports whether the server has
 // finished starting (GET /health answers 503 until it has).
-func New(cfg Config, authSvc *auth.Service, log *slog.Logger, ready func() bool) http.Handler {
+func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Logger, ready func() bool) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	if cfg.CORSOrigin == "" {
 		cfg.CORSOrigin = "*"
 	}
-	a := &API{cfg: cfg, auth: authSvc, log: log.With("component", "rest"), mux: http.NewServeMux()}
+	a := &API{cfg: cfg, auth: authSvc, chat: chatSvc, log: log.With("component", "rest"), mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		if ready != nil && !ready() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
@@ -51,6 +53,8 @@ func New(cfg Config, authSvc *auth.Service, log *slog.Logger, ready func() bool)
 	})
 	a.sessionRoutes()
 	a.userRoutes()
+	a.dialogRoutes()
+	a.messageRoutes()
 	return a.middleware(a.dispatch)
 }
 

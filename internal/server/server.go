@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -30,6 +31,7 @@ type Server struct {
 	log   *slog.Logger
 	db    *sqlite.DB
 	Auth  *auth.Service
+	Chat  *chat.Service
 	http  *http.Server
 	ready atomic.Bool
 	now   func() time.Time
@@ -68,8 +70,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	s := &Server{cfg: cfg, log: log, db: db, now: o.now}
 	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), o.now)
+	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
 	handler := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
-		s.Auth, log, s.ready.Load)
+		s.Auth, s.Chat, log, s.ready.Load)
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -21,6 +21,7 @@ const FileName = "parley.db"
 type DB struct {
 	w *sql.DB
 	r *sql.DB
+	chatReader
 }
 
 // Open opens (creating if needed) the store in dataDir and migrates it.
@@ -53,7 +54,7 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{w: w, r: r}, nil
+	return &DB{w: w, r: r, chatReader: chatReader{q: r}}, nil
 }
 
 func dsn(path string, writer bool) string {

@@ -1,0 +1,59 @@
+package chat
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"time"
+)
+
+// ValidID reports whether s is a dialog or message id: 24 lowercase hex
+// characters (README §2 of the spec).
+func ValidID(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// NewID returns a fresh ObjectId-shaped id: 4 bytes of Unix time then 8
+// random bytes. It always contains a letter, because the SDK takes an
+// all-digit string for a user id.
+func NewID(now time.Time) string {
+	var b [12]byte
+	for {
+		binary.BigEndian.PutUint32(b[:4], uint32(now.Unix()))
+		if _, err := rand.Read(b[4:]); err != nil {
+			panic("chat: crypto/rand failed: " + err.Error())
+		}
+		s := hex.EncodeToString(b[:])
+		if hasLetter(s) {
+			return s
+		}
+	}
+}
+
+func hasLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'a' && s[i] <= 'f' {
+			return true
+		}
+	}
+	return false
+}
+
+// PairKey is the unique key of the private dialog of two users; a Store
+// indexes private dialogs by it.
+func PairKey(a, b int64) string {
+	if a > b {
+		a, b = b, a
+	}
+	return strconv.FormatInt(a, 10) + ":" + strconv.FormatInt(b, 10)
+}

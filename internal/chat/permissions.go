@@ -1,0 +1,103 @@
+package chat
+
+import (
+	"slices"
+
+	"github.com/parley-chat/parley/internal/apperr"
+)
+
+// This file is the permission table of REST.md §5.0, in one place. Every
+// check takes the dialog, the caller and the caller's member row (nil when
+// the caller has none).
+
+// Caller identifies who acts: a user of an app.
+type Caller struct {
+	AppID  int64
+	UserID int64
+}
+
+type role struct {
+	d    *Dialog
+	m    *Member
+	user int64
+}
+
+func (r role) owner() bool { return r.d.OwnerID == r.user && r.user != 0 }
+func (r role) admin() bool { return slices.Contains(r.d.Admins, r.user) }
+
+// member: occupant (2, 3), subscriber (4), everyone (1).
+func (r role) member() bool {
+	if r.d.Type == Broadcast {
+		return true
+	}
+	return r.m != nil && r.m.IsMember
+}
+
+// visible is the visibility rule of §5.0: who may learn the dialog exists.
+func (r role) visible() bool {
+	switch r.d.Type {
+	case Broadcast:
+		return true
+	case Private:
+		return r.member()
+	case Group:
+		return r.member() || r.d.AllowPreview
+	case Public:
+		return r.member() || r.owner() || r.admin() || r.d.AllowPreview
+	}
+	return false
+}
+
+// canPost: read/send row.
+func (r role) canPost() bool {
+	if r.d.Type == Broadcast {
+		return r.owner() || r.admin()
+	}
+	return r.member()
+}
+
+// canEditInfo: name, photo, description, extensions, permissions.
+func (r role) canEditInfo() bool {
+	switch r.d.Type {
+	case Group:
+		return r.member()
+	case Public, Broadcast:
+		return r.owner() || r.admin()
+	}
+	return false
+}
+
+// canPin: pinned_messages_ids (type 3: both participants, server's choice).
+func (r role) canPin() bool {
+	if r.d.Type == Private {
+		return r.member()
+	}
+	return r.owner() || r.admin()
+}
+
+// canDeleteForAll: force delete of the dialog, or clear history for all.
+func (r role) canDeleteForAll() bool {
+	if r.d.Type == Private {
+		return r.member()
+	}
+	return r.owner()
+}
+
+// canDeleteMessage: force delete of message sent by sender.
+func (r role) canDeleteMessage(sender int64) bool {
+	if r.d.Type == Broadcast {
+		return r.owner() || r.admin()
+	}
+	if sender == r.user {
+		return r.member() || r.owner() || r.admin()
+	}
+	if r.d.Type == Private {
+		return false
+	}
+	return r.owner() || r.admin()
+}
+
+// errNoDialog is the answer for unknown and invisible dialogs alike.
+func errNoDialog() error { return apperr.NotFound("Dialog") }
+
+func errForbidden() error { return apperr.Forbidden("Forbidden") }

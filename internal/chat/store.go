@@ -1,0 +1,133 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a Store when a row does not exist.
+var ErrNotFound = errors.New("chat: not found")
+
+// ErrDuplicate is returned by InsertMessage for a message id already stored.
+var ErrDuplicate = errors.New("chat: duplicate message id")
+
+// Store persists the chat domain. Reads run on Store itself; every change
+// runs inside Tx, a write transaction in which the reads see the writes, so
+// a domain operation's checks and effects are atomic. Backends hold SQL
+// only: which rows change is decided here, in chat.
+type Store interface {
+	Reader
+	// Tx runs fn in one write transaction, committed when fn returns nil.
+	Tx(ctx context.Context, fn func(Tx) error) error
+}
+
+// Reader is every query the domain makes.
+type Reader interface {
+	// Dialog loads a dialog of app with its occupants, admins, pins and
+	// extensions.
+	Dialog(ctx context.Context, appID int64, id string) (*Dialog, error)
+	// PrivateDialog finds the type 3 dialog of a pair key (see pairKey).
+	PrivateDialog(ctx context.Context, appID int64, pair string) (*Dialog, error)
+	// Member returns a user's state in a dialog, ErrNotFound without one.
+	Member(ctx context.Context, dialogID string, userID int64) (*Member, error)
+	// Members returns the member rows (IsMember) of a dialog, paged, in
+	// order of joining.
+	Members(ctx context.Context, dialogID string, skip, limit int) ([]int64, error)
+	// ListDialogs returns the page of the user's listed dialogs (REST.md
+	// §5.1) matching q, with the user's member rows (nil where the user has
+	// none), and the number of matches.
+	ListDialogs(ctx context.Context, appID, userID int64, q Query) ([]*Dialog, []*Member, int, error)
+	// MissingUsers returns the ids among ids that are not users of app.
+	MissingUsers(ctx context.Context, appID int64, ids []int64) ([]int64, error)
+
+	// Messages returns a page of a dialog's messages visible to userID
+	// (after its cleared mark, not hidden by it) matching q.
+	Messages(ctx context.Context, dialogID string, userID, clearedSeq int64, q Query) ([]*Message, error)
+	// MessagesByID returns the stored messages among ids of app.
+	MessagesByID(ctx context.Context, appID int64, ids []string) ([]*Message, error)
+	// LoadReceipts fills ReadIDs, DeliveredIDs and Reactions of msgs.
+	LoadReceipts(ctx context.Context, msgs []*Message) error
+	// ReceiptState reports, for each message id, whether a user other than
+	// except has delivered or read it (for last_message_status).
+	ReceiptState(ctx context.Context, ids []string, except int64) (map[string]Receipt, error)
+	// UnreadCounts returns the user's unread counters of the given dialogs
+	// (nil: none) and the total over all the user's counted dialogs.
+	UnreadCounts(ctx context.Context, appID, userID int64, dialogIDs []string) (map[string]int, int, error)
+	// Recount computes a user's unread count of a dialog from the messages
+	// (the definition the counters must always equal).
+	Recount(ctx context.Context, dialogID string, userID int64) (int, error)
+	// Search finds messages and dialogs of the user's listed set whose body
+	// or name contains text (case-sensitive).
+	SearchMessages(ctx context.Context, appID, userID int64, s Search) ([]*Message, error)
+	SearchDialogs(ctx context.Context, appID, userID int64, text string, limit int) ([]*Dialog, error)
+	// Reactions returns reaction → user ids of a message.
+	Reactions(ctx context.Context, messageID string) (map[string][]int64, error)
+}
+
+// Tx is a write transaction. Its Reader methods see its own writes.
+type Tx interface {
+	Reader
+	InsertDialog(ctx context.Context, d *Dialog) error
+	// UpdateDialog writes the dialog's own fields, extensions and pins.
+	UpdateDialog(ctx context.Context, d *Dialog) error
+	DeleteDialog(ctx context.Context, id string) error
+	// PutMember inserts or replaces a member row.
+	PutMember(ctx context.Context, m *Member) error
+	DeleteMember(ctx context.Context, dialogID string, userID int64) error
+
+	// InsertMessage stores m, setting m.Seq; ErrDuplicate when m.ID exists.
+	InsertMessage(ctx context.Context, m *Message) error
+	// OnNewMessage applies a stored message's effect on members: one more
+	// unread for every member except the sender (when counted), and the
+	// dialog un-hidden for everyone.
+	OnNewMessage(ctx context.Context, m *Message, counted bool) error
+	// SetLast sets the dialog's last message (nil: none), its seq and
+	// updated_at.
+	SetLast(ctx context.Context, dialogID string, last *LastMessage, lastSeq int64, updatedAt time.Time) error
+	// Newest returns the dialog's newest message, ErrNotFound when empty.
+	Newest(ctx context.Context, dialogID string) (*Message, error)
+	UpdateMessageBody(ctx context.Context, id, body string, at time.Time) error
+	// DeleteMessage removes a message for everyone, first taking it off
+	// the unread counter of every member who had it unread.
+	DeleteMessage(ctx context.Context, m *Message) error
+	// DeleteMessages removes every message of a dialog (clear for all).
+	DeleteDialogMessages(ctx context.Context, dialogID string) error
+	// Mark records receipts of userID for messages of one dialog (ids nil:
+	// every message) and returns how many of them turned read while
+	// visible and unread for the user: the amount its counter drops.
+	Mark(ctx context.Context, dialogID string, userID int64, ids []string, read bool, clearedSeq int64, at time.Time) (int, error)
+	// Hide hides messages for a user and returns how many of them were
+	// unread for it.
+	Hide(ctx context.Context, dialogID string, userID int64, ids []string, clearedSeq int64) (int, error)
+	// AddUnread changes one member's counter by delta.
+	AddUnread(ctx context.Context, dialogID string, userID int64, delta int) error
+	SetReaction(ctx context.Context, messageID string, userID int64, reaction string, add bool, at time.Time) error
+	TouchMessage(ctx context.Context, id string, at time.Time) error
+}
+
+// Query filters, sorts and pages dialogs or messages. Field names are those
+// of DialogFields or MessageFields.
+type Query struct {
+	Conds []Cond
+	Sort  string
+	Desc  bool
+	Skip  int
+	Limit int
+}
+
+// Cond is one filter: Field Op Values. Values are typed by the field's
+// Kind: string, int64 or time.Time.
+type Cond struct {
+	Field  string
+	Op     string // eq ne lt lte gt gte in nin all ctn
+	Values []any
+}
+
+// Search is a message search (REST.md §7).
+type Search struct {
+	Text      string
+	DialogIDs []string
+	From, To  int64 // date_sent bounds, 0 when absent
+	Limit     int
+}

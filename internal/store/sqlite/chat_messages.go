@@ -1,0 +1,448 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+const messageCols = `m.seq, m.id, m.app_id, m.dialog_id, m.sender_id, m.recipient_id, m.body, m.date_sent,
+	m.attachments, m.custom, m.created_at, m.updated_at, (SELECT type FROM dialogs WHERE id = m.dialog_id)`
+
+func scanMessage(row scanner) (*chat.Message, error) {
+	var m chat.Message
+	var atts, custom sql.NullString
+	var created, updated int64
+	if err := row.Scan(&m.Seq, &m.ID, &m.AppID, &m.DialogID, &m.SenderID, &m.RecipientID, &m.Body, &m.DateSent,
+		&atts, &custom, &created, &updated, &m.DialogType); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, chat.ErrNotFound
+		}
+		return nil, err
+	}
+	if atts.Valid {
+		if err := json.Unmarshal([]byte(atts.String), &m.Attachments); err != nil {
+			return nil, err
+		}
+	}
+	if custom.Valid {
+		if err := json.Unmarshal([]byte(custom.String), &m.Custom); err != nil {
+			return nil, err
+		}
+	}
+	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &m, nil
+}
+
+func (r chatReader) messages(ctx context.Context, query string, args ...any) ([]*chat.Message, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*chat.Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// messageColumn maps chat.MessageFields to SQL over messages m.
+func messageColumn(field string) (column, bool) {
+	switch field {
+	case "_id":
+		return column{expr: "m.id"}, true
+	case "message":
+		return column{expr: "m.body"}, true
+	case "date_sent", "sender_id", "recipient_id", "created_at", "updated_at":
+		return column{expr: "m." + field}, true
+	case "attachments.type":
+		return column{build: attachmentTypeCond}, true
+	}
+	return column{}, false
+}
+
+// attachmentTypeCond matches messages with any attachment of the type.
+func attachmentTypeCond(op string, vals []any) (string, []any, error) {
+	has := `EXISTS (SELECT 1 FROM json_each(m.attachments) j WHERE json_extract(j.value, '$.type') `
+	switch op {
+	case "eq":
+		return has + "= ?)", vals[:1], nil
+	case "ne":
+		return "NOT " + has + "= ?)", vals[:1], nil
+	case "in":
+		return has + "IN (" + placeholders(len(vals)) + "))", vals, nil
+	case "nin":
+		return "NOT " + has + "IN (" + placeholders(len(vals)) + "))", vals, nil
+	case "ctn":
+		return has + "IS NOT NULL AND instr(json_extract(j.value, '$.type'), ?) > 0)", vals[:1], nil
+	}
+	return "", nil, errors.New("sqlite: operator " + op + " not supported on attachments.type")
+}
+
+// notHidden is the condition "not deleted for user ?" over messages m.
+const notHidden = `NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ? AND h.message_id = m.id)`
+
+func (r chatReader) Messages(ctx context.Context, dialogID string, userID, clearedSeq int64, q chat.Query) ([]*chat.Message, error) {
+	where, args, err := whereSQL(q.Conds, messageColumn)
+	if err != nil {
+		return nil, err
+	}
+	order := map[string]string{"date_sent": "m.date_sent", "_id": "m.id", "created_at": "m.created_at", "updated_at": "m.updated_at"}[q.Sort]
+	if order == "" {
+		order = "m.date_sent"
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	tie := ", m.id" + dir
+	if order == "m.id" {
+		tie = ""
+	}
+	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.dialog_id = ? AND m.seq > ? AND ` + notHidden + where +
+		` ORDER BY ` + order + dir + tie + ` LIMIT ? OFFSET ?`
+	return r.messages(ctx, query, append(append([]any{dialogID, clearedSeq, userID}, args...), q.Limit, q.Skip)...)
+}
+
+func (r chatReader) MessagesByID(ctx context.Context, appID int64, ids []string) ([]*chat.Message, error) {
+	if len(ids) == 0 {
+		return []*chat.Message{}, nil
+	}
+	return r.messages(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.app_id = ? AND m.id IN (`+placeholders(len(ids))+`)`,
+		append([]any{appID}, anySlice(ids)...)...)
+}
+
+func (r chatReader) LoadReceipts(ctx context.Context, msgs []*chat.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	byID := make(map[string]*chat.Message, len(msgs))
+	ids := make([]any, 0, len(msgs))
+	for _, m := range msgs {
+		m.ReadIDs, m.DeliveredIDs, m.Reactions = []int64{}, []int64{}, nil
+		if _, dup := byID[m.ID]; !dup {
+			ids = append(ids, m.ID)
+		}
+		byID[m.ID] = m
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT message_id, user_id, read FROM receipts WHERE message_id IN (`+
+		placeholders(len(ids))+`) ORDER BY at, user_id`, ids...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var mid string
+		var user int64
+		var read bool
+		if err := rows.Scan(&mid, &user, &read); err != nil {
+			rows.Close()
+			return err
+		}
+		m := byID[mid]
+		m.DeliveredIDs = append(m.DeliveredIDs, user)
+		if read {
+			m.ReadIDs = append(m.ReadIDs, user)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = r.q.QueryContext(ctx, `SELECT message_id, reaction, user_id FROM reactions WHERE message_id IN (`+
+		placeholders(len(ids))+`) ORDER BY at, user_id`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var mid, reaction string
+		var user int64
+		if err := rows.Scan(&mid, &reaction, &user); err != nil {
+			return err
+		}
+		m := byID[mid]
+		if m.Reactions == nil {
+			m.Reactions = map[string][]int64{}
+		}
+		m.Reactions[reaction] = append(m.Reactions[reaction], user)
+	}
+	return rows.Err()
+}
+
+func (r chatReader) ReceiptState(ctx context.Context, ids []string, except int64) (map[string]chat.Receipt, error) {
+	out := map[string]chat.Receipt{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT message_id, MAX(read) FROM receipts WHERE message_id IN (`+
+		placeholders(len(ids))+`) AND user_id != ? GROUP BY message_id`, append(anySlice(ids), except)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var read bool
+		if err := rows.Scan(&id, &read); err != nil {
+			return nil, err
+		}
+		out[id] = chat.Receipt{MessageID: id, Read: read}
+	}
+	return out, rows.Err()
+}
+
+func (r chatReader) UnreadCounts(ctx context.Context, appID, userID int64, dialogIDs []string) (map[string]int, int, error) {
+	var total int
+	if err := r.q.QueryRowContext(ctx, `SELECT COALESCE(SUM(mm.unread), 0) FROM members mm JOIN dialogs d ON d.id = mm.dialog_id
+		WHERE mm.user_id = ? AND mm.member = 1 AND d.app_id = ? AND d.type IN (2, 3)`, userID, appID).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	out := map[string]int{}
+	if len(dialogIDs) == 0 {
+		return out, total, nil
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT mm.dialog_id, mm.unread FROM members mm JOIN dialogs d ON d.id = mm.dialog_id
+		WHERE mm.user_id = ? AND mm.member = 1 AND d.app_id = ? AND d.type IN (2, 3) AND d.id IN (`+placeholders(len(dialogIDs))+`)`,
+		append([]any{userID, appID}, anySlice(dialogIDs)...)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, 0, err
+		}
+		out[id] = n
+	}
+	return out, total, rows.Err()
+}
+
+// unreadFor is the definition of "unread for user ?": not sent by it, after
+// its cleared mark, not read by it, not hidden for it. Args: user, dialog,
+// user, user, user.
+const unreadFor = `m.sender_id != ?
+	AND m.seq > COALESCE((SELECT cleared_seq FROM members c WHERE c.dialog_id = ? AND c.user_id = ?), 0)
+	AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.user_id = ? AND r.read = 1)
+	AND ` + notHidden
+
+func (r chatReader) Recount(ctx context.Context, dialogID string, userID int64) (int, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages m WHERE m.dialog_id = ? AND `+unreadFor,
+		dialogID, userID, dialogID, userID, userID, userID).Scan(&n)
+	return n, err
+}
+
+func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s chat.Search) ([]*chat.Message, error) {
+	query := `WITH listed AS (SELECT id, cleared_seq FROM (` + listedSQL + `))
+		SELECT ` + messageCols + ` FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+		JOIN listed l ON l.id = m.dialog_id
+		WHERE messages_fts MATCH ? AND m.seq > COALESCE(l.cleared_seq, 0) AND ` + notHidden
+	args := []any{userID, appID, userID, appID, `"` + strings.ReplaceAll(s.Text, `"`, `""`) + `"`, userID}
+	if len(s.DialogIDs) > 0 {
+		query += ` AND m.dialog_id IN (` + placeholders(len(s.DialogIDs)) + `)`
+		args = append(args, anySlice(s.DialogIDs)...)
+	}
+	if s.From > 0 {
+		query += ` AND m.date_sent >= ?`
+		args = append(args, s.From)
+	}
+	if s.To > 0 {
+		query += ` AND m.date_sent <= ?`
+		args = append(args, s.To)
+	}
+	query += ` ORDER BY m.date_sent DESC, m.id DESC LIMIT ?`
+	return r.messages(ctx, query, append(args, s.Limit)...)
+}
+
+func (r chatReader) Reactions(ctx context.Context, messageID string) (map[string][]int64, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT reaction, user_id FROM reactions WHERE message_id = ? ORDER BY at, user_id`, messageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]int64{}
+	for rows.Next() {
+		var reaction string
+		var user int64
+		if err := rows.Scan(&reaction, &user); err != nil {
+			return nil, err
+		}
+		out[reaction] = append(out[reaction], user)
+	}
+	return out, rows.Err()
+}
+
+func jsonOrNull(v any, empty bool) (sql.NullString, error) {
+	if empty {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+func (t chatTx) InsertMessage(ctx context.Context, m *chat.Message) error {
+	atts, err := jsonOrNull(m.Attachments, len(m.Attachments) == 0)
+	if err != nil {
+		return err
+	}
+	custom, err := jsonOrNull(m.Custom, len(m.Custom) == 0)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `INSERT INTO messages (id, app_id, dialog_id, sender_id, recipient_id, body, date_sent,
+		attachments, custom, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.AppID, m.DialogID, m.SenderID, m.RecipientID, m.Body, m.DateSent, atts, custom,
+		micros(m.CreatedAt), micros(m.UpdatedAt))
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint failed: messages.id") {
+			return chat.ErrDuplicate
+		}
+		return err
+	}
+	m.Seq, err = res.LastInsertId()
+	return err
+}
+
+func (t chatTx) OnNewMessage(ctx context.Context, m *chat.Message, counted bool) error {
+	if counted {
+		if _, err := t.q.ExecContext(ctx, `UPDATE members SET unread = unread + 1 WHERE dialog_id = ? AND member = 1 AND user_id != ?`,
+			m.DialogID, m.SenderID); err != nil {
+			return err
+		}
+	}
+	_, err := t.q.ExecContext(ctx, `UPDATE members SET hidden = 0 WHERE dialog_id = ? AND hidden = 1`, m.DialogID)
+	return err
+}
+
+func (t chatTx) Newest(ctx context.Context, dialogID string) (*chat.Message, error) {
+	return scanMessage(t.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.dialog_id = ? ORDER BY m.seq DESC LIMIT 1`, dialogID))
+}
+
+func (t chatTx) UpdateMessageBody(ctx context.Context, id, body string, at time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE messages SET body = ?, updated_at = ? WHERE id = ?`, body, micros(at), id)
+	return err
+}
+
+func (t chatTx) TouchMessage(ctx context.Context, id string, at time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE id = ?`, micros(at), id)
+	return err
+}
+
+func (t chatTx) DeleteMessage(ctx context.Context, m *chat.Message) error {
+	// Every member who had it unread loses one unread.
+	if _, err := t.q.ExecContext(ctx, `UPDATE members SET unread = unread - 1
+		WHERE dialog_id = ? AND member = 1 AND user_id != ? AND cleared_seq < ? AND unread > 0
+		AND user_id NOT IN (SELECT user_id FROM receipts WHERE message_id = ? AND read = 1)
+		AND user_id NOT IN (SELECT user_id FROM hidden_messages WHERE message_id = ?)`,
+		m.DialogID, m.SenderID, m.Seq, m.ID, m.ID); err != nil {
+		return err
+	}
+	_, err := t.q.ExecContext(ctx, `DELETE FROM messages WHERE id = ?`, m.ID)
+	return err
+}
+
+func (t chatTx) DeleteDialogMessages(ctx context.Context, dialogID string) error {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM messages WHERE dialog_id = ?`, dialogID); err != nil {
+		return err
+	}
+	_, err := t.q.ExecContext(ctx, `UPDATE members SET unread = 0 WHERE dialog_id = ?`, dialogID)
+	return err
+}
+
+func (t chatTx) Mark(ctx context.Context, dialogID string, userID int64, ids []string, read bool, clearedSeq int64, at time.Time) (int, error) {
+	want := 0
+	if read {
+		want = 1
+	}
+	// The messages whose receipt changes, and whether each counts as unread
+	// for the user (visible to it).
+	query := `SELECT m.id, (m.seq > ? AND ` + notHidden + `) FROM messages m
+		LEFT JOIN receipts r ON r.message_id = m.id AND r.user_id = ?
+		WHERE m.dialog_id = ? AND m.sender_id != ? AND (r.message_id IS NULL OR r.read < ?)`
+	args := []any{clearedSeq, userID, userID, dialogID, userID, want}
+	if ids != nil {
+		if len(ids) == 0 {
+			return 0, nil
+		}
+		query += ` AND m.id IN (` + placeholders(len(ids)) + `)`
+		args = append(args, anySlice(ids)...)
+	}
+	rows, err := t.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	var changed []string
+	dropped := 0
+	for rows.Next() {
+		var id string
+		var visible bool
+		if err := rows.Scan(&id, &visible); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		changed = append(changed, id)
+		if read && visible {
+			dropped++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range changed {
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO receipts (message_id, user_id, read, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (message_id, user_id) DO UPDATE SET read = excluded.read, at = excluded.at`,
+			id, userID, want, micros(at)); err != nil {
+			return 0, err
+		}
+		if _, err := t.q.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE id = ?`, micros(at), id); err != nil {
+			return 0, err
+		}
+	}
+	return dropped, nil
+}
+
+func (t chatTx) Hide(ctx context.Context, dialogID string, userID int64, ids []string, clearedSeq int64) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var n int
+	if err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages m WHERE m.dialog_id = ? AND m.id IN (`+
+		placeholders(len(ids))+`) AND m.sender_id != ? AND m.seq > ? AND `+notHidden+`
+		AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.user_id = ? AND r.read = 1)`,
+		append(append([]any{dialogID}, anySlice(ids)...), userID, clearedSeq, userID, userID)...).Scan(&n); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO hidden_messages (user_id, message_id) VALUES (?, ?)
+			ON CONFLICT (user_id, message_id) DO NOTHING`, userID, id); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func (t chatTx) SetReaction(ctx context.Context, messageID string, userID int64, reaction string, add bool, at time.Time) error {
+	if add {
+		_, err := t.q.ExecContext(ctx, `INSERT INTO reactions (message_id, user_id, reaction, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (message_id, user_id, reaction) DO NOTHING`, messageID, userID, reaction, micros(at))
+		return err
+	}
+	_, err := t.q.ExecContext(ctx, `DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND reaction = ?`, messageID, userID, reaction)
+	return err
+}
