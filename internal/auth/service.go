@@ -65,25 +65,35 @@ func HashToken(token string) []byte {
 // MaxDialogExtensions is how many dialog `extensions` fields an app may allow.
 const MaxDialogExtensions = 3
 
-// CreateApp creates an application with fresh credentials.
-func (s *Service) CreateApp(ctx context.Context, name string, dialogExtensions []string) (*App, error) {
+// CheckApp validates an application's name and dialog extensions fields;
+// the command line calls it before it touches the store.
+func CheckApp(name string, dialogExtensions []string) error {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return nil, apperr.Invalid("name", "must be 1 to 100 characters")
+		return apperr.Invalid("name", "must be 1 to 100 characters")
 	}
 	if len(dialogExtensions) > MaxDialogExtensions {
-		return nil, apperr.Invalid("dialog-extensions", "allows at most %d fields", MaxDialogExtensions)
+		return apperr.Invalid("dialog-extensions", "allows at most %d fields", MaxDialogExtensions)
 	}
 	seen := map[string]bool{}
 	for _, f := range dialogExtensions {
 		if !isFieldName(f) {
-			return nil, apperr.Invalid("dialog-extensions", "field %q must be 1 to 64 letters, digits or underscores", f)
+			return apperr.Invalid("dialog-extensions", "field %q must be 1 to 64 letters, digits or underscores", f)
 		}
 		if seen[f] {
-			return nil, apperr.Invalid("dialog-extensions", "field %q is listed twice", f)
+			return apperr.Invalid("dialog-extensions", "field %q is listed twice", f)
 		}
 		seen[f] = true
 	}
+	return nil
+}
+
+// CreateApp creates an application with fresh credentials.
+func (s *Service) CreateApp(ctx context.Context, name string, dialogExtensions []string) (*App, error) {
+	if err := CheckApp(name, dialogExtensions); err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
 	app := &App{
 		Name:             name,
 		AuthKey:          randomHex(16),

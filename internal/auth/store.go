@@ -63,7 +63,7 @@ type UserQuery struct {
 // time.Times as suits the field (see UserFieldTypes).
 type UserCond struct {
 	Field  string
-	Op     string // eq ne in nin gt lt gte lte start_with has_tag between
+	Op     string // eq ne in nin gt lt gte lte start_with contains between; on user_tags eq/in/nin match tags
 	Values []any
 }
 

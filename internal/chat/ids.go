@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -56,4 +57,22 @@ func PairKey(a, b int64) string {
 		a, b = b, a
 	}
 	return strconv.FormatInt(a, 10) + ":" + strconv.FormatInt(b, 10)
+}
+
+// otherOfPair returns the participant of a private dialog's pair key that
+// is not user (0 when the key is malformed).
+func otherOfPair(pair string, user int64) int64 {
+	a, b, ok := strings.Cut(pair, ":")
+	if !ok {
+		return 0
+	}
+	x, err1 := strconv.ParseInt(a, 10, 64)
+	y, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	if x == user {
+		return y
+	}
+	return x
 }

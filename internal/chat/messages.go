@@ -123,25 +123,7 @@ func (s *Service) CreateMessage(ctx context.Context, c Caller, in MessageInput) 
 		}
 		in.DialogID = v.ID
 	}
-	var d *Dialog
-	var msg *Message
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		var m *Member
-		var err error
-		d, m, err = load(ctx, tx, c, in.DialogID)
-		if err != nil {
-			return err
-		}
-		ro := role{d: d, m: m, user: c.UserID}
-		if !ro.canPost() {
-			if !ro.visible() {
-				return errNoDialog()
-			}
-			return errForbidden()
-		}
-		msg, err = s.appendMessage(ctx, tx, d, c.UserID, in)
-		return err
-	})
+	msg, d, err := s.commit.submit(ctx, Post{Caller: c, In: in})
 	if err != nil {
 		return nil, err
 	}
@@ -171,9 +153,10 @@ func checkMessage(in *MessageInput) error {
 }
 
 // appendMessage stores one message in d with the dialog bookkeeping of
-// REALTIME.md §20.2, inside tx: the last message moves, updated_at moves,
-// every other member of a counted dialog gains one unread, and members who
-// hid the dialog see it again.
+// REALTIME.md §20.2, inside tx: every other member of a counted dialog
+// gains one unread and members who hid the dialog see it again. The
+// dialog's last message and updated_at move in d; the caller writes them
+// (once per dialog per batch) with SetLast.
 func (s *Service) appendMessage(ctx context.Context, tx Tx, d *Dialog, sender int64, in MessageInput) (*Message, error) {
 	now := s.now().UTC()
 	msg := &Message{ID: in.ID, AppID: d.AppID, DialogID: d.ID, DialogType: d.Type, SenderID: sender, Body: in.Body,
@@ -185,11 +168,7 @@ func (s *Service) appendMessage(ctx context.Context, tx Tx, d *Dialog, sender in
 		msg.DateSent = now.Unix()
 	}
 	if d.Type == Private {
-		for _, o := range d.Occupants {
-			if o != sender {
-				msg.RecipientID = o
-			}
-		}
+		msg.RecipientID = otherOfPair(d.Pair, sender)
 	}
 	if err := tx.InsertMessage(ctx, msg); err != nil {
 		return nil, err
@@ -199,9 +178,6 @@ func (s *Service) appendMessage(ctx context.Context, tx Tx, d *Dialog, sender in
 	}
 	d.Last = &LastMessage{ID: msg.ID, Body: msg.Body, UserID: sender, DateSent: msg.DateSent}
 	d.LastSeq, d.UpdatedAt = msg.Seq, now
-	if err := tx.SetLast(ctx, d.ID, d.Last, d.LastSeq, now); err != nil {
-		return nil, err
-	}
 	return msg, nil
 }
 

@@ -29,6 +29,7 @@ type Dialog struct {
 	Photo        string
 	OwnerID      int64
 	AllowPreview bool
+	Pair         string  // type 3: PairKey of the two participants
 	Occupants    []int64 // types 2 and 3, in order of joining
 	Admins       []int64 // in order of promotion
 	Pinned       []string

@@ -45,6 +45,7 @@ type Service struct {
 	notifier Notifier
 	log      *slog.Logger
 	now      func() time.Time
+	commit   *committer
 }
 
 // NewService returns the domain service. notifier may be nil.
@@ -55,8 +56,14 @@ func NewService(store Store, apps Apps, notifier Notifier, log *slog.Logger, now
 	if notifier == nil {
 		notifier = noNotifier{}
 	}
-	return &Service{store: store, apps: apps, notifier: notifier, log: log, now: now}
+	s := &Service{store: store, apps: apps, notifier: notifier, log: log, now: now}
+	s.commit = newCommitter(s)
+	return s
 }
+
+// Close stops the message committer after storing what it has queued.
+// Posting after Close fails.
+func (s *Service) Close() { s.commit.close() }
 
 // SetNotifier attaches the real-time front end once it exists.
 func (s *Service) SetNotifier(n Notifier) { s.notifier = n }

@@ -27,7 +27,10 @@ type Reader interface {
 	// Dialog loads a dialog of app with its occupants, admins, pins and
 	// extensions.
 	Dialog(ctx context.Context, appID int64, id string) (*Dialog, error)
-	// PrivateDialog finds the type 3 dialog of a pair key (see pairKey).
+	// DialogHead loads a dialog's own row without occupants, admins, pins or
+	// extensions (the hot path of posting a message).
+	DialogHead(ctx context.Context, appID int64, id string) (*Dialog, error)
+	// PrivateDialog finds the type 3 dialog of a pair key (see PairKey).
 	PrivateDialog(ctx context.Context, appID int64, pair string) (*Dialog, error)
 	// Member returns a user's state in a dialog, ErrNotFound without one.
 	Member(ctx context.Context, dialogID string, userID int64) (*Member, error)
@@ -78,14 +81,15 @@ type Tx interface {
 
 	// InsertMessage stores m, setting m.Seq; ErrDuplicate when m.ID exists.
 	InsertMessage(ctx context.Context, m *Message) error
-	// OnNewMessage applies a stored message's effect on members: one more
-	// unread for every member except the sender (when counted), and the
-	// dialog un-hidden for everyone.
+	// OnNewMessage applies a stored message's effect on members in one
+	// statement: one more unread for every member except the sender (when
+	// counted), and the dialog un-hidden for everyone.
 	OnNewMessage(ctx context.Context, m *Message, counted bool) error
 	// SetLast sets the dialog's last message (nil: none), its seq and
 	// updated_at.
 	SetLast(ctx context.Context, dialogID string, last *LastMessage, lastSeq int64, updatedAt time.Time) error
-	// Newest returns the dialog's newest message, ErrNotFound when empty.
+	// Newest returns the dialog's newest message (by date_sent, then id:
+	// the history order), ErrNotFound when empty.
 	Newest(ctx context.Context, dialogID string) (*Message, error)
 	UpdateMessageBody(ctx context.Context, id, body string, at time.Time) error
 	// DeleteMessage removes a message for everyone, first taking it off

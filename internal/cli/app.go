@@ -62,6 +62,9 @@ func appCreate(ctx context.Context, args []string, env Env) error {
 			fields = append(fields, f)
 		}
 	}
+	if err := auth.CheckApp(*name, fields); err != nil {
+		return flagError(err) // before the store is touched
+	}
 	svc, closeFn, err := openAuth(ctx, cfg)
 	if err != nil {
 		return err

@@ -78,6 +78,7 @@ func createBroadcast(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	chatSvc := chat.NewService(db, authSvc, nil, quiet, nil)
+	defer chatSvc.Close()
 	d, err := chatSvc.CreateBroadcast(ctx, *appID, *owner, *name, adminIDs)
 	if err != nil {
 		return flagError(err)

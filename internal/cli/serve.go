@@ -31,12 +31,16 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	app, created, err := srv.EnsureDefaultApp(ctx)
-	if err != nil {
+	// The default app is made only once the server is up, so a first start
+	// that fails (a port in use) leaves the data dir as it found it and the
+	// next start still welcomes.
+	if err := srv.Start(ctx); err != nil {
 		srv.Shutdown(context.Background())
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
+	// Finish start-up even if a signal already arrived; shutdown follows.
+	app, created, err := srv.EnsureDefaultApp(context.WithoutCancel(ctx))
+	if err != nil {
 		srv.Shutdown(context.Background())
 		return err
 	}

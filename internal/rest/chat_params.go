@@ -118,6 +118,12 @@ func fieldConds(field, param string, kind chat.Kind, v any) ([]chat.Cond, error)
 		if !chat.Operators[o.op] || (o.op == "all" && kind != chat.KindIntList) || (o.op == "ctn" && kind != chat.KindString) {
 			return nil, invalidFilter(name)
 		}
+		// The SDK joins an array it does not expand into one value
+		// ("_id=a,b", REST.md §1.4): for ids and numbers, which cannot
+		// contain a comma, that is a list.
+		if s, isText := o.raw.(string); isText && o.op == "eq" && kind != chat.KindString && strings.Contains(s, ",") {
+			o.op = "in"
+		}
 		var raws []string
 		switch o.op {
 		case "in", "nin", "all":

@@ -84,7 +84,7 @@ func extensionsParam(p params) ([]chat.KV, bool, error) {
 	out := make([]chat.KV, 0, len(keys))
 	for _, k := range keys {
 		if !validExtName(k) {
-			return nil, false, apperr.Invalid("extensions", "field %q must be 1 to 64 letters, digits or underscores", k)
+			continue // no app can allow such a field: dropped like any unknown one
 		}
 		s, err := textValue("extensions", m[k])
 		if err != nil {

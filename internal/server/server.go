@@ -164,6 +164,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.cancel()
 		}
 		s.wg.Wait()
+		s.Chat.Close() // after HTTP: in-flight requests may still post
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-const dialogCols = `d.id, d.app_id, d.type, d.name, d.description, d.photo, d.owner_id, d.allow_preview,
+const dialogCols = `d.id, d.app_id, d.type, d.name, d.description, d.photo, d.owner_id, d.allow_preview, d.pair_key,
 	d.subscribers, d.last_message, d.last_message_id, d.last_message_user_id, d.last_message_date_sent,
 	d.last_seq, d.created_at, d.updated_at`
 
@@ -23,10 +23,10 @@ type scanner interface{ Scan(...any) error }
 
 func scanDialog(row scanner, extra ...any) (*chat.Dialog, error) {
 	var d chat.Dialog
-	var name, desc, photo, lastBody, lastID sql.NullString
+	var name, desc, photo, lastBody, lastID, pair sql.NullString
 	var lastUser, lastDate sql.NullInt64
 	var created, updated int64
-	dest := append([]any{&d.ID, &d.AppID, &d.Type, &name, &desc, &photo, &d.OwnerID, &d.AllowPreview,
+	dest := append([]any{&d.ID, &d.AppID, &d.Type, &name, &desc, &photo, &d.OwnerID, &d.AllowPreview, &pair,
 		&d.Subscribers, &lastBody, &lastID, &lastUser, &lastDate, &d.LastSeq, &created, &updated}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -34,7 +34,7 @@ func scanDialog(row scanner, extra ...any) (*chat.Dialog, error) {
 		}
 		return nil, err
 	}
-	d.Name, d.Description, d.Photo = name.String, desc.String, photo.String
+	d.Name, d.Description, d.Photo, d.Pair = name.String, desc.String, photo.String, pair.String
 	if lastID.Valid {
 		d.Last = &chat.LastMessage{ID: lastID.String, Body: lastBody.String, UserID: lastUser.Int64, DateSent: lastDate.Int64}
 	}
@@ -71,6 +71,10 @@ func (r chatReader) Dialog(ctx context.Context, appID int64, id string) (*chat.D
 		return nil, err
 	}
 	return d, nil
+}
+
+func (r chatReader) DialogHead(ctx context.Context, appID int64, id string) (*chat.Dialog, error) {
+	return scanDialog(r.q.QueryRowContext(ctx, `SELECT `+dialogCols+` FROM dialogs d WHERE d.id = ? AND d.app_id = ?`, id, appID))
 }
 
 func (r chatReader) PrivateDialog(ctx context.Context, appID int64, pair string) (*chat.Dialog, error) {
@@ -255,12 +259,16 @@ func (r chatReader) MissingUsers(ctx context.Context, appID int64, ids []int64) 
 	return missing, rows.Err()
 }
 
+// Queries that start from one user's member rows say CROSS JOIN: SQLite
+// keeps that join order, so it walks the user's rows (members_user) instead
+// of every dialog of the app, whatever statistics it has.
+//
 // listedSQL selects the dialogs a user lists (REST.md §5.1) with the user's
 // member row: groups and private dialogs it is in and has not hidden,
 // public dialogs it subscribes to, broadcasts it has not hidden. Args:
 // user, app, user, app.
 const listedSQL = `
-	SELECT ` + dialogCols + `, ` + memberCols + ` FROM members mm JOIN dialogs d ON d.id = mm.dialog_id
+	SELECT ` + dialogCols + `, ` + memberCols + ` FROM members mm CROSS JOIN dialogs d ON d.id = mm.dialog_id
 	WHERE mm.user_id = ? AND mm.member = 1 AND d.app_id = ? AND (d.type = 4 OR mm.hidden = 0)
 	UNION ALL
 	SELECT ` + dialogCols + `, ` + memberCols + ` FROM dialogs d LEFT JOIN members mm ON mm.dialog_id = d.id AND mm.user_id = ?

@@ -109,7 +109,7 @@ func (r chatReader) Messages(ctx context.Context, dialogID string, userID, clear
 	if order == "m.id" {
 		tie = ""
 	}
-	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.dialog_id = ? AND m.seq > ? AND ` + notHidden + where +
+	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.dialog_id = ? AND +m.seq > ? AND ` + notHidden + where +
 		` ORDER BY ` + order + dir + tie + ` LIMIT ? OFFSET ?`
 	return r.messages(ctx, query, append(append([]any{dialogID, clearedSeq, userID}, args...), q.Limit, q.Skip)...)
 }
@@ -203,7 +203,7 @@ func (r chatReader) ReceiptState(ctx context.Context, ids []string, except int64
 
 func (r chatReader) UnreadCounts(ctx context.Context, appID, userID int64, dialogIDs []string) (map[string]int, int, error) {
 	var total int
-	if err := r.q.QueryRowContext(ctx, `SELECT COALESCE(SUM(mm.unread), 0) FROM members mm JOIN dialogs d ON d.id = mm.dialog_id
+	if err := r.q.QueryRowContext(ctx, `SELECT COALESCE(SUM(mm.unread), 0) FROM members mm CROSS JOIN dialogs d ON d.id = mm.dialog_id
 		WHERE mm.user_id = ? AND mm.member = 1 AND d.app_id = ? AND d.type IN (2, 3)`, userID, appID).Scan(&total); err != nil {
 		return nil, 0, err
 	}
@@ -211,7 +211,7 @@ func (r chatReader) UnreadCounts(ctx context.Context, appID, userID int64, dialo
 	if len(dialogIDs) == 0 {
 		return out, total, nil
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT mm.dialog_id, mm.unread FROM members mm JOIN dialogs d ON d.id = mm.dialog_id
+	rows, err := r.q.QueryContext(ctx, `SELECT mm.dialog_id, mm.unread FROM members mm CROSS JOIN dialogs d ON d.id = mm.dialog_id
 		WHERE mm.user_id = ? AND mm.member = 1 AND d.app_id = ? AND d.type IN (2, 3) AND d.id IN (`+placeholders(len(dialogIDs))+`)`,
 		append([]any{userID, appID}, anySlice(dialogIDs)...)...)
 	if err != nil {
@@ -233,7 +233,7 @@ func (r chatReader) UnreadCounts(ctx context.Context, appID, userID int64, dialo
 // its cleared mark, not read by it, not hidden for it. Args: user, dialog,
 // user, user, user.
 const unreadFor = `m.sender_id != ?
-	AND m.seq > COALESCE((SELECT cleared_seq FROM members c WHERE c.dialog_id = ? AND c.user_id = ?), 0)
+	AND +m.seq > COALESCE((SELECT cleared_seq FROM members c WHERE c.dialog_id = ? AND c.user_id = ?), 0)
 	AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.user_id = ? AND r.read = 1)
 	AND ` + notHidden
 
@@ -245,11 +245,14 @@ func (r chatReader) Recount(ctx context.Context, dialogID string, userID int64) 
 }
 
 func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s chat.Search) ([]*chat.Message, error) {
-	query := `WITH listed AS (SELECT id, cleared_seq FROM (` + listedSQL + `))
-		SELECT ` + messageCols + ` FROM messages_fts f JOIN messages m ON m.seq = f.rowid
-		JOIN listed l ON l.id = m.dialog_id
-		WHERE messages_fts MATCH ? AND m.seq > COALESCE(l.cleared_seq, 0) AND ` + notHidden
-	args := []any{userID, appID, userID, appID, `"` + strings.ReplaceAll(s.Text, `"`, `""`) + `"`, userID}
+	// The listed dialogs become an IN set (SQLite builds a temporary index
+	// for it), probed once per full-text match.
+	query := `SELECT ` + messageCols + ` FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+		WHERE messages_fts MATCH ? AND m.app_id = ?
+		AND m.dialog_id IN (SELECT id FROM (` + listedSQL + `))
+		AND +m.seq > COALESCE((SELECT c.cleared_seq FROM members c WHERE c.dialog_id = m.dialog_id AND c.user_id = ?), 0)
+		AND ` + notHidden
+	args := []any{`"` + strings.ReplaceAll(s.Text, `"`, `""`) + `"`, appID, userID, appID, userID, appID, userID, userID}
 	if len(s.DialogIDs) > 0 {
 		query += ` AND m.dialog_id IN (` + placeholders(len(s.DialogIDs)) + `)`
 		args = append(args, anySlice(s.DialogIDs)...)
@@ -314,23 +317,28 @@ func (t chatTx) InsertMessage(ctx context.Context, m *chat.Message) error {
 		}
 		return err
 	}
-	m.Seq, err = res.LastInsertId()
-	return err
+	if m.Seq, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if t.fresh.first == 0 {
+		t.fresh.first = m.Seq
+	}
+	t.fresh.last = m.Seq
+	return nil
 }
 
 func (t chatTx) OnNewMessage(ctx context.Context, m *chat.Message, counted bool) error {
-	if counted {
-		if _, err := t.q.ExecContext(ctx, `UPDATE members SET unread = unread + 1 WHERE dialog_id = ? AND member = 1 AND user_id != ?`,
-			m.DialogID, m.SenderID); err != nil {
-			return err
-		}
+	if !counted {
+		_, err := t.q.ExecContext(ctx, `UPDATE members SET hidden = 0 WHERE dialog_id = ? AND hidden = 1`, m.DialogID)
+		return err
 	}
-	_, err := t.q.ExecContext(ctx, `UPDATE members SET hidden = 0 WHERE dialog_id = ? AND hidden = 1`, m.DialogID)
+	_, err := t.q.ExecContext(ctx, `UPDATE members SET unread = unread + (member = 1 AND user_id != ?), hidden = 0
+		WHERE dialog_id = ? AND (hidden = 1 OR (member = 1 AND user_id != ?))`, m.SenderID, m.DialogID, m.SenderID)
 	return err
 }
 
 func (t chatTx) Newest(ctx context.Context, dialogID string) (*chat.Message, error) {
-	return scanMessage(t.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.dialog_id = ? ORDER BY m.seq DESC LIMIT 1`, dialogID))
+	return scanMessage(t.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.dialog_id = ? ORDER BY m.date_sent DESC, m.id DESC LIMIT 1`, dialogID))
 }
 
 func (t chatTx) UpdateMessageBody(ctx context.Context, id, body string, at time.Time) error {
@@ -371,7 +379,7 @@ func (t chatTx) Mark(ctx context.Context, dialogID string, userID int64, ids []s
 	}
 	// The messages whose receipt changes, and whether each counts as unread
 	// for the user (visible to it).
-	query := `SELECT m.id, (m.seq > ? AND ` + notHidden + `) FROM messages m
+	query := `SELECT m.id, (+m.seq > ? AND ` + notHidden + `) FROM messages m
 		LEFT JOIN receipts r ON r.message_id = m.id AND r.user_id = ?
 		WHERE m.dialog_id = ? AND m.sender_id != ? AND (r.message_id IS NULL OR r.read < ?)`
 	args := []any{clearedSeq, userID, userID, dialogID, userID, want}
@@ -423,7 +431,7 @@ func (t chatTx) Hide(ctx context.Context, dialogID string, userID int64, ids []s
 	}
 	var n int
 	if err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages m WHERE m.dialog_id = ? AND m.id IN (`+
-		placeholders(len(ids))+`) AND m.sender_id != ? AND m.seq > ? AND `+notHidden+`
+		placeholders(len(ids))+`) AND m.sender_id != ? AND +m.seq > ? AND `+notHidden+`
 		AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id AND r.user_id = ? AND r.read = 1)`,
 		append(append([]any{dialogID}, anySlice(ids)...), userID, clearedSeq, userID, userID)...).Scan(&n); err != nil {
 		return 0, err

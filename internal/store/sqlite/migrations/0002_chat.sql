@@ -54,9 +54,11 @@ CREATE TABLE dialog_pins (
 ) WITHOUT ROWID;
 
 -- seq orders messages by arrival across the whole store; it is also the
--- full-text index's rowid.
+-- full-text index's rowid. AUTOINCREMENT: a seq is never handed out again,
+-- even after the newest message is deleted, because cleared-history marks
+-- (members.cleared_seq) compare against it.
 CREATE TABLE messages (
-    seq          INTEGER PRIMARY KEY,
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     id           TEXT    NOT NULL UNIQUE,
     app_id       BIGINT  NOT NULL,
     dialog_id    TEXT    NOT NULL REFERENCES dialogs(id) ON DELETE CASCADE,
@@ -70,7 +72,6 @@ CREATE TABLE messages (
     updated_at   BIGINT  NOT NULL
 );
 CREATE INDEX messages_dialog_date ON messages(dialog_id, date_sent, id);
-CREATE INDEX messages_dialog_seq ON messages(dialog_id, seq);
 
 -- Delivery and read receipts of users other than the sender (the sender is
 -- in read_ids and delivered_ids implicitly). read = 1 implies delivered.
@@ -99,13 +100,13 @@ CREATE TABLE reactions (
 ) WITHOUT ROWID;
 
 -- Case-sensitive substring search over message bodies (trigram tokenizer:
--- MATCH finds any substring of three or more characters).
+-- MATCH finds any substring of three or more characters). New messages are
+-- indexed by the store once per write transaction, not by a trigger: FTS5
+-- flushes its pending index at every statement savepoint, so a trigger
+-- would write the index once per statement of a batch.
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     body, content='messages', content_rowid='seq', tokenize='trigram case_sensitive 1'
 );
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body);
-END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
 END;

@@ -1,0 +1,285 @@
+package config_test
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/config"
+)
+
+// envOf returns a getenv reading only m.
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// errLines splits a joined validation error into its parts.
+func errLines(err error) []string {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range j.Unwrap() {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// wantFlagError asserts err has exactly one part naming each of flags, and
+// no other part.
+func wantFlagErrors(t *testing.T, err error, flags ...string) {
+	t.Helper()
+	lines := errLines(err)
+	if len(lines) != len(flags) {
+		t.Fatalf("Validate reported %d errors %q; want %d, one for each of %v", len(lines), lines, len(flags), flags)
+	}
+	for i, f := range flags {
+		if !strings.HasPrefix(lines[i], "--"+f+": ") {
+			t.Errorf("error %d = %q; want it to start with --%s:", i, lines[i], f)
+		}
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	c := config.Default()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v; want nil", err)
+	}
+}
+
+func TestValidateReportsEveryErrorAtOnce(t *testing.T) {
+	c := config.Default()
+	c.DataDir = "  "
+	c.HTTPAddr = "nonsense"
+	c.Domain = "bad domain"
+	c.LogFormat = "xml"
+	c.LogLevel = "loud"
+	c.SessionTTL = 0
+	c.MaxBodyBytes = 10
+	c.ShutdownTimeout = -time.Second
+	c.PasswordIterations = 1000
+	err := c.Validate()
+	wantFlagErrors(t, err, "data-dir", "http-addr", "domain", "log-format", "log-level",
+		"session-ttl", "max-body-bytes", "shutdown-timeout", "password-iterations")
+	if strings.Contains(err.Error(), "\n\n") {
+		t.Errorf("joined error has an empty line: %q", err)
+	}
+}
+
+func TestValidateAddresses(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*config.Config)
+		flags  []string
+	}{
+		{"ports zero", func(c *config.Config) { c.HTTPAddr, c.WSAddr, c.XMPPAddr = "127.0.0.1:0", "127.0.0.1:0", "[::1]:0" }, nil},
+		{"no port", func(c *config.Config) { c.HTTPAddr = "127.0.0.1" }, []string{"http-addr"}},
+		{"empty port", func(c *config.Config) { c.WSAddr = "localhost:" }, []string{"ws-addr"}},
+		{"empty http", func(c *config.Config) { c.HTTPAddr = "" }, []string{"http-addr"}},
+		{"empty xmpp", func(c *config.Config) { c.XMPPAddr = "" }, []string{"xmpp-addr"}},
+		{"xmpps needs tls", func(c *config.Config) { c.XMPPSAddr = ":5223" }, []string{"xmpps-addr"}},
+		{"xmpps with tls", func(c *config.Config) { c.XMPPSAddr, c.TLSCert, c.TLSKey = ":5223", "c.pem", "k.pem" }, nil},
+		{"xmpps bad", func(c *config.Config) { c.XMPPSAddr, c.TLSCert, c.TLSKey = "x", "c.pem", "k.pem" }, []string{"xmpps-addr"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default()
+			tc.mutate(&c)
+			wantFlagErrors(t, c.Validate(), tc.flags...)
+		})
+	}
+}
+
+func TestValidateDomain(t *testing.T) {
+	cases := []struct {
+		domain string
+		ok     bool
+	}{
+		{"localhost", true},
+		{"chat.example.com", true},
+		{"xn--bcher-kva.example", true},
+		{"muc.example.com", false},
+		{"chatmuc.example", false},
+		{"example.muc", false},
+		{"", false},
+		{"a..b", false},
+		{"has space.example", false},
+		{"under_score.example", false},
+		{strings.Repeat("a", 64) + ".example", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.domain, func(t *testing.T) {
+			c := config.Default()
+			c.Domain = tc.domain
+			err := c.Validate()
+			if tc.ok {
+				wantFlagErrors(t, err)
+				return
+			}
+			wantFlagErrors(t, err, "domain")
+		})
+	}
+	c := config.Default()
+	c.Domain = "muc.example.com"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "muc") {
+		t.Errorf("Validate(domain with muc) = %v; want an error explaining \"muc\"", err)
+	}
+}
+
+func TestValidateTLSPair(t *testing.T) {
+	for _, tc := range []struct {
+		name, cert, key string
+		ok              bool
+	}{
+		{"neither", "", "", true},
+		{"both", "cert.pem", "key.pem", true},
+		{"cert only", "cert.pem", "", false},
+		{"key only", "", "key.pem", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default()
+			c.TLSCert, c.TLSKey = tc.cert, tc.key
+			err := c.Validate()
+			if tc.ok {
+				wantFlagErrors(t, err)
+				return
+			}
+			wantFlagErrors(t, err, "tls-cert")
+			if !strings.Contains(err.Error(), "--tls-key") {
+				t.Errorf("error %q does not mention --tls-key", err)
+			}
+		})
+	}
+}
+
+func TestValidateLogLevels(t *testing.T) {
+	for _, lv := range []string{"debug", "info", "warn", "error"} {
+		c := config.Default()
+		c.LogLevel = lv
+		if err := c.Validate(); err != nil {
+			t.Errorf("log level %q: %v", lv, err)
+		}
+	}
+	for _, f := range []string{"text", "json"} {
+		c := config.Default()
+		c.LogFormat = f
+		if err := c.Validate(); err != nil {
+			t.Errorf("log format %q: %v", f, err)
+		}
+	}
+}
+
+// serveFlags returns a config and its serve flag set, parsed from args.
+func serveFlags(t *testing.T, args ...string) (*config.Config, *flag.FlagSet) {
+	t.Helper()
+	c := config.Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.ServeFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse %q: %v", args, err)
+	}
+	return &c, fs
+}
+
+func TestFlagsBindToConfig(t *testing.T) {
+	c, _ := serveFlags(t, "--data-dir", "/d", "--http-addr", "127.0.0.1:1", "--session-ttl", "90s",
+		"--max-body-bytes", "4096", "--domain", "chat.example", "--password-iterations", "5000")
+	if c.DataDir != "/d" || c.HTTPAddr != "127.0.0.1:1" || c.SessionTTL != 90*time.Second ||
+		c.MaxBodyBytes != 4096 || c.Domain != "chat.example" || c.PasswordIterations != 5000 {
+		t.Errorf("config after flags = %+v", *c)
+	}
+	if c.WSAddr != config.Default().WSAddr {
+		t.Errorf("unset --ws-addr changed to %q", c.WSAddr)
+	}
+}
+
+func TestApplyEnvSetsOnlyFlagsNotGiven(t *testing.T) {
+	c, fs := serveFlags(t, "--http-addr", "127.0.0.1:1", "--session-ttl", "90s")
+	env := map[string]string{
+		"PARLEY_HTTP_ADDR":        "127.0.0.1:2", // given on the command line: ignored
+		"PARLEY_SESSION_TTL":      "abc",         // given on the command line: ignored, not even parsed
+		"PARLEY_DATA_DIR":         "/from/env",
+		"PARLEY_LOG_FORMAT":       "json",
+		"PARLEY_SHUTDOWN_TIMEOUT": "3s",
+		"PARLEY_MAX_BODY_BYTES":   "2048",
+		"DATA_DIR":                "/not/ours",
+	}
+	if err := config.ApplyEnv(fs, envOf(env)); err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	want := config.Default()
+	want.HTTPAddr = "127.0.0.1:1"
+	want.SessionTTL = 90 * time.Second
+	want.DataDir = "/from/env"
+	want.LogFormat = "json"
+	want.ShutdownTimeout = 3 * time.Second
+	want.MaxBodyBytes = 2048
+	if *c != want {
+		t.Errorf("config after ApplyEnv =\n  %+v\nwant\n  %+v", *c, want)
+	}
+}
+
+func TestApplyEnvEmptyValueIsUnset(t *testing.T) {
+	c, fs := serveFlags(t)
+	if err := config.ApplyEnv(fs, envOf(map[string]string{"PARLEY_DATA_DIR": "", "PARLEY_SESSION_TTL": ""})); err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if *c != config.Default() {
+		t.Errorf("empty variables changed the config: %+v", *c)
+	}
+}
+
+func TestApplyEnvInvalidValueNamesVariable(t *testing.T) {
+	_, fs := serveFlags(t)
+	err := config.ApplyEnv(fs, envOf(map[string]string{
+		"PARLEY_SESSION_TTL":         "abc",
+		"PARLEY_PASSWORD_ITERATIONS": "many",
+	}))
+	if err == nil {
+		t.Fatal("ApplyEnv with PARLEY_SESSION_TTL=abc = nil; want an error")
+	}
+	lines := errLines(err)
+	if len(lines) != 2 {
+		t.Fatalf("ApplyEnv reported %q; want two errors, one per bad variable", lines)
+	}
+	joined := err.Error()
+	for _, want := range []string{"PARLEY_SESSION_TTL", `"abc"`, "PARLEY_PASSWORD_ITERATIONS", `"many"`} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("ApplyEnv error %q does not mention %s", joined, want)
+		}
+	}
+}
+
+func TestApplyEnvStoreFlagsOnly(t *testing.T) {
+	// Commands that only open the store register --data-dir alone; other
+	// variables must not matter to them, even when invalid.
+	c := config.Default()
+	fs := flag.NewFlagSet("app list", flag.ContinueOnError)
+	c.StoreFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	err := config.ApplyEnv(fs, envOf(map[string]string{"PARLEY_DATA_DIR": "/env", "PARLEY_SESSION_TTL": "abc"}))
+	if err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if c.DataDir != "/env" {
+		t.Errorf("DataDir = %q; want /env", c.DataDir)
+	}
+}
+
+func TestApplyEnvThenValidate(t *testing.T) {
+	// A syntactically fine but invalid value from the environment is caught
+	// by Validate, naming the flag.
+	c, fs := serveFlags(t)
+	if err := config.ApplyEnv(fs, envOf(map[string]string{"PARLEY_LOG_FORMAT": "xml"})); err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	wantFlagErrors(t, c.Validate(), "log-format")
+}

@@ -1,0 +1,8 @@
+// Package loadgen is Parley's load and benchmark engine: it seeds a store
+// with a realistic data set (Seed) and measures the chat operations on it
+// (MeasureChat). `parley bench` drives it; the figures in the README come
+// from it.
+//
+// Seeding goes through the domain services, not raw SQL, so the data obeys
+// every rule (counters, last messages, memberships) that the server keeps.
+package loadgen
