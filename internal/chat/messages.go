@@ -418,6 +418,15 @@ func (s *Service) refreshLast(ctx context.Context, tx Tx, d *Dialog, deleted []*
 			return err
 		}
 	}
+	lastGone := false
+	for _, m := range deleted {
+		if d.Last != nil && d.Last.ID == m.ID {
+			lastGone = true
+		}
+	}
+	if !lastGone {
+		return nil
+	}
 	newest, err := tx.Newest(ctx, d.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):

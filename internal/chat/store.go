@@ -88,8 +88,8 @@ type Tx interface {
 	// SetLast sets the dialog's last message (nil: none), its seq and
 	// updated_at.
 	SetLast(ctx context.Context, dialogID string, last *LastMessage, lastSeq int64, updatedAt time.Time) error
-	// Newest returns the dialog's newest message (by date_sent, then id:
-	// the history order), ErrNotFound when empty.
+	// Newest returns the dialog's newest message (by date_sent, ties by
+	// arrival), ErrNotFound when empty.
 	Newest(ctx context.Context, dialogID string) (*Message, error)
 	UpdateMessageBody(ctx context.Context, id, body string, at time.Time) error
 	// DeleteMessage removes a message for everyone, first taking it off

@@ -344,7 +344,7 @@ func (t chatTx) OnNewMessage(ctx context.Context, m *chat.Message, counted bool)
 }
 
 func (t chatTx) Newest(ctx context.Context, dialogID string) (*chat.Message, error) {
-	return scanMessage(t.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.dialog_id = ? ORDER BY m.date_sent DESC, m.id DESC LIMIT 1`, dialogID))
+	return scanMessage(t.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.dialog_id = ? ORDER BY m.date_sent DESC, m.seq DESC LIMIT 1`, dialogID))
 }
 
 func (t chatTx) UpdateMessageBody(ctx context.Context, id, body string, at time.Time) error {
