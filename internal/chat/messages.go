@@ -306,7 +306,9 @@ func (s *Service) EditMessage(ctx context.Context, c Caller, dialogID, messageID
 }
 
 // DeleteMessages hides messages for the caller, or with force deletes them
-// for everyone where the permission table allows.
+// for everyone where the permission table allows. The outcome is always a
+// report (REST.md §6.4), also for one id; only a single malformed id is an
+// error (400).
 func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, force bool) (*DeleteReport, error) {
 	if len(ids) == 1 {
 		if err := checkID(ids[0]); err != nil {
@@ -385,12 +387,6 @@ func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, fo
 	})
 	if err != nil {
 		return nil, err
-	}
-	if len(ids) == 1 && len(rep.Deleted) == 0 {
-		if len(rep.NotFound) > 0 {
-			return nil, apperr.NotFound("Message")
-		}
-		return nil, errForbidden()
 	}
 	for _, n := range notices {
 		s.notifier.MessagesDeleted(ctx, n.d, n.msgs, c.UserID)

@@ -145,9 +145,11 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*
 		var touched []*Dialog
 		for i, p := range posts {
 			d, ok := loaded[p.In.DialogID]
-			if !ok {
-				var err error
-				d, err = tx.DialogHead(ctx, p.Caller.AppID, p.In.DialogID)
+			var m *Member
+			var err error
+			switch {
+			case !ok:
+				d, m, err = tx.DialogHead(ctx, p.Caller.AppID, p.In.DialogID, p.Caller.UserID)
 				if errors.Is(err, ErrNotFound) {
 					errs[i] = errNoDialog()
 					continue
@@ -161,15 +163,13 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*
 					}
 				}
 				loaded[p.In.DialogID] = d
-			}
-			ro := role{d: d, user: p.Caller.UserID}
-			if d.Type != Broadcast {
-				m, err := tx.Member(ctx, d.ID, p.Caller.UserID)
+			case d.Type != Broadcast:
+				m, err = tx.Member(ctx, d.ID, p.Caller.UserID)
 				if err != nil && !errors.Is(err, ErrNotFound) {
 					return err
 				}
-				ro.m = m
 			}
+			ro := role{d: d, m: m, user: p.Caller.UserID}
 			if !ro.canPost() {
 				if !ro.visible() {
 					errs[i] = errNoDialog()

@@ -28,8 +28,9 @@ type Reader interface {
 	// extensions.
 	Dialog(ctx context.Context, appID int64, id string) (*Dialog, error)
 	// DialogHead loads a dialog's own row without occupants, admins, pins or
-	// extensions (the hot path of posting a message).
-	DialogHead(ctx context.Context, appID int64, id string) (*Dialog, error)
+	// extensions, and the user's member row (nil without one), in one
+	// query: the hot path of posting a message.
+	DialogHead(ctx context.Context, appID int64, id string, userID int64) (*Dialog, *Member, error)
 	// PrivateDialog finds the type 3 dialog of a pair key (see PairKey).
 	PrivateDialog(ctx context.Context, appID int64, pair string) (*Dialog, error)
 	// Member returns a user's state in a dialog, ErrNotFound without one.

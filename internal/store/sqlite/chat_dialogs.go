@@ -73,8 +73,14 @@ func (r chatReader) Dialog(ctx context.Context, appID int64, id string) (*chat.D
 	return d, nil
 }
 
-func (r chatReader) DialogHead(ctx context.Context, appID int64, id string) (*chat.Dialog, error) {
-	return scanDialog(r.q.QueryRowContext(ctx, `SELECT `+dialogCols+` FROM dialogs d WHERE d.id = ? AND d.app_id = ?`, id, appID))
+func (r chatReader) DialogHead(ctx context.Context, appID int64, id string, userID int64) (*chat.Dialog, *chat.Member, error) {
+	var m memberScan
+	d, err := scanDialog(r.q.QueryRowContext(ctx, `SELECT `+dialogCols+`, `+memberCols+` FROM dialogs d
+		LEFT JOIN members mm ON mm.dialog_id = d.id AND mm.user_id = ? WHERE d.id = ? AND d.app_id = ?`, userID, id, appID), m.dest()...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, m.member_(), nil
 }
 
 func (r chatReader) PrivateDialog(ctx context.Context, appID int64, pair string) (*chat.Dialog, error) {

@@ -244,6 +244,14 @@ func (r chatReader) Recount(ctx context.Context, dialogID string, userID int64) 
 	return n, err
 }
 
+func (db *DB) SearchMessages(ctx context.Context, appID, userID int64, s chat.Search) ([]*chat.Message, error) {
+	// Read your writes: index what is pending before searching.
+	if err := db.fts.flush(ctx); err != nil {
+		return nil, err
+	}
+	return db.chatReader.SearchMessages(ctx, appID, userID, s)
+}
+
 func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s chat.Search) ([]*chat.Message, error) {
 	// The text is one FTS5 phrase: with the trigram tokenizer that is an
 	// exact, case-sensitive substring match. (Splitting it into words ANDed
@@ -326,10 +334,7 @@ func (t chatTx) InsertMessage(ctx context.Context, m *chat.Message) error {
 	if m.Seq, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if t.fresh.first == 0 {
-		t.fresh.first = m.Seq
-	}
-	t.fresh.last = m.Seq
+	*t.wrote = true
 	return nil
 }
 

@@ -24,12 +24,8 @@ type chatReader struct{ q querier }
 // chatTx implements chat.Tx inside one write transaction.
 type chatTx struct {
 	chatReader
-	fresh *seqRange // messages inserted by this transaction, to index
+	wrote *bool // set when the transaction stored a message (to index)
 }
-
-// seqRange is the span of message seqs a transaction inserted; seqs only
-// grow and one transaction writes at a time, so the span holds only its own.
-type seqRange struct{ first, last int64 }
 
 var (
 	_ chat.Store = (*DB)(nil)
@@ -38,19 +34,14 @@ var (
 
 // Tx runs fn in one write transaction (BEGIN IMMEDIATE on the writer).
 func (db *DB) Tx(ctx context.Context, fn func(chat.Tx) error) error {
-	return db.tx(ctx, func(t *sql.Tx) error {
-		tx := chatTx{chatReader: chatReader{newTxQuerier(t)}, fresh: &seqRange{}}
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if tx.fresh.first == 0 {
-			return nil
-		}
-		// Index the transaction's new messages in one statement.
-		_, err := tx.q.ExecContext(ctx, `INSERT INTO messages_fts(rowid, body)
-			SELECT seq, body FROM messages WHERE seq BETWEEN ? AND ?`, tx.fresh.first, tx.fresh.last)
-		return err
+	wrote := false
+	err := db.tx(ctx, func(t *sql.Tx) error {
+		return fn(chatTx{chatReader: chatReader{newTxQuerier(t)}, wrote: &wrote})
 	})
+	if err == nil && wrote {
+		db.fts.poke()
+	}
+	return err
 }
 
 func placeholders(n int) string {

@@ -24,6 +24,7 @@ type DB struct {
 	w      *sql.DB
 	r      *sql.DB
 	rStmts *stmtCache
+	fts    *ftsIndexer
 	chatReader
 }
 
@@ -60,6 +61,7 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	db := &DB{w: w, r: r, rStmts: newStmtCache(r)}
 	db.chatReader = chatReader{q: poolQuerier{db: r, cache: db.rStmts}}
+	db.fts = newFTSIndexer(db)
 	return db, nil
 }
 
@@ -123,6 +125,7 @@ func dsn(path string, writer bool) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.fts.close()
 	db.rStmts.close()
 	err1 := db.r.Close()
 	err2 := db.w.Close()

@@ -101,16 +101,23 @@ CREATE TABLE reactions (
 
 -- Case-sensitive substring search over message bodies (trigram tokenizer:
 -- MATCH finds any substring of three or more characters). New messages are
--- indexed by the store once per write transaction, not by a trigger: FTS5
--- flushes its pending index at every statement savepoint, so a trigger
--- would write the index once per statement of a batch.
+-- indexed by the store's indexer in bulk, after their own transaction
+-- (fts.go); fts_state.upto is the highest seq indexed. The triggers keep the
+-- index right for rows already in it, and leave rows above the mark alone.
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     body, content='messages', content_rowid='seq', tokenize='trigram case_sensitive 1'
 );
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+CREATE TABLE fts_state (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    upto BIGINT  NOT NULL
+);
+INSERT INTO fts_state (id, upto) VALUES (1, 0);
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.seq <= (SELECT upto FROM fts_state WHERE id = 1) BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
 END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+WHEN old.seq <= (SELECT upto FROM fts_state WHERE id = 1) BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
     INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body);
 END;
