@@ -528,3 +528,213 @@ export async function startServer(extraArgs = []) {
     throw e;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Chat (REST.md §2.3 Dialog, §2.4 Message, §5, §6, §7)
+
+/** A dialog / message / record id: 24 lowercase hex characters (README §2). */
+export const OBJECT_ID = /^[0-9a-f]{24}$/;
+
+/** A random well-formed id that names nothing (with at least one letter a–f). */
+export function randomObjectId() {
+  for (;;) {
+    let s = '';
+    for (let i = 0; i < 24; i += 1) s += Math.floor(Math.random() * 16).toString(16);
+    if (/[a-f]/.test(s)) return s;
+  }
+}
+
+export function assertObjectId(v, what) {
+  assert.equal(typeof v, 'string', `${what} must be a string id, got ${JSON.stringify(v)}`);
+  assert.match(v, OBJECT_ID, `${what} must be 24 lowercase hex characters, got ${v}`);
+}
+
+/** The room JID of a dialog: `{appId}_{dialogId}@muc.{chatDomain}` (README §2). */
+export function roomJid(dialogId) {
+  return `${env.appId}_${dialogId}@muc.${env.domain}`;
+}
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function assertIntArray(v, what) {
+  assert.ok(Array.isArray(v), `${what} must be an array, got ${JSON.stringify(v)}`);
+  for (const x of v) assert.ok(Number.isInteger(x), `${what} items must be integers (JSON numbers), got ${JSON.stringify(v)}`);
+}
+
+export const DIALOG_FIELDS = [
+  '_id', 'type', 'name', 'description', 'photo', 'user_id', 'occupants_ids', 'occupants_count',
+  'admins_ids', 'pinned_messages_ids', 'last_message', 'last_message_id', 'last_message_user_id',
+  'last_message_date_sent', 'last_message_status', 'unread_messages_count', 'xmpp_room_jid',
+  'extensions', 'permissions', 'created_at', 'updated_at',
+];
+
+/**
+ * Assert a Dialog of REST.md §2.3: every field present with its type, the
+ * type-specific nulls, and the consistency of the last_message* group.
+ */
+export function assertDialog(d, what = 'dialog') {
+  const shown = JSON.stringify(d);
+  assert.ok(isPlainObject(d), `${what} must be an object: ${shown}`);
+  for (const f of DIALOG_FIELDS) assert.ok(Object.hasOwn(d, f), `${what}.${f} missing: ${shown}`);
+  assertObjectId(d._id, `${what}._id`);
+  assert.match(d._id, /[a-f]/, `${what}._id must contain a letter a-f (README §2): ${d._id}`);
+  assert.ok([1, 2, 3, 4].includes(d.type), `${what}.type must be 1..4 (a JSON number), got ${JSON.stringify(d.type)}`);
+  for (const f of ['name', 'description', 'photo', 'last_message', 'xmpp_room_jid']) {
+    assertNullable(d[f], 'string', `${what}.${f}`);
+  }
+  assert.ok(Number.isInteger(d.user_id) && d.user_id > 0, `${what}.user_id must be a positive integer: ${shown}`);
+  assertIntArray(d.occupants_ids, `${what}.occupants_ids`);
+  assertNullable(d.occupants_count, 'integer', `${what}.occupants_count`);
+  assertIntArray(d.admins_ids, `${what}.admins_ids`);
+  assert.ok(d.admins_ids.length <= 5, `${what}.admins_ids holds at most 5 ids: ${shown}`);
+  assert.ok(Array.isArray(d.pinned_messages_ids), `${what}.pinned_messages_ids must be an array: ${shown}`);
+  for (const id of d.pinned_messages_ids) assertObjectId(id, `${what}.pinned_messages_ids[]`);
+  if (d.last_message_id !== null) assertObjectId(d.last_message_id, `${what}.last_message_id`);
+  assertNullable(d.last_message_user_id, 'integer', `${what}.last_message_user_id`);
+  assertNullable(d.last_message_date_sent, 'integer', `${what}.last_message_date_sent`);
+  assert.ok(
+    [null, 'sent', 'delivered', 'read'].includes(d.last_message_status),
+    `${what}.last_message_status must be "sent", "delivered", "read" or null: ${shown}`,
+  );
+  assertNullable(d.unread_messages_count, 'integer', `${what}.unread_messages_count`);
+  if (d.last_message_id === null) {
+    for (const f of ['last_message', 'last_message_user_id', 'last_message_date_sent', 'last_message_status']) {
+      assert.equal(d[f], null, `${what}.${f} must be null when there is no last message: ${shown}`);
+    }
+  } else {
+    assert.equal(typeof d.last_message, 'string', `${what}.last_message must be a string when last_message_id is set: ${shown}`);
+    assert.ok(Number.isInteger(d.last_message_user_id), `${what}.last_message_user_id must be set with last_message_id: ${shown}`);
+    assert.ok(Number.isInteger(d.last_message_date_sent), `${what}.last_message_date_sent must be set with last_message_id: ${shown}`);
+  }
+  if (d.extensions !== null) {
+    assert.ok(isPlainObject(d.extensions), `${what}.extensions must be an object or null: ${shown}`);
+    for (const [k, v] of Object.entries(d.extensions)) {
+      assert.equal(typeof v, 'string', `${what}.extensions.${k} must be a string: ${shown}`);
+    }
+  }
+  if (d.permissions !== null) {
+    assert.ok(isPlainObject(d.permissions), `${what}.permissions must be an object or null: ${shown}`);
+    if (Object.hasOwn(d.permissions, 'allow_preview')) {
+      assert.equal(typeof d.permissions.allow_preview, 'boolean', `${what}.permissions.allow_preview must be boolean: ${shown}`);
+    }
+  }
+  assertIsoSecond(d.created_at, `${what}.created_at`);
+  assertIsoSecond(d.updated_at, `${what}.updated_at`);
+  assert.ok(Date.parse(d.updated_at) >= Date.parse(d.created_at), `${what}.updated_at must not precede created_at: ${shown}`);
+  switch (d.type) {
+    case 3:
+      assert.equal(d.name, null, `${what}.name must be null for a private dialog: ${shown}`);
+      assert.equal(d.occupants_ids.length, 2, `${what}.occupants_ids of a private dialog holds exactly two ids: ${shown}`);
+      assert.equal(d.occupants_count, null, `${what}.occupants_count must be null for type 3: ${shown}`);
+      assert.equal(d.xmpp_room_jid, null, `${what}.xmpp_room_jid must be null for type 3: ${shown}`);
+      assert.ok(Number.isInteger(d.unread_messages_count), `${what}.unread_messages_count must be an integer for type 3: ${shown}`);
+      break;
+    case 2:
+      assert.equal(d.occupants_count, null, `${what}.occupants_count must be null for type 2: ${shown}`);
+      assert.equal(d.xmpp_room_jid, roomJid(d._id), `${what}.xmpp_room_jid: ${shown}`);
+      assert.ok(Number.isInteger(d.unread_messages_count), `${what}.unread_messages_count must be an integer for type 2: ${shown}`);
+      break;
+    case 4:
+      assert.deepEqual(d.occupants_ids, [], `${what}.occupants_ids must be [] for type 4: ${shown}`);
+      assert.ok(Number.isInteger(d.occupants_count), `${what}.occupants_count must be an integer for type 4: ${shown}`);
+      assert.equal(d.unread_messages_count, null, `${what}.unread_messages_count must be null for type 4: ${shown}`);
+      assert.equal(d.xmpp_room_jid, roomJid(d._id), `${what}.xmpp_room_jid: ${shown}`);
+      break;
+    case 1:
+      assert.deepEqual(d.occupants_ids, [], `${what}.occupants_ids must be [] for type 1: ${shown}`);
+      assert.equal(d.unread_messages_count, null, `${what}.unread_messages_count must be null for type 1: ${shown}`);
+      assert.equal(d.xmpp_room_jid, roomJid(d._id), `${what}.xmpp_room_jid: ${shown}`);
+      break;
+    default:
+  }
+}
+
+/** Assert a dialog list response of REST.md §5.1: {total_entries, skip, limit, items}. */
+export function assertDialogList(res, what = 'dialog list') {
+  const shown = JSON.stringify(res);
+  assert.ok(isPlainObject(res), `${what} must be an object: ${shown}`);
+  for (const k of ['total_entries', 'skip', 'limit']) {
+    assert.ok(Number.isInteger(res[k]), `${what}.${k} must be an integer: ${shown}`);
+  }
+  assert.ok(Array.isArray(res.items), `${what}.items must be an array: ${shown}`);
+  for (const [i, d] of res.items.entries()) assertDialog(d, `${what}.items[${i}]`);
+}
+
+export const MESSAGE_FIELDS = [
+  '_id', 'chat_dialog_id', 'message', 'date_sent', 'sender_id', 'recipient_id', 'attachments',
+  'read_ids', 'delivered_ids', 'views_count', 'read', 'reactions', 'created_at', 'updated_at',
+];
+
+/** Assert a Message of REST.md §2.4 (fields, types, read/delivered invariants). */
+export function assertMessage(m, what = 'message') {
+  const shown = JSON.stringify(m);
+  assert.ok(isPlainObject(m), `${what} must be an object: ${shown}`);
+  for (const f of MESSAGE_FIELDS) assert.ok(Object.hasOwn(m, f), `${what}.${f} missing: ${shown}`);
+  assertObjectId(m._id, `${what}._id`);
+  assertObjectId(m.chat_dialog_id, `${what}.chat_dialog_id`);
+  assert.equal(typeof m.message, 'string', `${what}.message must be a string: ${shown}`);
+  assert.ok(Number.isInteger(m.date_sent) && m.date_sent > 0, `${what}.date_sent must be integer Unix seconds: ${shown}`);
+  assert.ok(Number.isInteger(m.sender_id) && m.sender_id > 0, `${what}.sender_id must be a positive integer: ${shown}`);
+  assert.ok(Number.isInteger(m.recipient_id) && m.recipient_id >= 0, `${what}.recipient_id must be an integer: ${shown}`);
+  assert.ok(Array.isArray(m.attachments), `${what}.attachments must be an array: ${shown}`);
+  for (const a of m.attachments) assert.ok(isPlainObject(a), `${what}.attachments[] must be objects: ${shown}`);
+  assertIntArray(m.read_ids, `${what}.read_ids`);
+  assertIntArray(m.delivered_ids, `${what}.delivered_ids`);
+  assert.ok(m.read_ids.includes(m.sender_id), `${what}.read_ids must contain the sender: ${shown}`);
+  assert.ok(m.delivered_ids.includes(m.sender_id), `${what}.delivered_ids must contain the sender: ${shown}`);
+  for (const id of m.read_ids) {
+    assert.ok(m.delivered_ids.includes(id), `${what}: read_ids must be a subset of delivered_ids: ${shown}`);
+  }
+  assert.ok(Number.isInteger(m.views_count) && m.views_count >= 0, `${what}.views_count must be an integer: ${shown}`);
+  const readByOther = m.read_ids.some((id) => id !== m.sender_id) ? 1 : 0;
+  assert.equal(m.read, readByOther, `${what}.read must be 1 exactly when someone other than the sender read it: ${shown}`);
+  assert.ok(m.reactions === null || isPlainObject(m.reactions), `${what}.reactions must be null or an object: ${shown}`);
+  assertIsoSecond(m.created_at, `${what}.created_at`);
+  assertIsoSecond(m.updated_at, `${what}.updated_at`);
+}
+
+/** Assert a message list response of REST.md §6.1: {skip, limit, items}. */
+export function assertMessageList(res, what = 'message list') {
+  const shown = JSON.stringify(res);
+  assert.ok(isPlainObject(res), `${what} must be an object: ${shown}`);
+  assert.ok(Number.isInteger(res.skip), `${what}.skip must be an integer: ${shown}`);
+  assert.ok(Number.isInteger(res.limit), `${what}.limit must be an integer: ${shown}`);
+  assert.ok(Array.isArray(res.items), `${what}.items must be an array: ${shown}`);
+  for (const [i, m] of res.items.entries()) assertMessage(m, `${what}.items[${i}]`);
+}
+
+/**
+ * Assert a multi-delete report (REST.md §5.4, §6.4):
+ * {SuccessfullyDeleted: {ids}, NotFound: {ids}, WrongPermissions: {ids}}; the
+ * id lists are compared as sets. `report` may be the raw JSON text.
+ */
+export function assertDeleteReport(report, { deleted = [], notFound = [], wrong = [] } = {}, what = 'delete report') {
+  let r = report;
+  if (typeof r === 'string') {
+    try {
+      r = JSON.parse(r);
+    } catch {
+      assert.fail(`${what} must be JSON text, got ${JSON.stringify(report)}`);
+    }
+  }
+  const shown = JSON.stringify(r);
+  assert.ok(isPlainObject(r), `${what} must be an object: ${shown}`);
+  const expected = { SuccessfullyDeleted: deleted, NotFound: notFound, WrongPermissions: wrong };
+  for (const [key, ids] of Object.entries(expected)) {
+    assert.ok(isPlainObject(r[key]) && Array.isArray(r[key].ids), `${what}.${key} must be {ids: [...]}: ${shown}`);
+    assert.deepEqual([...r[key].ids].sort(), [...ids].sort(), `${what}.${key}.ids: ${shown}`);
+  }
+  return r;
+}
+
+/** Sign up and log in `n` users in parallel (see signupAndLogin). */
+export function signupMany(n, fields = {}) {
+  return Promise.all(Array.from({ length: n }, () => signupAndLogin(fields)));
+}
+
+/** Sorted copy of a numeric id list. */
+export function sortedIds(ids) {
+  return [...ids].sort((a, b) => a - b);
+}
