@@ -453,6 +453,7 @@ func (s *Service) UnreadCount(ctx context.Context, c Caller, dialogIDs []string)
 type SearchResult struct {
 	Dialogs  []View
 	Messages []*Message
+	Users    []int64 // users sharing a dialog with the caller whose login or name matches
 }
 
 // Search looks for text in message bodies and dialog names of the caller's
@@ -498,7 +499,11 @@ func (s *Service) Search(ctx context.Context, c Caller, q Search) (*SearchResult
 	if err != nil {
 		return nil, err
 	}
-	return &SearchResult{Dialogs: views, Messages: msgs}, nil
+	users, err := s.store.SearchUsers(ctx, c.AppID, c.UserID, q.Text, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return &SearchResult{Dialogs: views, Messages: msgs, Users: users}, nil
 }
 
 // loadMessage returns a message and its dialog's role for the caller; an

@@ -65,6 +65,9 @@ type Reader interface {
 	// or name contains text (case-sensitive).
 	SearchMessages(ctx context.Context, appID, userID int64, s Search) ([]*Message, error)
 	SearchDialogs(ctx context.Context, appID, userID int64, text string, limit int) ([]*Dialog, error)
+	// SearchUsers finds users who share a group or private dialog with the
+	// user and whose login or full name contains text.
+	SearchUsers(ctx context.Context, appID, userID int64, text string, limit int) ([]int64, error)
 	// Reactions returns reaction → user ids of a message.
 	Reactions(ctx context.Context, messageID string) (map[string][]int64, error)
 }

@@ -349,6 +349,10 @@ func (a *API) search(r *request) (reply, error) {
 	for i := range res.Dialogs {
 		dialogs[i] = a.toDialogJSON(&res.Dialogs[i])
 	}
+	users, err := a.usersByID(r, res.Users)
+	if err != nil {
+		return reply{}, err
+	}
 	return ok(map[string]any{"results": map[string]any{
-		"dialogs": dialogs, "messages": toMessagesJSON(res.Messages, r.sess.UserID), "users": []any{}}})
+		"dialogs": dialogs, "messages": toMessagesJSON(res.Messages, r.sess.UserID), "users": users}})
 }

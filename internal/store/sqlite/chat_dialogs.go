@@ -405,6 +405,28 @@ func (r chatReader) SearchDialogs(ctx context.Context, appID, userID int64, text
 	return ds, r.loadRelations(ctx, ds)
 }
 
+func (r chatReader) SearchUsers(ctx context.Context, appID, userID int64, text string, limit int) ([]int64, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT DISTINCT u.id FROM members mine
+		CROSS JOIN members o ON o.dialog_id = mine.dialog_id
+		CROSS JOIN users u ON u.id = o.user_id
+		WHERE mine.user_id = ? AND mine.member = 1 AND o.member = 1 AND o.user_id != mine.user_id AND u.app_id = ?
+		AND (instr(u.login, ?) > 0 OR instr(u.full_name, ?) > 0)
+		ORDER BY u.id LIMIT ?`, userID, appID, text, text, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 func (t chatTx) InsertDialog(ctx context.Context, d *chat.Dialog) error {
 	var pair sql.NullString
 	if d.Type == chat.Private && len(d.Occupants) == 2 {
