@@ -171,6 +171,13 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*
 			}
 			ro := role{d: d, m: m, user: p.Caller.UserID}
 			if !ro.canPost() {
+				// Refused: whether to say 403 or 404 depends on roles (a
+				// public dialog's admins see it), which the head lacks.
+				full, err := tx.Dialog(ctx, p.Caller.AppID, d.ID)
+				if err != nil {
+					return err
+				}
+				ro.d = full
 				if !ro.visible() {
 					errs[i] = errNoDialog()
 				} else {
