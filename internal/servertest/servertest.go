@@ -43,9 +43,14 @@ func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.L
 func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // Start runs a server for the rest of the test (or benchmark); mutate may
-// adjust the configuration before it starts. Logs go to the test log only
-// when PARLEY_TEST_LOG is set, to keep failures readable.
+// adjust the configuration before it starts. Its logs are discarded.
 func Start(tb testing.TB, mutate ...func(*config.Config)) *Env {
+	tb.Helper()
+	return StartLogged(tb, io.Discard, mutate...)
+}
+
+// StartLogged is Start with the server's JSON log written to w.
+func StartLogged(tb testing.TB, w io.Writer, mutate ...func(*config.Config)) *Env {
 	tb.Helper()
 	cfg := config.Default()
 	cfg.DataDir = tb.TempDir()
@@ -55,7 +60,7 @@ func Start(tb testing.TB, mutate ...func(*config.Config)) *Env {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
 	clock := &Clock{}
 	srv, err := server.New(ctx, cfg, log, server.WithClock(clock.Now))
