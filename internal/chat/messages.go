@@ -128,7 +128,13 @@ func (s *Service) CreateMessage(ctx context.Context, c Caller, in MessageInput) 
 		return nil, err
 	}
 	if in.SendToChat {
-		s.notifier.MessageCreated(ctx, d, msg)
+		// The committer worked from the dialog's head; fan-out needs the
+		// occupants and admins.
+		full, err := s.store.Dialog(ctx, c.AppID, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		s.notifier.MessageCreated(ctx, full, msg)
 	}
 	return msg, nil
 }
