@@ -319,7 +319,7 @@ func (s *Service) UpdateDialog(ctx context.Context, c Caller, id string, u Dialo
 	var kicked []int64
 	var dialog *Dialog
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		d, m, ro, err := loadVisible(ctx, tx, c, id)
+		d, _, ro, err := loadVisible(ctx, tx, c, id)
 		if err != nil {
 			return err
 		}
@@ -373,15 +373,7 @@ func (s *Service) UpdateDialog(ctx context.Context, c Caller, id string, u Dialo
 		if err := tx.UpdateDialog(ctx, d); err != nil {
 			return err
 		}
-		if d, err = tx.Dialog(ctx, c.AppID, id); err != nil {
-			return err
-		}
-		if m, err = tx.Member(ctx, id, c.UserID); errors.Is(err, ErrNotFound) {
-			m = nil
-		} else if err != nil {
-			return err
-		}
-		view, err = s.view(ctx, tx, c, d, m)
+		view, err = s.reloadView(ctx, tx, c, id)
 		return err
 	})
 	if err != nil {

@@ -53,7 +53,6 @@ func (s *Service) deleteDialog(ctx context.Context, c Caller, id string, force b
 			}
 			return tx.DeleteDialog(ctx, d.ID)
 		}
-		now := s.now().UTC()
 		switch d.Type {
 		case Private:
 			// Hidden, and its history so far hidden too, until a new message.
@@ -63,14 +62,7 @@ func (s *Service) deleteDialog(ctx context.Context, c Caller, id string, force b
 			}
 			return tx.AddUnread(ctx, d.ID, c.UserID, -m.Unread)
 		case Group:
-			if !ro.member() {
-				return errForbidden()
-			}
-			if _, err := s.leave(ctx, tx, d, c.UserID, now); err != nil {
-				return err
-			}
-			d.UpdatedAt = now
-			return s.updateIfExists(ctx, tx, d)
+			return s.leaveGroup(ctx, tx, ro)
 		case Public:
 			return s.unsubscribePublic(ctx, tx, d, m)
 		default: // Broadcast
@@ -81,11 +73,20 @@ func (s *Service) deleteDialog(ctx context.Context, c Caller, id string, force b
 	})
 }
 
-// updateIfExists writes d unless leave deleted it.
-func (s *Service) updateIfExists(ctx context.Context, tx Tx, d *Dialog) error {
-	if len(d.Occupants) == 0 {
-		return nil
+// leaveGroup is "delete for me" of a group: the caller leaves it (and an
+// owner hands it on); the dialog is written back unless nobody remains.
+func (s *Service) leaveGroup(ctx context.Context, tx Tx, ro role) error {
+	if !ro.member() {
+		return errForbidden()
 	}
+	d, now := ro.d, s.now().UTC()
+	if _, err := s.leave(ctx, tx, d, ro.user, now); err != nil {
+		return err
+	}
+	if len(d.Occupants) == 0 {
+		return nil // leave deleted it
+	}
+	d.UpdatedAt = now
 	return tx.UpdateDialog(ctx, d)
 }
 
@@ -181,15 +182,7 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, id string) (*View, er
 				}
 			}
 		}
-		if d, err = tx.Dialog(ctx, c.AppID, id); err != nil {
-			return err
-		}
-		if m, err = tx.Member(ctx, id, c.UserID); errors.Is(err, ErrNotFound) {
-			m = nil
-		} else if err != nil {
-			return err
-		}
-		view, err = s.view(ctx, tx, c, d, m)
+		view, err = s.reloadView(ctx, tx, c, id)
 		return err
 	})
 	return view, err
@@ -209,15 +202,7 @@ func (s *Service) Unsubscribe(ctx context.Context, c Caller, id string) error {
 		case Public:
 			return s.unsubscribePublic(ctx, tx, d, m)
 		case Group:
-			if !ro.member() {
-				return errForbidden()
-			}
-			now := s.now().UTC()
-			if _, err := s.leave(ctx, tx, d, c.UserID, now); err != nil {
-				return err
-			}
-			d.UpdatedAt = now
-			return s.updateIfExists(ctx, tx, d)
+			return s.leaveGroup(ctx, tx, ro)
 		default:
 			m = orNew(m, d.ID, c.UserID)
 			m.Hidden = true
@@ -262,7 +247,7 @@ func (s *Service) Occupants(ctx context.Context, c Caller, id string, skip, limi
 func (s *Service) SetAdmins(ctx context.Context, c Caller, id string, push, pull []int64) (*View, error) {
 	var view *View
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		d, m, ro, err := loadVisible(ctx, tx, c, id)
+		d, _, ro, err := loadVisible(ctx, tx, c, id)
 		if err != nil {
 			return err
 		}
@@ -274,10 +259,7 @@ func (s *Service) SetAdmins(ctx context.Context, c Caller, id string, push, pull
 		if err := tx.UpdateDialog(ctx, d); err != nil {
 			return err
 		}
-		if d, err = tx.Dialog(ctx, c.AppID, id); err != nil {
-			return err
-		}
-		view, err = s.view(ctx, tx, c, d, m)
+		view, err = s.reloadView(ctx, tx, c, id)
 		return err
 	})
 	return view, err

@@ -174,3 +174,19 @@ func (s *Service) views(ctx context.Context, r Reader, c Caller, ds []*Dialog, m
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// reloadView re-reads a dialog and the caller's member row inside tx after
+// a change, and builds the caller's view of it.
+func (s *Service) reloadView(ctx context.Context, tx Tx, c Caller, id string) (*View, error) {
+	d, err := tx.Dialog(ctx, c.AppID, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := tx.Member(ctx, id, c.UserID)
+	if errors.Is(err, ErrNotFound) {
+		m = nil
+	} else if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, tx, c, d, m)
+}

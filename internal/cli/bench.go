@@ -71,13 +71,11 @@ func benchSeed(ctx context.Context, args []string, env Env) error {
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
-	if *profile != "" {
-		stop, err := startProfile(*profile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := startProfile(*profile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if sc.Users < 2 || sc.Dialogs < 1 || sc.Messages < 0 || sc.HeavyDialogs > sc.Dialogs {
 		return fmt.Errorf("--users must be at least 2, --dialogs at least 1, --heavy-dialogs at most --dialogs")
 	}
@@ -110,13 +108,11 @@ func benchChat(ctx context.Context, args []string, env Env) error {
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
-	if *profile != "" {
-		stop, err := startProfile(*profile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := startProfile(*profile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if *n < 1 || *senders < 1 || *messages < *senders {
 		return fmt.Errorf("--n and --senders must be positive and --messages at least --senders")
 	}
@@ -137,8 +133,12 @@ func benchChat(ctx context.Context, args []string, env Env) error {
 	return err
 }
 
-// startProfile writes a CPU profile to path until the returned stop runs.
+// startProfile writes a CPU profile to path (none when path is "") until
+// the returned stop runs.
 func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)

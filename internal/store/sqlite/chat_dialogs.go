@@ -221,8 +221,13 @@ func (r chatReader) Member(ctx context.Context, dialogID string, userID int64) (
 }
 
 func (r chatReader) Members(ctx context.Context, dialogID string, skip, limit int) ([]int64, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT user_id FROM members WHERE dialog_id = ? AND member = 1
+	return r.ids(ctx, `SELECT user_id FROM members WHERE dialog_id = ? AND member = 1
 		ORDER BY member_since, user_id LIMIT ? OFFSET ?`, dialogID, limit, skip)
+}
+
+// ids runs a query of one integer column.
+func (r chatReader) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -242,18 +247,13 @@ func (r chatReader) MissingUsers(ctx context.Context, appID int64, ids []int64) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT id FROM users WHERE app_id = ? AND id IN (`+placeholders(len(ids))+`)`,
+	present, err := r.ids(ctx, `SELECT id FROM users WHERE app_id = ? AND id IN (`+placeholders(len(ids))+`)`,
 		append([]any{appID}, anySlice(ids)...)...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	found := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
+	found := make(map[int64]bool, len(present))
+	for _, id := range present {
 		found[id] = true
 	}
 	var missing []int64
@@ -262,7 +262,7 @@ func (r chatReader) MissingUsers(ctx context.Context, appID int64, ids []int64) 
 			missing = append(missing, id)
 		}
 	}
-	return missing, rows.Err()
+	return missing, nil
 }
 
 // Queries that start from one user's member rows say CROSS JOIN: SQLite
@@ -406,25 +406,12 @@ func (r chatReader) SearchDialogs(ctx context.Context, appID, userID int64, text
 }
 
 func (r chatReader) SearchUsers(ctx context.Context, appID, userID int64, text string, limit int) ([]int64, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT DISTINCT u.id FROM members mine
+	return r.ids(ctx, `SELECT DISTINCT u.id FROM members mine
 		CROSS JOIN members o ON o.dialog_id = mine.dialog_id
 		CROSS JOIN users u ON u.id = o.user_id
 		WHERE mine.user_id = ? AND mine.member = 1 AND o.member = 1 AND o.user_id != mine.user_id AND u.app_id = ?
 		AND (instr(u.login, ?) > 0 OR instr(u.full_name, ?) > 0)
 		ORDER BY u.id LIMIT ?`, userID, appID, text, text, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 func (t chatTx) InsertDialog(ctx context.Context, d *chat.Dialog) error {
