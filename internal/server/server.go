@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		// Loaded first so a bad certificate stops start-up with a clear error.
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	db, err := sqlite.Open(ctx, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -74,6 +84,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	handler := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, s.Chat, log, s.ready.Load)
 	s.http = &http.Server{
+		TLSConfig:         tlsConfig,
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -105,6 +116,9 @@ func (s *Server) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen --http-addr %s: %w", s.cfg.HTTPAddr, err)
+	}
+	if s.http.TLSConfig != nil {
+		ln = tls.NewListener(ln, s.http.TLSConfig) // https:// with a certificate configured
 	}
 	s.httpLn = ln
 	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
