@@ -321,3 +321,10 @@ func (s *Service) DialogExtensions(ctx context.Context, appID int64) ([]string, 
 	}
 	return app.DialogExtensions, nil
 }
+
+// CheckChatPassword is CheckPassword for the XMPP engine, which needs only
+// the verdict.
+func (s *Service) CheckChatPassword(ctx context.Context, appID, userID int64, password string) error {
+	_, err := s.CheckPassword(ctx, appID, userID, password)
+	return err
+}

@@ -17,10 +17,14 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/c2s"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/rest"
+	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
+	"github.com/parley-chat/parley/internal/transport/ws"
+	"github.com/parley-chat/parley/internal/xmpp"
 )
 
 // sessionSweepEvery is how often expired sessions are deleted.
@@ -38,8 +42,14 @@ type Server struct {
 	now   func() time.Time
 
 	httpLn net.Listener
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wsLn   net.Listener
+	ws     *http.Server
+	engine *c2s.Engine
+	// runCtx bounds background work and real-time sessions.
+	runCtx    context.Context
+	runCancel context.CancelFunc
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -81,11 +91,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s := &Server{cfg: cfg, log: log, db: db, now: o.now}
 	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), o.now)
 	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
-	handler := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
+	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, s.Chat, log, s.ready.Load)
+	// Real-time sessions live as long as the server, not their HTTP request.
+	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain}, s.Auth, router.NewLocal(), log)
+	wsHandler := ws.NewHandler(s.runCtx, s.engine, xmpp.Limits{}, log)
+	mux := http.NewServeMux()
+	mux.Handle("/ws", wsHandler) // XMPP over WebSocket beside REST (spec README §3)
+	mux.Handle("/", api)
+	s.ws = &http.Server{TLSConfig: tlsConfig, Handler: wsHandler, ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	s.http = &http.Server{
 		TLSConfig:         tlsConfig,
-		Handler:           handler,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -121,21 +140,43 @@ func (s *Server) Start(ctx context.Context) error {
 		ln = tls.NewListener(ln, s.http.TLSConfig) // https:// with a certificate configured
 	}
 	s.httpLn = ln
+	wsLn, err := net.Listen("tcp", s.cfg.WSAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen --ws-addr %s: %w", s.cfg.WSAddr, err)
+	}
+	if s.ws.TLSConfig != nil {
+		wsLn = tls.NewListener(wsLn, s.ws.TLSConfig)
+	}
+	s.wsLn = wsLn
 	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("http server stopped", "err", err)
-		}
-	}()
+	s.wg.Add(3)
+	for _, srv := range []struct {
+		h  *http.Server
+		ln net.Listener
+	}{{s.http, ln}, {s.ws, wsLn}} {
+		go func() {
+			defer s.wg.Done()
+			if err := srv.h.Serve(srv.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("listener stopped", "addr", srv.ln.Addr().String(), "err", err)
+			}
+		}()
+	}
 	go func() {
 		defer s.wg.Done()
 		s.sweepSessions(ctx)
 	}()
 	s.ready.Store(true)
-	s.log.Info("parley ready", "http", ln.Addr().String(), "domain", s.cfg.Domain, "data_dir", s.cfg.DataDir)
+	s.log.Info("parley ready", "http", ln.Addr().String(), "ws", wsLn.Addr().String(), "domain", s.cfg.Domain, "data_dir", s.cfg.DataDir)
 	return nil
+}
+
+// WSAddr is the bound WebSocket address (useful with port 0).
+func (s *Server) WSAddr() string {
+	if s.wsLn == nil {
+		return ""
+	}
+	return s.wsLn.Addr().String()
 }
 
 // HTTPAddr is the bound HTTP address (useful with port 0).
@@ -170,10 +211,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.ready.Store(false)
 		var errs []error
-		if err := s.http.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
-			s.http.Close()
+		for _, h := range []*http.Server{s.http, s.ws} {
+			if err := h.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+				h.Close()
+			}
 		}
+		s.runCancel() // ends real-time sessions
+		s.engine.Wait()
 		if s.cancel != nil {
 			s.cancel()
 		}

@@ -25,6 +25,7 @@ import (
 type Env struct {
 	Server *server.Server
 	URL    string // REST base URL, e.g. http://127.0.0.1:41234
+	WSURL  string // XMPP over WebSocket, e.g. ws://127.0.0.1:41235
 	App    *auth.App
 	Client *http.Client
 	// Clock is the server's time: the real time plus an offset a test can
@@ -81,7 +82,7 @@ func StartLogged(tb testing.TB, w io.Writer, mutate ...func(*config.Config)) *En
 			tb.Errorf("servertest: shutdown: %v", err)
 		}
 	})
-	return &Env{Server: srv, URL: "http://" + srv.HTTPAddr(), App: app, Clock: clock,
+	return &Env{Server: srv, URL: "http://" + srv.HTTPAddr(), WSURL: "ws://" + srv.WSAddr(), App: app, Clock: clock,
 		Client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 }
 

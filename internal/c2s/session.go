@@ -1,0 +1,445 @@
+package c2s
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley/internal/router"
+	"github.com/parley-chat/parley/internal/xmpp"
+)
+
+// Conn is a transport: it reads one top-level element at a time and writes
+// encoded ones. Implementations: transport/ws.
+type Conn interface {
+	// Read returns the next element, or an error (a *xmpp.Error for bad
+	// XML, which the engine answers with a stream error).
+	Read(ctx context.Context) (*xmpp.Element, error)
+	// Write sends one encoded element.
+	Write(ctx context.Context, frame []byte) error
+	// Close ends the transport.
+	Close() error
+}
+
+// Authenticator checks chat credentials: a user's password or a live
+// session token of that user (REST.md §3.7). The auth service implements
+// it.
+type Authenticator interface {
+	CheckChatPassword(ctx context.Context, appID, userID int64, password string) error
+}
+
+// Config is the engine's settings.
+type Config struct {
+	Domain string
+	Limits xmpp.Limits
+	// OutQueue is how many encoded stanzas may wait for a slow client
+	// before its session is closed with a policy-violation stream error.
+	OutQueue int
+	// AuthTimeout closes a connection that has not authenticated in time.
+	AuthTimeout time.Duration
+}
+
+// Engine runs sessions.
+type Engine struct {
+	cfg    Config
+	auth   Authenticator
+	router *router.Local
+	log    *slog.Logger
+	seq    atomic.Uint64
+	live   sync.WaitGroup // running sessions
+}
+
+// Wait blocks until every session has ended (after their context did).
+func (e *Engine) Wait() { e.live.Wait() }
+
+// NewEngine returns an engine; zero config fields get defaults.
+func NewEngine(cfg Config, auth Authenticator, r *router.Local, log *slog.Logger) *Engine {
+	if cfg.OutQueue <= 0 {
+		cfg.OutQueue = 1024
+	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = 60 * time.Second
+	}
+	return &Engine{cfg: cfg, auth: auth, router: r, log: log.With("component", "c2s")}
+}
+
+type state int
+
+const (
+	stateOpen   state = iota // waiting for <open>
+	stateSASL                // features sent, waiting for <auth>
+	stateReopen              // authenticated, waiting for the restart <open>
+	stateBind                // waiting for the bind iq
+	stateBound               // bound: stanzas
+)
+
+// Session is one client connection.
+type Session struct {
+	e      *Engine
+	conn   Conn
+	log    *slog.Logger
+	state  state
+	userID int64
+	appID  int64
+	jid    xmpp.JID
+
+	available atomic.Bool
+	out       chan []byte
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	smEnabled bool
+	handled   uint32 // XEP-0198 h: stanzas handled
+}
+
+// JID is the bound full JID.
+func (s *Session) JID() xmpp.JID { return s.jid }
+
+// Available reports whether initial presence was processed.
+func (s *Session) Available() bool { return s.available.Load() }
+
+// Send queues an encoded stanza; a full queue closes the session (the
+// client is not reading) and reports false.
+func (s *Session) Send(frame []byte) bool {
+	select {
+	case <-s.closed:
+		return false
+	default:
+	}
+	select {
+	case s.out <- frame:
+		return true
+	default:
+		s.log.Warn("outbound queue full; closing session")
+		s.shutdown()
+		return false
+	}
+}
+
+func (s *Session) shutdown() {
+	s.closeOnce.Do(func() { close(s.closed) })
+}
+
+// Serve runs a session on conn until the client closes, the stream fails
+// or ctx ends. It returns when the connection is done.
+func (e *Engine) Serve(ctx context.Context, conn Conn) {
+	e.live.Add(1)
+	defer e.live.Done()
+	s := &Session{e: e, conn: conn, out: make(chan []byte, e.cfg.OutQueue), closed: make(chan struct{}),
+		log: e.log.With("session", e.seq.Add(1))}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the writer: the only goroutine that writes to conn
+		defer wg.Done()
+		s.writeLoop()
+	}()
+	authDeadline := time.AfterFunc(e.cfg.AuthTimeout, func() {
+		if s.userID == 0 {
+			s.streamError("connection-timeout", "")
+		}
+	})
+	s.readLoop(ctx)
+	authDeadline.Stop()
+	if s.jid.Local != "" {
+		e.router.Remove(s)
+	}
+	// Let the writer flush what is queued (a <close/>, a stream error),
+	// each write bounded, then drop the connection.
+	s.shutdown()
+	wg.Wait()
+	conn.Close()
+}
+
+// writeTimeout bounds one write to a client that stopped reading.
+const writeTimeout = 10 * time.Second
+
+func (s *Session) writeOne(f []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	return s.conn.Write(ctx, f)
+}
+
+func (s *Session) writeLoop() {
+	for {
+		select {
+		case f := <-s.out:
+			if err := s.writeOne(f); err != nil {
+				s.shutdown()
+				return
+			}
+		case <-s.closed:
+			for {
+				select {
+				case f := <-s.out:
+					if s.writeOne(f) != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *Session) readLoop(ctx context.Context) {
+	// A session closed from elsewhere (queue overflow, auth timeout) must
+	// stop its blocked read too.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		el, err := s.conn.Read(ctx)
+		if err != nil {
+			if cond := xmpp.StreamErrorCondition(err); cond != "" {
+				s.streamError(cond, "")
+			}
+			return
+		}
+		if done := s.handle(ctx, el); done {
+			return
+		}
+		select {
+		case <-s.closed:
+			return
+		default:
+		}
+	}
+}
+
+// write encodes and queues an element.
+func (s *Session) write(el *xmpp.Element) {
+	s.Send(el.AppendXML(nil))
+}
+
+// streamError sends a stream error and the closing element, then ends the
+// session.
+func (s *Session) streamError(cond, text string) {
+	s.write(xmpp.StreamError(cond, text, true))
+	s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
+	s.shutdown()
+}
+
+func (s *Session) openReply() *xmpp.Element {
+	return xmpp.NewElement("open", "xmlns", xmpp.NSFraming, "from", s.e.cfg.Domain,
+		"id", "c2s-"+randomString(12), "version", "1.0", "xml:lang", "en")
+}
+
+// handle processes one element; true ends the session.
+func (s *Session) handle(ctx context.Context, el *xmpp.Element) bool {
+	if el.Name == "close" && el.Attr("xmlns") == xmpp.NSFraming {
+		s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
+		return true
+	}
+	switch s.state {
+	case stateOpen, stateReopen:
+		if el.Name != "open" || el.Attr("xmlns") != xmpp.NSFraming {
+			s.streamError("not-authorized", "")
+			return true
+		}
+		s.write(s.openReply())
+		features := xmpp.NewElement("stream:features", "xmlns:stream", xmpp.NSStream)
+		if s.state == stateOpen {
+			mechs := features.AppendChild(xmpp.NewElement("mechanisms", "xmlns", xmpp.NSSASL))
+			mechs.AppendChild(xmpp.NewElement("mechanism")).AppendText("PLAIN")
+			s.state = stateSASL
+		} else {
+			features.AppendChild(xmpp.NewElement("bind", "xmlns", xmpp.NSBind))
+			features.AppendChild(xmpp.NewElement("sm", "xmlns", xmpp.NSSM))
+			s.state = stateBind
+		}
+		s.write(features)
+	case stateSASL:
+		if el.Name != "auth" || el.Attr("xmlns") != xmpp.NSSASL {
+			s.streamError("not-authorized", "")
+			return true
+		}
+		s.authenticate(ctx, el)
+	case stateBind:
+		if el.Name == "iq" && el.Attr("type") == "set" && el.Child("bind", xmpp.NSBind) != nil {
+			s.bind(el)
+			return false
+		}
+		s.streamError("not-authorized", "")
+		return true
+	case stateBound:
+		return s.stanza(ctx, el)
+	}
+	return false
+}
+
+// saslFailure answers a failed authentication; the stream stays open for
+// another attempt (REALTIME.md §1.3).
+func (s *Session) saslFailure(cond, text string) {
+	f := xmpp.NewElement("failure", "xmlns", xmpp.NSSASL)
+	f.AppendChild(xmpp.NewElement(cond))
+	if text != "" {
+		f.AppendChild(xmpp.NewElement("text", "xml:lang", "en")).AppendText(text)
+	}
+	s.write(f)
+}
+
+// authenticate is SASL PLAIN (REALTIME.md §2.4): authzid empty or the bare
+// JID, authcid {userId}-{appId}, password or a live session token.
+func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
+	if el.Attr("mechanism") != "PLAIN" {
+		s.saslFailure("invalid-mechanism", "")
+		return
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(el.Text()))
+	if err != nil {
+		s.saslFailure("malformed-request", "")
+		return
+	}
+	parts := bytes.SplitN(raw, []byte{0}, 3)
+	if len(parts) != 3 {
+		s.saslFailure("malformed-request", "")
+		return
+	}
+	authzid, authcid, password := string(parts[0]), string(parts[1]), string(parts[2])
+	userID, appID, ok := xmpp.ParseUserLocal(authcid)
+	if !ok {
+		s.saslFailure("not-authorized", "Password not verified")
+		return
+	}
+	if authzid != "" && authzid != xmpp.UserJID(userID, appID, s.e.cfg.Domain).String() {
+		s.saslFailure("invalid-authzid", "")
+		return
+	}
+	if err := s.e.auth.CheckChatPassword(ctx, appID, userID, password); err != nil {
+		s.saslFailure("not-authorized", "Password not verified")
+		return
+	}
+	s.userID, s.appID = userID, appID
+	s.write(xmpp.NewElement("success", "xmlns", xmpp.NSSASL))
+	s.state = stateReopen
+}
+
+// bind gives the session a random resource of 20 characters (REALTIME.md
+// §2.6: the SDK drops messages whose from contains its own resource, so it
+// must be long and random).
+func (s *Session) bind(iq *xmpp.Element) {
+	s.jid = xmpp.UserJID(s.userID, s.appID, s.e.cfg.Domain)
+	s.jid.Resource = randomString(20)
+	s.e.router.Add(s)
+	res := xmpp.NewElement("iq", "xmlns", xmpp.NSClient, "type", "result", "id", iq.Attr("id"), "to", s.jid.String())
+	res.AppendChild(xmpp.NewElement("bind", "xmlns", xmpp.NSBind)).AppendChild(xmpp.NewElement("jid")).AppendText(s.jid.String())
+	s.write(res)
+	s.state = stateBound
+	s.log = s.log.With("user", s.userID, "app", s.appID)
+}
+
+// stanza handles the elements of a bound stream; true ends the session.
+func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
+	if el.Attr("xmlns") == xmpp.NSSM {
+		switch el.Name {
+		case "enable":
+			s.smEnabled = true
+			s.write(xmpp.NewElement("enabled", "xmlns", xmpp.NSSM))
+		case "r":
+			s.write(xmpp.NewElement("a", "xmlns", xmpp.NSSM, "h", strconv.FormatUint(uint64(s.handled), 10)))
+		case "a":
+		default:
+			s.write(xmpp.NewElement("failed", "xmlns", xmpp.NSSM))
+		}
+		return false
+	}
+	switch el.Name {
+	case "iq":
+		s.iq(el)
+	case "presence":
+		s.presence(el)
+	case "message":
+		s.message(ctx, el)
+	default:
+		s.streamError("unsupported-stanza-type", "")
+		return true
+	}
+	s.handled++ // counted after handling: an ack means "processed"
+	return false
+}
+
+func (s *Session) presence(el *xmpp.Element) {
+	if el.Attr("to") == "" && (el.Attr("type") == "" || el.Attr("type") == "available") {
+		s.available.Store(true)
+		return
+	}
+	if el.Attr("to") == "" && el.Attr("type") == "unavailable" {
+		s.available.Store(false)
+	}
+}
+
+func (s *Session) iq(el *xmpp.Element) {
+	typ := el.Attr("type")
+	if typ == "result" || typ == "error" {
+		return
+	}
+	to := el.Attr("to")
+	result := func() *xmpp.Element {
+		r := xmpp.NewElement("iq", "xmlns", xmpp.NSClient, "type", "result", "id", el.Attr("id"), "to", s.jid.String())
+		if to != "" {
+			r.SetAttr("from", to)
+		}
+		return r
+	}
+	switch {
+	case typ == "get" && el.Child("ping", xmpp.NSPing) != nil:
+		s.write(result())
+	case typ == "set" && el.Child("enable", xmpp.NSCarbons) != nil, typ == "set" && el.Child("disable", xmpp.NSCarbons) != nil:
+		s.write(result())
+	case typ == "set" && el.Child("session", xmpp.NSSession) != nil:
+		s.write(result())
+	default:
+		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
+	}
+}
+
+// message routes a one-to-one message to the addressee's available
+// resources, from the sender's full JID. (Storage, groups, receipts and
+// offline delivery come with the rest of the real-time milestone.)
+func (s *Session) message(ctx context.Context, el *xmpp.Element) {
+	to, err := xmpp.ParseJID(el.Attr("to"))
+	if err != nil || to.Local == "" {
+		s.write(xmpp.StanzaError(el, "bad-request", ""))
+		return
+	}
+	if to.Domain != s.e.cfg.Domain {
+		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
+		return
+	}
+	if _, appID, ok := xmpp.ParseUserLocal(to.Local); !ok || appID != s.appID {
+		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
+		return
+	}
+	out := el.Clone()
+	out.SetAttr("from", s.jid.String())
+	out.SetAttr("xmlns", xmpp.NSClient)
+	s.e.router.Deliver(to, out.AppendXML(nil))
+	_ = ctx
+}
+
+const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("c2s: crypto/rand: " + err.Error())
+	}
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	return string(b)
+}

@@ -1,0 +1,75 @@
+// Package ws carries XMPP over WebSocket (RFC 7395): subprotocol "xmpp",
+// one complete element per text frame. It turns frames into elements and
+// back and leaves everything else to the stream engine.
+//
+// It imports internal/xmpp, internal/c2s and github.com/coder/websocket.
+package ws
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/internal/c2s"
+	"github.com/parley-chat/parley/internal/xmpp"
+)
+
+// Handler accepts WebSocket connections and runs one engine session each.
+type Handler struct {
+	engine *c2s.Engine
+	limits xmpp.Limits
+	ctx    context.Context // the server's: sessions end when it does
+	log    *slog.Logger
+}
+
+// NewHandler returns the WebSocket endpoint; ctx bounds every session.
+func NewHandler(ctx context.Context, engine *c2s.Engine, limits xmpp.Limits, log *slog.Logger) *Handler {
+	return &Handler{engine: engine, limits: limits, ctx: ctx, log: log.With("component", "ws")}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols: []string{"xmpp"},
+		// Browser apps connect from their own origin; authentication is
+		// SASL inside the stream, not a cookie, so any origin may connect.
+		InsecureSkipVerify: true,
+	})
+	if err != nil {
+		return // Accept has answered the HTTP request
+	}
+	if c.Subprotocol() != "xmpp" {
+		c.Close(websocket.StatusProtocolError, `the "xmpp" subprotocol is required`)
+		return
+	}
+	max := h.limits.MaxStanzaBytes
+	if max <= 0 {
+		max = xmpp.DefaultMaxStanzaBytes
+	}
+	c.SetReadLimit(int64(max) + 1024)
+	h.engine.Serve(h.ctx, &conn{c: c, limits: h.limits})
+}
+
+// conn adapts a WebSocket to c2s.Conn.
+type conn struct {
+	c      *websocket.Conn
+	limits xmpp.Limits
+}
+
+func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
+	typ, b, err := c.c.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if typ != websocket.MessageText {
+		return nil, &xmpp.Error{Kind: xmpp.ErrSyntax, Detail: "binary frame"}
+	}
+	return xmpp.ParseElement(b, c.limits)
+}
+
+func (c *conn) Write(ctx context.Context, frame []byte) error {
+	return c.c.Write(ctx, websocket.MessageText, frame)
+}
+
+func (c *conn) Close() error { return c.c.Close(websocket.StatusNormalClosure, "") }
