@@ -50,6 +50,7 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	auth   Authenticator
+	chat   Chat
 	router *router.Local
 	log    *slog.Logger
 	seq    atomic.Uint64
@@ -60,14 +61,14 @@ type Engine struct {
 func (e *Engine) Wait() { e.live.Wait() }
 
 // NewEngine returns an engine; zero config fields get defaults.
-func NewEngine(cfg Config, auth Authenticator, r *router.Local, log *slog.Logger) *Engine {
+func NewEngine(cfg Config, auth Authenticator, chat Chat, r *router.Local, log *slog.Logger) *Engine {
 	if cfg.OutQueue <= 0 {
 		cfg.OutQueue = 1024
 	}
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 60 * time.Second
 	}
-	return &Engine{cfg: cfg, auth: auth, router: r, log: log.With("component", "c2s")}
+	return &Engine{cfg: cfg, auth: auth, chat: chat, router: r, log: log.With("component", "c2s")}
 }
 
 type state int
@@ -405,30 +406,6 @@ func (s *Session) iq(el *xmpp.Element) {
 	default:
 		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
 	}
-}
-
-// message routes a one-to-one message to the addressee's available
-// resources, from the sender's full JID. (Storage, groups, receipts and
-// offline delivery come with the rest of the real-time milestone.)
-func (s *Session) message(ctx context.Context, el *xmpp.Element) {
-	to, err := xmpp.ParseJID(el.Attr("to"))
-	if err != nil || to.Local == "" {
-		s.write(xmpp.StanzaError(el, "bad-request", ""))
-		return
-	}
-	if to.Domain != s.e.cfg.Domain {
-		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
-		return
-	}
-	if _, appID, ok := xmpp.ParseUserLocal(to.Local); !ok || appID != s.appID {
-		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
-		return
-	}
-	out := el.Clone()
-	out.SetAttr("from", s.jid.String())
-	out.SetAttr("xmlns", xmpp.NSClient)
-	s.e.router.Deliver(to, out.AppendXML(nil))
-	_ = ctx
 }
 
 const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

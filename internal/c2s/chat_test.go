@@ -1,0 +1,150 @@
+package c2s_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/servertest"
+	"github.com/parley-chat/parley/internal/xmpp"
+)
+
+func userJID(env *servertest.Env, u *servertest.User) string {
+	return fmt.Sprintf("%d-%d@localhost", u.ID, env.App.ID)
+}
+
+func restJSON(t *testing.T, env *servertest.Env, r servertest.Req, status int) map[string]any {
+	t.Helper()
+	resp := env.Do(t, r)
+	if resp.Status != status {
+		t.Fatalf("%s %s: %d %s", r.Method, r.Path, resp.Status, resp.Raw)
+	}
+	return resp.JSON
+}
+
+func extra(t *testing.T, m *xmpp.Element, name string) string {
+	t.Helper()
+	x := m.Child("extraParams", "")
+	if x == nil || x.Child(name, "") == nil {
+		t.Fatalf("delivered message lacks extraParams/%s: %s", name, m.AppendXML(nil))
+	}
+	return x.Child(name, "").Text()
+}
+
+// A saved 1-1 message creates the pair's private dialog, is stored with its
+// bookkeeping, and reaches the recipient with dialog_id and date_sent.
+func TestSavedDirectMessageIsStoredAndStamped(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	a, _ := login(t, env, alice, alice.Password)
+	b, _ := login(t, env, bob, bob.Password)
+	a.send(`<message type="chat" to="` + userJID(env, bob) + `" id="65a1f3d9c81a4f0e2b000000" xmlns="jabber:client"><body>hello bob</body>` +
+		`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history><markable>1</markable></extraParams></message>`)
+	m := b.expect("message")
+	dialogID := extra(t, m, "dialog_id")
+	sent, err := strconv.ParseInt(extra(t, m, "date_sent"), 10, 64)
+	if err != nil || sent <= 0 || m.Attr("id") != "65a1f3d9c81a4f0e2b000000" {
+		t.Fatalf("delivered %s", m.AppendXML(nil))
+	}
+	hist := restJSON(t, env, servertest.Req{Method: "GET", Path: "/chat/Message.json?mark_as_read=0&chat_dialog_id=" + dialogID, Token: bob.Token}, http.StatusOK)
+	items := hist["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("history = %v", hist)
+	}
+	msg := items[0].(map[string]any)
+	if msg["_id"] != "65a1f3d9c81a4f0e2b000000" || msg["message"] != "hello bob" || msg["markable"] != "1" ||
+		int64(msg["date_sent"].(float64)) != sent || int64(msg["recipient_id"].(float64)) != bob.ID {
+		t.Fatalf("stored %v", msg)
+	}
+	unread := restJSON(t, env, servertest.Req{Method: "GET", Path: "/chat/Message/unread.json?chat_dialog_ids=" + dialogID, Token: bob.Token}, http.StatusOK)
+	if unread[dialogID] != 1.0 {
+		t.Fatalf("bob's unread = %v", unread)
+	}
+	// The same id again is a retransmission: delivered, not stored twice.
+	a.send(`<message type="chat" to="` + userJID(env, bob) + `" id="65a1f3d9c81a4f0e2b000000" xmlns="jabber:client"><body>hello bob</body>` +
+		`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history><dialog_id>` + dialogID + `</dialog_id></extraParams></message>`)
+	b.expect("message")
+	unread = restJSON(t, env, servertest.Req{Method: "GET", Path: "/chat/Message/unread.json?chat_dialog_ids=" + dialogID, Token: bob.Token}, http.StatusOK)
+	if unread[dialogID] != 1.0 {
+		t.Fatalf("bob's unread after a retransmission = %v", unread)
+	}
+	// Bob reads it: the marker reaches Alice and the receipt is stored.
+	b.send(`<message type="chat" to="` + userJID(env, alice) + `" id="m1" xmlns="jabber:client"><displayed xmlns="urn:xmpp:chat-markers:0" id="65a1f3d9c81a4f0e2b000000"/>` +
+		`<extraParams xmlns="jabber:client"><dialog_id>` + dialogID + `</dialog_id></extraParams></message>`)
+	mk := a.expect("message")
+	if mk.Child("displayed", xmpp.NSMarkers) == nil || mk.Attr("from") == "" {
+		t.Fatalf("marker delivered as %s", mk.AppendXML(nil))
+	}
+	unread = restJSON(t, env, servertest.Req{Method: "GET", Path: "/chat/Message/unread.json?chat_dialog_ids=" + dialogID, Token: bob.Token}, http.StatusOK)
+	if unread[dialogID] != 0.0 {
+		t.Fatalf("bob's unread after reading = %v", unread)
+	}
+	// A dialog_id that is not the pair's private dialog is forbidden.
+	a.send(`<message type="chat" to="` + userJID(env, bob) + `" id="x2" xmlns="jabber:client"><body>x</body>` +
+		`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history><dialog_id>65a1f0c2e4b0a1b2c3d4e5f6</dialog_id></extraParams></message>`)
+	if e := a.expect("message"); e.Attr("type") != "error" || e.Child("error", "").Child("forbidden", xmpp.NSStanzas) == nil {
+		t.Fatalf("wrong dialog_id answered %s", e.AppendXML(nil))
+	}
+}
+
+// Group messages need no join, reach every member including the sender,
+// from {room}/{senderId}; non-members are refused.
+func TestGroupMessageFansOutWithEcho(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob, carol := env.NewUser(t), env.NewUser(t), env.NewUser(t)
+	d := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Dialog.json", Token: alice.Token,
+		Body: map[string]any{"type": 2, "name": "g", "occupants_ids": []int64{bob.ID}}}, http.StatusCreated)
+	dialogID := d["_id"].(string)
+	room := fmt.Sprintf("%d_%s@muc.localhost", env.App.ID, dialogID)
+	a, _ := login(t, env, alice, alice.Password)
+	b, _ := login(t, env, bob, bob.Password)
+	c, _ := login(t, env, carol, carol.Password)
+	a.send(`<message type="groupchat" to="` + room + `" id="65a1f45bc81a4f0e2b000000" xmlns="jabber:client"><body>hi all</body>` +
+		`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history><dialog_id>` + dialogID + `</dialog_id></extraParams></message>`)
+	for _, cl := range []*client{a, b} {
+		m := cl.expect("message")
+		if m.Attr("type") != "groupchat" || m.Attr("from") != fmt.Sprintf("%s/%d", room, alice.ID) || extra(t, m, "dialog_id") != dialogID {
+			t.Fatalf("group copy %s", m.AppendXML(nil))
+		}
+		extra(t, m, "date_sent")
+	}
+	view := restJSON(t, env, servertest.Req{Method: "GET", Path: "/chat/Dialog.json?_id=" + dialogID, Token: bob.Token}, http.StatusOK)
+	item := view["items"].([]any)[0].(map[string]any)
+	if item["last_message"] != "hi all" || item["unread_messages_count"] != 1.0 {
+		t.Fatalf("bob's dialog after the group message: %v", item)
+	}
+	c.send(`<message type="groupchat" to="` + room + `" id="x" xmlns="jabber:client"><body>let me in</body></message>`)
+	if e := c.expect("message"); e.Attr("type") != "error" || e.Child("error", "").Child("item-not-found", xmpp.NSStanzas) == nil {
+		t.Fatalf("a non-member's group message answered %s", e.AppendXML(nil))
+	}
+	// Typing in a group reaches the others, not the sender.
+	b.send(`<message type="groupchat" to="` + room + `" xmlns="jabber:client"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	if m := a.expect("message"); m.Child("composing", "") == nil {
+		t.Fatalf("typing copy %s", m.AppendXML(nil))
+	}
+}
+
+// A chat message to a private dialog's room JID is a 1-1 message to the
+// other participant (REALTIME.md §6.4: the guide's attachment snippets).
+func TestChatToPrivateRoomGoesToTheOtherParticipant(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	d := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Dialog.json", Token: alice.Token,
+		Body: map[string]any{"type": 3, "occupants_ids": []int64{bob.ID}}}, http.StatusCreated)
+	dialogID := d["_id"].(string)
+	a, aJID := login(t, env, alice, alice.Password)
+	b, _ := login(t, env, bob, bob.Password)
+	a.send(fmt.Sprintf(`<message type="chat" to="%d_%s@muc.localhost" id="65a1f40ac81a4f0e2b000000" xmlns="jabber:client"><body>attachment</body>`+
+		`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history><dialog_id>%s</dialog_id>`+
+		`<attachment latitude="64.79" longitude="-23.73" type="place"/></extraParams></message>`, env.App.ID, dialogID, dialogID))
+	m := b.expect("message")
+	if m.Attr("type") != "chat" || m.Attr("from") != aJID.String() || m.Attr("to") != userJID(env, bob) {
+		t.Fatalf("delivered %s", m.AppendXML(nil))
+	}
+	hist := restJSON(t, env, servertest.Req{Method: "GET", Path: "/chat/Message.json?chat_dialog_id=" + dialogID, Token: alice.Token}, http.StatusOK)
+	att := hist["items"].([]any)[0].(map[string]any)["attachments"].([]any)[0].(map[string]any)
+	if att["type"] != "place" || att["latitude"] != "64.79" {
+		t.Fatalf("stored attachment %v", att)
+	}
+}

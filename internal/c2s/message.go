@@ -1,0 +1,261 @@
+package c2s
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/xmpp"
+)
+
+// Chat is what the engine asks of the chat domain.
+type Chat interface {
+	AcceptDirect(ctx context.Context, c chat.Caller, to int64, dialogID string, save bool, in chat.MessageInput) (*chat.Accepted, error)
+	AcceptDialog(ctx context.Context, c chat.Caller, dialogID string, save bool, in chat.MessageInput) (*chat.Accepted, error)
+	Receipt(ctx context.Context, c chat.Caller, dialogID, messageID string, read bool) error
+}
+
+// reserved extraParams children: meaning for the server, not custom data
+// (REALTIME.md §5.4).
+var reserved = map[string]bool{"save_to_history": true, "dialog_id": true, "date_sent": true, "attachment": true,
+	"silent": true, "moduleIdentifier": true, "send_to_chat": true}
+
+// parsed is what the engine reads out of a message stanza.
+type parsed struct {
+	to        xmpp.JID
+	extra     *xmpp.Element // <extraParams>, nil when absent
+	dialogID  string
+	save      bool
+	in        chat.MessageInput
+	marker    string // "received" or "displayed"
+	markerID  string
+	chatState bool
+}
+
+func parseMessage(el *xmpp.Element) (parsed, bool) {
+	var p parsed
+	to, err := xmpp.ParseJID(el.Attr("to"))
+	if err != nil || to.Local == "" {
+		return p, false
+	}
+	p.to = to
+	p.in.ID = el.Attr("id")
+	if b := el.Child("body", ""); b != nil {
+		p.in.Body = b.Text()
+	}
+	for _, name := range []string{"received", "displayed"} {
+		if m := el.Child(name, xmpp.NSMarkers); m != nil {
+			p.marker, p.markerID = name, m.Attr("id")
+		}
+	}
+	for c := range el.Elements() {
+		if xmpp.Namespace(c, "") == xmpp.NSChatStates {
+			p.chatState = true
+		}
+	}
+	p.extra = el.Child("extraParams", "")
+	if p.extra == nil {
+		return p, true
+	}
+	for c := range p.extra.Elements() {
+		switch c.Name {
+		case "save_to_history":
+			p.save = c.Text() == "1" || c.Text() == "true"
+		case "dialog_id":
+			p.dialogID = strings.TrimSpace(c.Text())
+		case "date_sent":
+			if n, err := strconv.ParseInt(strings.TrimSpace(c.Text()), 10, 64); err == nil && n > 0 {
+				p.in.DateSent = n
+			}
+		case "attachment":
+			att := chat.Attachment{}
+			for _, a := range c.Attrs {
+				if a.Name != "xmlns" {
+					att[a.Name] = a.Value
+				}
+			}
+			p.in.Attachments = append(p.in.Attachments, att)
+		default:
+			if reserved[c.Name] {
+				continue
+			}
+			if p.in.Custom == nil {
+				p.in.Custom = map[string]any{}
+			}
+			p.in.Custom[c.Name] = customValue(c)
+		}
+	}
+	return p, true
+}
+
+// customValue turns an extension element into a string (leaf) or a nested
+// object (REALTIME.md §5.4).
+func customValue(e *xmpp.Element) any {
+	hasChild := false
+	out := map[string]any{}
+	for c := range e.Elements() {
+		hasChild = true
+		out[c.Name] = customValue(c)
+	}
+	if !hasChild {
+		return e.Text()
+	}
+	return out
+}
+
+// roomDialog reads a room JID {appId}_{dialogId}@muc.{domain}.
+func (s *Session) roomDialog(j xmpp.JID) (string, bool) {
+	if j.Domain != "muc."+s.e.cfg.Domain {
+		return "", false
+	}
+	appID, dialogID, ok := xmpp.ParseRoomLocal(j.Local)
+	if !ok || appID != s.appID {
+		return "", false
+	}
+	return dialogID, true
+}
+
+// message handles a message stanza of a bound stream (REALTIME.md §6-§9).
+func (s *Session) message(ctx context.Context, el *xmpp.Element) {
+	if el.Attr("type") == "error" {
+		return
+	}
+	p, ok := parseMessage(el)
+	if !ok {
+		s.write(xmpp.StanzaError(el, "bad-request", ""))
+		return
+	}
+	caller := chat.Caller{AppID: s.appID, UserID: s.userID}
+	if dialogID, isRoom := s.roomDialog(p.to); isRoom {
+		s.roomMessage(ctx, el, p, caller, dialogID)
+		return
+	}
+	if p.to.Domain != s.e.cfg.Domain {
+		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
+		return
+	}
+	to, appID, ok := xmpp.ParseUserLocal(p.to.Local)
+	if !ok || appID != s.appID {
+		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
+		return
+	}
+	if p.marker != "" || p.chatState {
+		// Markers and typing: routed, never stored; a marker updates the
+		// receipts of the stored message (REALTIME.md §8.2, §9).
+		if p.marker != "" {
+			if err := s.e.chat.Receipt(ctx, caller, p.dialogID, p.markerID, p.marker == "displayed"); err != nil {
+				s.log.Warn("record marker", "err", err)
+			}
+		}
+		s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, nil, "")
+		return
+	}
+	acc, err := s.e.chat.AcceptDirect(ctx, caller, to, p.dialogID, p.save, p.in)
+	if err != nil {
+		s.refuse(el, err, "service-unavailable")
+		return
+	}
+	s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, acc, "")
+}
+
+// roomMessage handles a message to a dialog's room JID: groupchat fans out
+// to the members; chat to a private dialog's room is a 1-1 message to the
+// other participant (REALTIME.md §6.4, §7).
+func (s *Session) roomMessage(ctx context.Context, el *xmpp.Element, p parsed, caller chat.Caller, dialogID string) {
+	if p.to.Resource != "" {
+		s.write(xmpp.StanzaError(el, "feature-not-implemented", ""))
+		return
+	}
+	if p.chatState && p.in.Body == "" {
+		p.save = false
+	}
+	acc, err := s.e.chat.AcceptDialog(ctx, caller, dialogID, p.save, p.in)
+	if err != nil {
+		s.refuse(el, err, "item-not-found")
+		return
+	}
+	if el.Attr("type") == "chat" && acc.Dialog.Type == chat.Private {
+		for _, u := range acc.Recipients {
+			if u != s.userID {
+				s.deliverDirect(el, xmpp.UserJID(u, s.appID, s.e.cfg.Domain), acc, dialogID)
+			}
+		}
+		return
+	}
+	room := xmpp.RoomJID(s.appID, dialogID, s.e.cfg.Domain)
+	room.Resource = strconv.FormatInt(s.userID, 10)
+	out := s.stamp(el, acc, dialogID)
+	out.SetAttr("type", "groupchat")
+	out.SetAttr("from", room.String())
+	for _, u := range acc.Recipients {
+		if p.chatState && u == s.userID {
+			continue // typing is not echoed to its sender
+		}
+		for _, sess := range s.e.router.Sessions(xmpp.UserJID(u, s.appID, s.e.cfg.Domain)) {
+			copy := out.Clone()
+			copy.SetAttr("to", sess.JID().String())
+			sess.Send(copy.AppendXML(nil))
+		}
+	}
+}
+
+// deliverDirect sends a 1-1 copy from the sender's full JID to every
+// available resource of `to`.
+func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepted, dialogID string) {
+	out := el.Clone()
+	if acc != nil {
+		out = s.stamp(el, acc, dialogID)
+	}
+	out.SetAttr("from", s.jid.String())
+	out.SetAttr("to", to.String())
+	out.SetAttr("type", "chat")
+	s.e.router.Deliver(to, out.AppendXML(nil))
+}
+
+// stamp is the delivered copy of a content message: the stored id, and
+// <extraParams> carrying dialog_id and date_sent, appended when missing
+// (REALTIME.md §6.3 step 4).
+func (s *Session) stamp(el *xmpp.Element, acc *chat.Accepted, dialogID string) *xmpp.Element {
+	out := el.Clone()
+	out.SetAttr("xmlns", xmpp.NSClient)
+	if acc.ID != "" {
+		out.SetAttr("id", acc.ID)
+	}
+	if acc.Dialog != nil {
+		dialogID = acc.Dialog.ID
+	}
+	extra := out.Child("extraParams", "")
+	if extra == nil {
+		extra = out.AppendChild(xmpp.NewElement("extraParams", "xmlns", xmpp.NSClient))
+	}
+	if dialogID != "" && extra.Child("dialog_id", "") == nil {
+		extra.AppendChild(xmpp.NewElement("dialog_id")).AppendText(dialogID)
+	}
+	if d := extra.Child("date_sent", ""); d == nil {
+		extra.AppendChild(xmpp.NewElement("date_sent")).AppendText(strconv.FormatInt(acc.DateSent, 10))
+	}
+	return out
+}
+
+// refuse answers a message the domain refused with the matching stanza
+// error; notFound is the condition for an unknown addressee.
+func (s *Session) refuse(el *xmpp.Element, err error, notFound string) {
+	cond := "internal-server-error"
+	switch apperr.KindOf(err) {
+	case apperr.KindNotFound:
+		cond = notFound
+	case apperr.KindForbidden:
+		cond = "forbidden"
+	case apperr.KindInvalid, apperr.KindMalformed:
+		cond = "not-acceptable"
+	default:
+		s.log.Error("message failed", "err", err)
+	}
+	text := ""
+	if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
+		text = e.Error()
+	}
+	s.write(xmpp.StanzaError(el, cond, text))
+}

@@ -1,0 +1,148 @@
+package chat
+
+import (
+	"context"
+	"errors"
+
+	"github.com/parley-chat/parley/internal/apperr"
+)
+
+// Accepted is what the domain decided about a message received on a
+// real-time stream: where it belongs, whether it was stored, and who gets
+// it. The front end delivers; the rules are here.
+type Accepted struct {
+	Dialog     *Dialog  // nil for a 1-1 message with no dialog yet (not saved)
+	Message    *Message // the stored entry; nil when not stored
+	ID         string   // the id to deliver under (the stored id when stored)
+	DateSent   int64
+	Recipients []int64 // users whose available resources get a copy
+}
+
+// isContent reports whether a message is a history entry candidate: a
+// body or an attachment (REALTIME.md §20.1).
+func isContent(in MessageInput) bool { return in.Body != "" || len(in.Attachments) > 0 }
+
+// AcceptDirect takes a `chat` message from the caller to user `to`
+// (REALTIME.md §6.3): the addressee must be a user of the same app;
+// dialogID, when given, must be their private dialog; a saved message with
+// no dialog finds or creates it. A saved content message is stored with
+// the dialog's bookkeeping before anything is delivered.
+func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID string, save bool, in MessageInput) (*Accepted, error) {
+	if to <= 0 || to == c.UserID {
+		return nil, apperr.NotFound("User")
+	}
+	missing, err := s.store.MissingUsers(ctx, c.AppID, []int64{to})
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		return nil, apperr.NotFound("User")
+	}
+	var d *Dialog
+	switch {
+	case dialogID != "":
+		if !ValidID(dialogID) {
+			return nil, errForbidden()
+		}
+		d, err = s.store.Dialog(ctx, c.AppID, dialogID)
+		if errors.Is(err, ErrNotFound) || (err == nil && (d.Type != Private || d.Pair != PairKey(c.UserID, to))) {
+			return nil, errForbidden()
+		}
+		if err != nil {
+			return nil, err
+		}
+	case save:
+		v, _, err := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
+		if err != nil {
+			return nil, err
+		}
+		d = v.Dialog
+	default:
+		d, err = s.store.PrivateDialog(ctx, c.AppID, PairKey(c.UserID, to))
+		if errors.Is(err, ErrNotFound) {
+			d = nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return s.accept(ctx, c, d, save, in, []int64{to})
+}
+
+// AcceptDialog takes a message to a dialog's room (REALTIME.md §7): the
+// dialog must exist in the caller's app (else not found) and the caller
+// may post (else forbidden). Every member gets a copy, the sender too.
+func (s *Service) AcceptDialog(ctx context.Context, c Caller, dialogID string, save bool, in MessageInput) (*Accepted, error) {
+	if !ValidID(dialogID) {
+		return nil, errNoDialog()
+	}
+	d, m, err := load(ctx, s.store, c, dialogID)
+	if err != nil {
+		return nil, err
+	}
+	ro := role{d: d, m: m, user: c.UserID}
+	if !ro.canPost() {
+		if !ro.visible() {
+			return nil, errNoDialog()
+		}
+		return nil, errForbidden()
+	}
+	var recipients []int64
+	switch d.Type {
+	case Group, Private:
+		recipients = d.Occupants
+	case Public:
+		if recipients, err = s.store.Members(ctx, d.ID, 0, MaxOccupants*100); err != nil {
+			return nil, err
+		}
+	case Broadcast:
+		recipients = append([]int64{d.OwnerID}, d.Admins...) // app-wide live fan-out comes with presence
+	}
+	return s.accept(ctx, c, d, save, in, recipients)
+}
+
+// accept stores the message when it should be (saved, content, in a
+// dialog) and says what to deliver. A retransmission of a stored id is
+// delivered again but not stored twice (REALTIME.md §6.2).
+func (s *Service) accept(ctx context.Context, c Caller, d *Dialog, save bool, in MessageInput, recipients []int64) (*Accepted, error) {
+	if err := checkMessage(&in); err != nil {
+		return nil, err
+	}
+	a := &Accepted{Dialog: d, ID: in.ID, DateSent: in.DateSent, Recipients: recipients}
+	if a.DateSent <= 0 {
+		a.DateSent = s.now().Unix()
+	}
+	if !save || d == nil || !isContent(in) {
+		return a, nil
+	}
+	in.DialogID, in.DateSent = d.ID, a.DateSent
+	msg, _, err := s.commit.submit(ctx, Post{Caller: c, In: in})
+	if errors.Is(err, ErrDuplicate) {
+		return a, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.Message, a.ID = msg, msg.ID
+	return a, nil
+}
+
+// Receipt records a delivered (read false) or displayed (read true) marker
+// from the caller for a stored message of a dialog it is a member of;
+// anything else is ignored, as markers are dropped silently
+// (REALTIME.md §8.2).
+func (s *Service) Receipt(ctx context.Context, c Caller, dialogID, messageID string, read bool) error {
+	if !ValidID(dialogID) || !ValidID(messageID) {
+		return nil
+	}
+	d, m, err := load(ctx, s.store, c, dialogID)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.KindNotFound || apperr.KindOf(err) == apperr.KindMalformed {
+			return nil
+		}
+		return err
+	}
+	if !(role{d: d, m: m, user: c.UserID}).member() {
+		return nil
+	}
+	return s.markTx(ctx, d, c.UserID, []string{messageID}, read)
+}
