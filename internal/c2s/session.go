@@ -348,7 +348,10 @@ func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 	if el.Attr("xmlns") == xmpp.NSSM {
 		switch el.Name {
 		case "enable":
-			s.smEnabled = true
+			// h counts the stanzas handled since enable (XEP-0198); a
+			// stanza is counted after it was processed, so an ack for a
+			// saved message means it is stored.
+			s.smEnabled, s.handled = true, 0
 			s.write(xmpp.NewElement("enabled", "xmlns", xmpp.NSSM))
 		case "r":
 			s.write(xmpp.NewElement("a", "xmlns", xmpp.NSSM, "h", strconv.FormatUint(uint64(s.handled), 10)))
