@@ -72,8 +72,21 @@ func plain(authzid, authcid, password string) string {
 	return base64.StdEncoding.EncodeToString([]byte(authzid + "\x00" + authcid + "\x00" + password))
 }
 
-// login runs the SDK's exchange (REALTIME.md §2.1) and returns the bound JID.
+// login runs the SDK's exchange (REALTIME.md §2.1), then a ping whose
+// answer proves the resource available, and returns the bound JID.
 func login(t *testing.T, env *servertest.Env, u *servertest.User, password string) (*client, xmpp.JID) {
+	t.Helper()
+	c, jid := loginToPresence(t, env, u, password)
+	// A ping after the presence proves the resource is available (§3).
+	c.send(`<iq type="get" id="p1" to="localhost" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	if r := c.expect("iq"); r.Attr("type") != "result" || r.Attr("id") != "p1" {
+		t.Fatalf("ping answer = %s", r.AppendXML(nil))
+	}
+	return c, jid
+}
+
+// loginToPresence is login up to and including the initial presence.
+func loginToPresence(t *testing.T, env *servertest.Env, u *servertest.User, password string) (*client, xmpp.JID) {
 	t.Helper()
 	c := dial(t, env.WSURL)
 	c.send(openFrame)
@@ -109,11 +122,6 @@ func login(t *testing.T, env *servertest.Env, u *servertest.User, password strin
 	c.expect("enabled")
 	if r := c.expect("iq"); r.Attr("type") != "result" || r.Attr("id") != "x:enableCarbons" {
 		t.Fatalf("carbons answer = %s", r.AppendXML(nil))
-	}
-	// A ping after the presence proves the resource is available (§3).
-	c.send(`<iq type="get" id="p1" to="localhost" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
-	if r := c.expect("iq"); r.Attr("type") != "result" || r.Attr("id") != "p1" {
-		t.Fatalf("ping answer = %s", r.AppendXML(nil))
 	}
 	return c, jid
 }

@@ -148,3 +148,40 @@ func TestChatToPrivateRoomGoesToTheOtherParticipant(t *testing.T) {
 		t.Fatalf("stored attachment %v", att)
 	}
 }
+
+// A 1-1 message to a user with no available resource is kept and handed
+// over once, in order, with a delay element, right after the next initial
+// presence (REALTIME.md §20.5).
+func TestOfflineMessagesAreDeliveredOnceOnNextPresence(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	a, aJID := login(t, env, alice, alice.Password)
+	for i, body := range []string{"first", "second"} {
+		a.send(fmt.Sprintf(`<message type="chat" to="%s" id="65a1f3d9c81a4f0e2b00000%d" xmlns="jabber:client"><body>%s</body>`+
+			`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history></extraParams></message>`, userJID(env, bob), i, body))
+	}
+	// Typing is not kept.
+	a.send(`<message type="chat" to="` + userJID(env, bob) + `" xmlns="jabber:client"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	a.send(`<iq type="get" id="sync" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	a.expect("iq") // every stanza a sent before the ping is processed
+	b, _ := loginToPresence(t, env, bob, bob.Password)
+	for i, body := range []string{"first", "second"} {
+		m := b.expect("message")
+		delay := m.Child("delay", xmpp.NSDelay)
+		if m.Child("body", "").Text() != body || m.Attr("from") != aJID.String() || delay == nil || delay.Attr("stamp") == "" ||
+			m.Attr("id") != fmt.Sprintf("65a1f3d9c81a4f0e2b00000%d", i) {
+			t.Fatalf("offline copy %d = %s", i, m.AppendXML(nil))
+		}
+		extra(t, m, "dialog_id")
+	}
+	b.send(`<iq type="get" id="after" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	if r := b.expect("iq"); r.Attr("id") != "after" {
+		t.Fatalf("after the kept messages: %s", r.AppendXML(nil))
+	}
+	// Once: a second connection gets nothing more.
+	b2, _ := loginToPresence(t, env, bob, bob.Password)
+	b2.send(`<iq type="get" id="again" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	if r := b2.expect("iq"); r.Attr("id") != "again" {
+		t.Fatalf("second connection got %s", r.AppendXML(nil))
+	}
+}

@@ -193,10 +193,18 @@ func (s *Session) roomMessage(ctx context.Context, el *xmpp.Element, p parsed, c
 		if p.chatState && u == s.userID {
 			continue // typing is not echoed to its sender
 		}
-		for _, sess := range s.e.router.Sessions(xmpp.UserJID(u, s.appID, s.e.cfg.Domain)) {
+		sessions := s.e.router.Sessions(xmpp.UserJID(u, s.appID, s.e.cfg.Domain))
+		for _, sess := range sessions {
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
 			sess.Send(copy.AppendXML(nil))
+		}
+		// Only private dialogs keep messages for offline members; group
+		// members read the history (REALTIME.md §7.5, §20.5).
+		if len(sessions) == 0 && u != s.userID && acc.Dialog.Type == chat.Private && isContent(out) {
+			copy := out.Clone()
+			copy.SetAttr("to", xmpp.UserJID(u, s.appID, s.e.cfg.Domain).String())
+			s.keepOffline(u, copy.AppendXML(nil))
 		}
 	}
 }
@@ -211,7 +219,21 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	out.SetAttr("from", s.jid.String())
 	out.SetAttr("to", to.String())
 	out.SetAttr("type", "chat")
-	s.e.router.Deliver(to, out.AppendXML(nil))
+	frame := out.AppendXML(nil)
+	if s.e.router.Deliver(to, frame) == 0 && acc != nil && isContent(out) {
+		if uid, _, ok := xmpp.ParseUserLocal(to.Local); ok {
+			s.keepOffline(uid, frame)
+		}
+	}
+}
+
+// isContent: a body or an attachment (what offline storage keeps).
+func isContent(el *xmpp.Element) bool {
+	if b := el.Child("body", ""); b != nil && b.Text() != "" {
+		return true
+	}
+	x := el.Child("extraParams", "")
+	return x != nil && x.Child("attachment", "") != nil
 }
 
 // stamp is the delivered copy of a content message: the stored id, and

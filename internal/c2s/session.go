@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
@@ -44,31 +45,41 @@ type Config struct {
 	OutQueue int
 	// AuthTimeout closes a connection that has not authenticated in time.
 	AuthTimeout time.Duration
+	// OfflineMax and OfflineMaxAge bound what is kept per offline user.
+	OfflineMax    int
+	OfflineMaxAge time.Duration
 }
 
 // Engine runs sessions.
 type Engine struct {
-	cfg    Config
-	auth   Authenticator
-	chat   Chat
-	router *router.Local
-	log    *slog.Logger
-	seq    atomic.Uint64
-	live   sync.WaitGroup // running sessions
+	cfg     Config
+	auth    Authenticator
+	chat    Chat
+	offline chat.OfflineStore
+	router  *router.Local
+	log     *slog.Logger
+	seq     atomic.Uint64
+	live    sync.WaitGroup // running sessions
 }
 
 // Wait blocks until every session has ended (after their context did).
 func (e *Engine) Wait() { e.live.Wait() }
 
 // NewEngine returns an engine; zero config fields get defaults.
-func NewEngine(cfg Config, auth Authenticator, chat Chat, r *router.Local, log *slog.Logger) *Engine {
+func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.OfflineStore, r *router.Local, log *slog.Logger) *Engine {
 	if cfg.OutQueue <= 0 {
 		cfg.OutQueue = 1024
 	}
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 60 * time.Second
 	}
-	return &Engine{cfg: cfg, auth: auth, chat: chat, router: r, log: log.With("component", "c2s")}
+	if cfg.OfflineMax <= 0 {
+		cfg.OfflineMax = 1000
+	}
+	if cfg.OfflineMaxAge <= 0 {
+		cfg.OfflineMaxAge = 30 * 24 * time.Hour
+	}
+	return &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s")}
 }
 
 type state int
@@ -365,7 +376,7 @@ func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 	case "iq":
 		s.iq(el)
 	case "presence":
-		s.presence(el)
+		s.presence(ctx, el)
 	case "message":
 		s.message(ctx, el)
 	default:
@@ -376,9 +387,11 @@ func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 	return false
 }
 
-func (s *Session) presence(el *xmpp.Element) {
+func (s *Session) presence(ctx context.Context, el *xmpp.Element) {
 	if el.Attr("to") == "" && (el.Attr("type") == "" || el.Attr("type") == "available") {
-		s.available.Store(true)
+		if !s.available.Swap(true) {
+			s.deliverOffline(ctx)
+		}
 		return
 	}
 	if el.Attr("to") == "" && el.Attr("type") == "unavailable" {

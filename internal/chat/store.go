@@ -139,3 +139,18 @@ type Search struct {
 	From, To  int64 // date_sent bounds, 0 when absent
 	Limit     int
 }
+
+// Kept is a message kept for a user who was offline when it was routed.
+type Kept struct {
+	Stanza []byte // the encoded copy, as it would have been delivered
+	At     time.Time
+}
+
+// OfflineStore keeps messages for offline users (REALTIME.md §20.5).
+type OfflineStore interface {
+	// PushOffline keeps a copy, dropping the oldest beyond max per user.
+	PushOffline(ctx context.Context, appID, userID int64, stanza []byte, at time.Time, max int) error
+	// PopOffline removes and returns a user's copies, oldest first, and
+	// drops those older than maxAge.
+	PopOffline(ctx context.Context, appID, userID int64, maxAge time.Duration, now time.Time) ([]Kept, error)
+}

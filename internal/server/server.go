@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain}, s.Auth, s.Chat, router.NewLocal(), log)
+	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain}, s.Auth, s.Chat, db, router.NewLocal(), log)
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, xmpp.Limits{}, log)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", wsHandler) // XMPP over WebSocket beside REST (spec README §3)
