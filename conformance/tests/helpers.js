@@ -476,23 +476,26 @@ export async function startServer(extraArgs = []) {
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'server.log');
   const [http, ws, xmpp] = await freePorts(3);
-  const fd = openSync(logFile, 'a');
-  const child = spawn(
-    env.bin,
-    [
-      'serve',
-      '--data-dir', dataDir,
-      '--http-addr', `127.0.0.1:${http}`,
-      '--ws-addr', `127.0.0.1:${ws}`,
-      '--xmpp-addr', `127.0.0.1:${xmpp}`,
-      '--domain', env.domain,
-      ...extraArgs,
-    ],
-    { stdio: ['ignore', fd, fd] },
-  );
-  closeSync(fd);
+  const args = [
+    'serve',
+    '--data-dir', dataDir,
+    '--http-addr', `127.0.0.1:${http}`,
+    '--ws-addr', `127.0.0.1:${ws}`,
+    '--xmpp-addr', `127.0.0.1:${xmpp}`,
+    '--domain', env.domain,
+    ...extraArgs,
+  ];
+  let child;
   let exited = false;
-  const exitPromise = new Promise((r) => child.once('exit', () => { exited = true; r(); }));
+  let exitPromise;
+  const spawnServer = () => {
+    const fd = openSync(logFile, 'a');
+    child = spawn(env.bin, args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    exited = false;
+    exitPromise = new Promise((r) => child.once('exit', () => { exited = true; r(); }));
+  };
+  spawnServer();
 
   const stop = async () => {
     if (!exited) {
@@ -506,23 +509,34 @@ export async function startServer(extraArgs = []) {
     rmSync(dir, { recursive: true, force: true });
   };
 
-  try {
-    const apiUrl = `http://127.0.0.1:${http}`;
+  const apiUrl = `http://127.0.0.1:${http}`;
+  const healthy = async () => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (exited) throw new Error(`second server exited during startup (log: ${logFile})`);
       try {
         const r = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(1_000) });
-        if (r.status === 200) break;
+        if (r.status === 200) return;
       } catch {
         /* not up yet */
       }
       if (Date.now() > deadline) throw new Error('second server did not become healthy within 30 s');
       await sleep(100);
     }
+  };
+  // Kill the server with SIGKILL (no shutdown at all) and start it again on
+  // the same ports and data dir.
+  const crashAndRestart = async () => {
+    child.kill('SIGKILL');
+    await Promise.race([exitPromise, sleep(5_000)]);
+    spawnServer();
+    await healthy();
+  };
+  try {
+    await healthy();
     const out = await execBounded(env.bin, ['app', 'create', '--data-dir', dataDir, '--name', 'conformance-2'], 30_000);
     const app = JSON.parse(out);
-    return { apiUrl, chatUrl: `ws://127.0.0.1:${ws}`, appId: app.id, authKey: app.auth_key, stop, logFile };
+    return { apiUrl, chatUrl: `ws://127.0.0.1:${ws}`, appId: app.id, authKey: app.auth_key, stop, logFile, crashAndRestart };
   } catch (e) {
     await stop();
     throw e;
