@@ -173,3 +173,33 @@ test('chat: a location attachment sent to a private dialog arrives and is stored
     b.cc.chat.disconnect();
   }
 });
+
+test("chat: carbons: a user's other device sees the 1-1 message it sent (is_forwarded)", async () => {
+  const a = await online();
+  const b = await online();
+  // The same user on a second device: its own SDK instance and session.
+  const a2 = await (async () => {
+    const { newClient } = await import('./helpers.js');
+    const cc = newClient();
+    await cc.createSession({ login: a.login, password: a.password });
+    await withTimeout(cc.chat.connect({ userId: a.user.id, password: a.password }), WAIT, 'connect a2');
+    await withTimeout(cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping a2');
+    return cc;
+  })();
+  try {
+    const copy = next(a2, 'onMessageListener');
+    const got = next(b.cc, 'onMessageListener');
+    const id = a.cc.chat.send(b.user.id, { type: 'chat', body: 'from my phone', extension: { save_to_history: 1 } });
+    await withTimeout(got, WAIT, 'recipient');
+    const [userId, msg] = await withTimeout(copy, WAIT, 'carbon on the other device');
+    assert.equal(userId, a.user.id);
+    assert.equal(msg.id, id);
+    assert.equal(msg.body, 'from my phone');
+    assert.equal(msg.is_forwarded, true);
+    assert.equal(Number(msg.recipient_id), b.user.id);
+  } finally {
+    a.cc.chat.disconnect();
+    a2.chat.disconnect();
+    b.cc.chat.disconnect();
+  }
+});

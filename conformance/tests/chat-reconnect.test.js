@@ -50,6 +50,25 @@ test('chat: after the server is killed and restarted the SDK reconnects and keep
     // Stored before the crash and after it: both in history, once each.
     assert.deepEqual(new Set(history.items.map((m) => m._id)), new Set([before, id]));
     assert.equal(history.items.length, 2);
+
+    // A message kept for an offline user survives a crash too: b goes
+    // offline, a writes, the server is killed, b comes back and gets it.
+    const bDown = once(b.cc, 'onDisconnectedListener');
+    b.cc.chat.disconnect();
+    await withTimeout(bDown, WAIT, 'b disconnected');
+    await withTimeout(a.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping a');
+    const offline = a.cc.chat.send(b.user.id, { type: 'chat', body: 'while you were away', extension: { save_to_history: 1, dialog_id: dialog._id } });
+    await withTimeout(a.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping a after sending'); // processed in order
+    const aBack2 = once(a.cc, 'onReconnectListener');
+    await srv.crashAndRestart();
+    await withTimeout(aBack2, 20_000, 'a reconnects');
+    const kept = once(b.cc, 'onMessageListener');
+    await withTimeout(b.cc.chat.connect({ userId: b.user.id, password: b.password }), WAIT, 'b reconnects');
+    const [from, keptMsg] = await withTimeout(kept, WAIT, 'offline message after the crash');
+    assert.equal(from, a.user.id);
+    assert.equal(keptMsg.id, offline);
+    assert.equal(keptMsg.body, 'while you were away');
+    assert.ok(keptMsg.delay, 'delivered with a delay element');
   } finally {
     a.cc.chat.disconnect();
     b.cc.chat.disconnect();

@@ -185,3 +185,30 @@ func TestOfflineMessagesAreDeliveredOnceOnNextPresence(t *testing.T) {
 		t.Fatalf("second connection got %s", r.AppendXML(nil))
 	}
 }
+
+// A 1-1 content message is carbon-copied to the sender's other resources
+// that enabled carbons, wrapped in <sent/>; typing is not (REALTIME.md §4.3).
+func TestCarbonsCopySentMessagesToOtherResources(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	a1, a1JID := login(t, env, alice, alice.Password)
+	a2, a2JID := login(t, env, alice, alice.Token)
+	b, _ := login(t, env, bob, bob.Password)
+	a1.send(`<message type="chat" to="` + userJID(env, bob) + `" xmlns="jabber:client"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	b.expect("message")
+	a1.send(`<message type="chat" to="` + userJID(env, bob) + `" id="65a1f3d9c81a4f0e2b000000" xmlns="jabber:client"><body>copy me</body></message>`)
+	delivered := b.expect("message")
+	c := a2.expect("message")
+	if c.Attr("from") != a1JID.Bare().String() || c.Attr("to") != a2JID.String() {
+		t.Fatalf("carbon envelope %s", c.AppendXML(nil))
+	}
+	inner := c.Child("sent", xmpp.NSCarbons).Child("forwarded", xmpp.NSForward).Child("message", "")
+	if inner == nil || string(inner.AppendXML(nil)) != string(delivered.AppendXML(nil)) {
+		t.Fatalf("carbon %s does not carry the delivered copy %s", c.AppendXML(nil), delivered.AppendXML(nil))
+	}
+	// The sender's own resource gets no copy: its next frame is its ping answer.
+	a1.send(`<iq type="get" id="p9" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	if r := a1.expect("iq"); r.Attr("id") != "p9" {
+		t.Fatalf("sender got %s", r.AppendXML(nil))
+	}
+}

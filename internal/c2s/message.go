@@ -225,6 +225,27 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 			s.keepOffline(uid, frame)
 		}
 	}
+	if acc != nil && isContent(out) {
+		s.carbonCopy(out)
+	}
+}
+
+// carbonCopy sends the delivered copy of a 1-1 content message, wrapped
+// in <sent/>, to the sender's other resources that enabled carbons
+// (REALTIME.md §4.3). Typing and markers are not copied.
+func (s *Session) carbonCopy(delivered *xmpp.Element) {
+	bare := s.jid.Bare()
+	for _, other := range s.e.router.Sessions(bare) {
+		o, ok := other.(*Session)
+		if !ok || o == s || !o.carbons.Load() {
+			continue
+		}
+		wrap := xmpp.NewElement("message", "xmlns", xmpp.NSClient, "from", bare.String(), "to", o.jid.String(), "type", "chat")
+		wrap.AppendChild(xmpp.NewElement("sent", "xmlns", xmpp.NSCarbons)).
+			AppendChild(xmpp.NewElement("forwarded", "xmlns", xmpp.NSForward)).
+			AppendChild(delivered)
+		o.Send(wrap.AppendXML(nil))
+	}
 }
 
 // isContent: a body or an attachment (what offline storage keeps).

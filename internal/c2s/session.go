@@ -109,6 +109,7 @@ type Session struct {
 
 	smEnabled bool
 	handled   uint32 // XEP-0198 h: stanzas handled
+	carbons   atomic.Bool
 }
 
 // JID is the bound full JID.
@@ -415,7 +416,11 @@ func (s *Session) iq(el *xmpp.Element) {
 	switch {
 	case typ == "get" && el.Child("ping", xmpp.NSPing) != nil:
 		s.write(result())
-	case typ == "set" && el.Child("enable", xmpp.NSCarbons) != nil, typ == "set" && el.Child("disable", xmpp.NSCarbons) != nil:
+	case typ == "set" && el.Child("enable", xmpp.NSCarbons) != nil:
+		s.carbons.Store(true)
+		s.write(result())
+	case typ == "set" && el.Child("disable", xmpp.NSCarbons) != nil:
+		s.carbons.Store(false)
 		s.write(result())
 	case typ == "set" && el.Child("session", xmpp.NSSession) != nil:
 		s.write(result())
