@@ -24,7 +24,7 @@ func (s *Session) deliverOffline(ctx context.Context) {
 		s.log.Error("load offline messages", "err", err)
 		return
 	}
-	for _, k := range kept {
+	for i, k := range kept {
 		el, err := xmpp.ParseElement(k.Stanza, s.e.cfg.Limits)
 		if err != nil {
 			s.log.Error("kept message does not parse", "err", err)
@@ -33,6 +33,15 @@ func (s *Session) deliverOffline(ctx context.Context) {
 		el.SetAttr("to", s.jid.String())
 		el.AppendChild(xmpp.NewElement("delay", "xmlns", xmpp.NSDelay, "from", s.e.cfg.Domain,
 			"stamp", k.At.UTC().Format("2006-01-02T15:04:05Z")))
-		s.write(el)
+		if !s.write(el) {
+			// The session ended before taking them all: keep the rest,
+			// in order, for the next one.
+			for _, rest := range kept[i:] {
+				if err := s.e.offline.PushOffline(context.Background(), s.appID, s.userID, rest.Stanza, rest.At, s.e.cfg.OfflineMax); err != nil {
+					s.log.Error("keep offline message again", "err", err)
+				}
+			}
+			return
+		}
 	}
 }

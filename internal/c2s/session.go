@@ -48,6 +48,10 @@ type Config struct {
 	// OfflineMax and OfflineMaxAge bound what is kept per offline user.
 	OfflineMax    int
 	OfflineMaxAge time.Duration
+	// MaxConnsPerIP and MaxConnsPerUser cap concurrent connections
+	// (0: no cap).
+	MaxConnsPerIP   int
+	MaxConnsPerUser int
 }
 
 // Engine runs sessions.
@@ -60,6 +64,10 @@ type Engine struct {
 	log     *slog.Logger
 	seq     atomic.Uint64
 	live    sync.WaitGroup // running sessions
+
+	mu     sync.Mutex // guards the connection counts
+	perIP  map[string]int
+	perUsr map[int64]int
 }
 
 // Wait blocks until every session has ended (after their context did).
@@ -79,7 +87,8 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 	if cfg.OfflineMaxAge <= 0 {
 		cfg.OfflineMaxAge = 30 * 24 * time.Hour
 	}
-	return &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s")}
+	return &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
+		perIP: map[string]int{}, perUsr: map[int64]int{}}
 }
 
 type state int
@@ -110,6 +119,11 @@ type Session struct {
 	smEnabled bool
 	handled   uint32 // XEP-0198 h: stanzas handled
 	carbons   atomic.Bool
+
+	overflowed atomic.Bool // closed because its queue filled up
+	asideMu    sync.Mutex
+	aside      [][]byte // frames for an overflowed session, kept at its end
+	asideDone  bool
 }
 
 // JID is the bound full JID.
@@ -118,12 +132,14 @@ func (s *Session) JID() xmpp.JID { return s.jid }
 // Available reports whether initial presence was processed.
 func (s *Session) Available() bool { return s.available.Load() }
 
-// Send queues an encoded stanza; a full queue closes the session (the
-// client is not reading) and reports false.
+// Send queues an encoded stanza. A full queue means the client stopped
+// reading: the session is closed rather than left to grow, and the stanza
+// (with every later one until the session is gone) is set aside, behind
+// what is still queued, to be kept for the user's next connection.
 func (s *Session) Send(frame []byte) bool {
 	select {
 	case <-s.closed:
-		return false
+		return s.setAside(frame)
 	default:
 	}
 	select {
@@ -131,13 +147,80 @@ func (s *Session) Send(frame []byte) bool {
 		return true
 	default:
 		s.log.Warn("outbound queue full; closing session")
+		s.overflowed.Store(true)
 		s.shutdown()
+		return s.setAside(frame)
+	}
+}
+
+// setAside holds a frame of a session closed for overflow until Serve keeps
+// it (in order, after the queue); false once the session is gone.
+func (s *Session) setAside(frame []byte) bool {
+	if !s.overflowed.Load() {
 		return false
 	}
+	s.asideMu.Lock()
+	defer s.asideMu.Unlock()
+	if s.asideDone {
+		return false
+	}
+	s.aside = append(s.aside, frame)
+	return true
+}
+
+// keepUndelivered stores a frame this session could not deliver for the
+// user's next connection, when it is a 1-1 content message (group members
+// read the history instead).
+func (s *Session) keepUndelivered(frame []byte) {
+	el, err := xmpp.ParseElement(frame, s.e.cfg.Limits)
+	if err != nil || el.Name != "message" || el.Attr("type") != "chat" || !isContent(el) {
+		return
+	}
+	s.keepOffline(s.userID, frame)
 }
 
 func (s *Session) shutdown() {
 	s.closeOnce.Do(func() { close(s.closed) })
+}
+
+// Admit counts a new connection from ip and reports whether it is within
+// the per-IP cap; every admitted connection must be released with Release.
+func (e *Engine) Admit(ip string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cfg.MaxConnsPerIP > 0 && e.perIP[ip] >= e.cfg.MaxConnsPerIP {
+		return false
+	}
+	e.perIP[ip]++
+	return true
+}
+
+// Release ends what Admit counted.
+func (e *Engine) Release(ip string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.perIP[ip]--; e.perIP[ip] <= 0 {
+		delete(e.perIP, ip)
+	}
+}
+
+// claimUser counts a bound session of user against the per-user cap.
+func (e *Engine) claimUser(user int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cfg.MaxConnsPerUser > 0 && e.perUsr[user] >= e.cfg.MaxConnsPerUser {
+		return false
+	}
+	e.perUsr[user]++
+	return true
+}
+
+func (e *Engine) releaseUser(user int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.perUsr[user]--; e.perUsr[user] <= 0 {
+		delete(e.perUsr, user)
+	}
 }
 
 // Serve runs a session on conn until the client closes, the stream fails
@@ -162,11 +245,29 @@ func (e *Engine) Serve(ctx context.Context, conn Conn) {
 	authDeadline.Stop()
 	if s.jid.Local != "" {
 		e.router.Remove(s)
+		e.releaseUser(s.userID)
 	}
 	// Let the writer flush what is queued (a <close/>, a stream error),
-	// each write bounded, then drop the connection.
+	// each write bounded, then drop the connection. Whatever it could not
+	// write is kept for the user's next connection.
 	s.shutdown()
 	wg.Wait()
+	for {
+		select {
+		case f := <-s.out:
+			s.keepUndelivered(f)
+			continue
+		default:
+		}
+		break
+	}
+	s.asideMu.Lock()
+	aside := s.aside
+	s.aside, s.asideDone = nil, true
+	s.asideMu.Unlock()
+	for _, f := range aside {
+		s.keepUndelivered(f)
+	}
 	conn.Close()
 }
 
@@ -184,6 +285,7 @@ func (s *Session) writeLoop() {
 		select {
 		case f := <-s.out:
 			if err := s.writeOne(f); err != nil {
+				s.keepUndelivered(f)
 				s.shutdown()
 				return
 			}
@@ -192,6 +294,7 @@ func (s *Session) writeLoop() {
 				select {
 				case f := <-s.out:
 					if s.writeOne(f) != nil {
+						s.keepUndelivered(f)
 						return
 					}
 				default:
@@ -233,9 +336,18 @@ func (s *Session) readLoop(ctx context.Context) {
 	}
 }
 
-// write encodes and queues an element.
-func (s *Session) write(el *xmpp.Element) {
-	s.Send(el.AppendXML(nil))
+// write encodes and queues an element the session itself answers with.
+// Unlike Send (deliveries from other sessions), it waits for room in the
+// queue: a client that does not read its answers slows only its own
+// stream. It reports false when the session closed first.
+func (s *Session) write(el *xmpp.Element) bool {
+	frame := el.AppendXML(nil)
+	select {
+	case s.out <- frame:
+		return true
+	case <-s.closed:
+		return false
+	}
 }
 
 // streamError sends a stream error and the closing element, then ends the
@@ -345,6 +457,11 @@ func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
 // §2.6: the SDK drops messages whose from contains its own resource, so it
 // must be long and random).
 func (s *Session) bind(iq *xmpp.Element) {
+	if !s.e.claimUser(s.userID) {
+		s.write(xmpp.StanzaError(iq, "resource-constraint", "too many sessions for this user"))
+		s.streamError("policy-violation", "too many sessions for this user")
+		return
+	}
 	s.jid = xmpp.UserJID(s.userID, s.appID, s.e.cfg.Domain)
 	s.jid.Resource = randomString(20)
 	s.e.router.Add(s)

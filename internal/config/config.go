@@ -35,6 +35,18 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// PasswordIterations is the PBKDF2-SHA-256 cost of new password hashes.
 	PasswordIterations int
+
+	// MaxStanzaBytes bounds one XMPP stanza (a WebSocket frame).
+	MaxStanzaBytes int
+	// OutQueue is how many stanzas may wait for a client that is not
+	// reading before its session is closed and its pending 1-1 messages
+	// are kept for offline delivery.
+	OutQueue int
+	// MaxConnsPerIP and MaxConnsPerUser cap concurrent XMPP connections.
+	MaxConnsPerIP   int
+	MaxConnsPerUser int
+	// AuthTimeout closes an XMPP connection that has not authenticated.
+	AuthTimeout time.Duration
 }
 
 // Default returns the configuration with every default filled in.
@@ -52,6 +64,11 @@ func Default() Config {
 		CORSOrigin:         "*",
 		ShutdownTimeout:    15 * time.Second,
 		PasswordIterations: 8192,
+		MaxStanzaBytes:     64 << 10,
+		OutQueue:           1024,
+		MaxConnsPerIP:      1000,
+		MaxConnsPerUser:    20,
+		AuthTimeout:        60 * time.Second,
 	}
 }
 
@@ -77,6 +94,11 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CORSOrigin, "cors-origin", c.CORSOrigin, "Access-Control-Allow-Origin sent by the REST API")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
 	fs.IntVar(&c.PasswordIterations, "password-iterations", c.PasswordIterations, "PBKDF2-SHA-256 iterations for new password hashes (at least 4096)")
+	fs.IntVar(&c.MaxStanzaBytes, "max-stanza-bytes", c.MaxStanzaBytes, "largest XMPP stanza accepted")
+	fs.IntVar(&c.OutQueue, "out-queue", c.OutQueue, "stanzas queued for a client that is not reading before its session is closed")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "concurrent XMPP connections per client IP")
+	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", c.MaxConnsPerUser, "concurrent XMPP sessions per user")
+	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "how long an XMPP connection may stay unauthenticated")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -156,6 +178,21 @@ func (c *Config) Validate() error {
 	}
 	if c.PasswordIterations < 4096 {
 		bad("password-iterations", "must be at least 4096")
+	}
+	if c.MaxStanzaBytes < 4096 || c.MaxStanzaBytes > 16<<20 {
+		bad("max-stanza-bytes", "must be between 4096 and 16777216")
+	}
+	if c.OutQueue < 1 {
+		bad("out-queue", "must be at least 1")
+	}
+	if c.MaxConnsPerIP < 1 {
+		bad("max-conns-per-ip", "must be at least 1")
+	}
+	if c.MaxConnsPerUser < 1 {
+		bad("max-conns-per-user", "must be at least 1")
+	}
+	if c.AuthTimeout < time.Second {
+		bad("auth-timeout", "must be at least 1s")
 	}
 	return errors.Join(errs...)
 }

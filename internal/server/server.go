@@ -95,8 +95,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain}, s.Auth, s.Chat, db, router.NewLocal(), log)
-	wsHandler := ws.NewHandler(s.runCtx, s.engine, xmpp.Limits{}, log)
+	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
+	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain, Limits: limits, OutQueue: cfg.OutQueue,
+		AuthTimeout: cfg.AuthTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser},
+		s.Auth, s.Chat, db, router.NewLocal(), log)
+	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", wsHandler) // XMPP over WebSocket beside REST (spec README §3)
 	mux.Handle("/", api)

@@ -8,6 +8,7 @@ package ws
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -30,6 +31,15 @@ func NewHandler(ctx context.Context, engine *c2s.Engine, limits xmpp.Limits, log
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	if !h.engine.Admit(ip) {
+		http.Error(w, "too many connections from this address", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.engine.Release(ip)
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols: []string{"xmpp"},
 		// Browser apps connect from their own origin; authentication is
