@@ -15,6 +15,7 @@ type Chat interface {
 	AcceptDirect(ctx context.Context, c chat.Caller, to int64, dialogID string, save bool, in chat.MessageInput) (*chat.Accepted, error)
 	AcceptDialog(ctx context.Context, c chat.Caller, dialogID string, save bool, in chat.MessageInput) (*chat.Accepted, error)
 	Receipt(ctx context.Context, c chat.Caller, dialogID, messageID string, read bool) error
+	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
 }
 
 // reserved extraParams children: meaning for the server, not custom data
@@ -29,6 +30,7 @@ type parsed struct {
 	dialogID  string
 	save      bool
 	in        chat.MessageInput
+	silent    bool
 	marker    string // "received" or "displayed"
 	markerID  string
 	chatState bool
@@ -63,6 +65,8 @@ func parseMessage(el *xmpp.Element) (parsed, bool) {
 		switch c.Name {
 		case "save_to_history":
 			p.save = c.Text() == "1" || c.Text() == "true"
+		case "silent":
+			p.silent = c.Text() == "1" || c.Text() == "true"
 		case "dialog_id":
 			p.dialogID = strings.TrimSpace(c.Text())
 		case "date_sent":
@@ -157,7 +161,34 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) {
 		s.refuse(el, err, "service-unavailable")
 		return
 	}
-	s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, acc, "")
+	if s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, acc, "") == 0 && !p.silent {
+		s.alert(ctx, to, acc, p.in.Body)
+	}
+}
+
+// alert hands a message for an offline recipient to the push side, unless
+// the recipient turned notifications off for the dialog.
+func (s *Session) alert(ctx context.Context, to int64, acc *chat.Accepted, body string) {
+	if s.e.alerts == nil || !isContentInput(acc, body) {
+		return
+	}
+	dialogID := ""
+	if acc.Dialog != nil {
+		dialogID = acc.Dialog.ID
+		on, err := s.e.chat.NotificationsEnabled(ctx, dialogID, to)
+		if err != nil {
+			s.log.Warn("notification settings", "err", err)
+			return
+		}
+		if !on {
+			return
+		}
+	}
+	s.e.alerts.ChatAlert(ctx, Alert{AppID: s.appID, UserID: to, SenderID: s.userID, DialogID: dialogID, MessageID: acc.ID, Body: body})
+}
+
+func isContentInput(acc *chat.Accepted, body string) bool {
+	return body != "" || (acc.Message != nil && len(acc.Message.Attachments) > 0)
 }
 
 // roomMessage handles a message to a dialog's room JID: groupchat fans out
@@ -199,6 +230,10 @@ func (s *Session) roomMessage(ctx context.Context, el *xmpp.Element, p parsed, c
 			copy.SetAttr("to", sess.JID().String())
 			sess.Send(copy.AppendXML(nil))
 		}
+		if len(sessions) == 0 && u != s.userID && !p.silent && !p.chatState &&
+			(acc.Dialog.Type == chat.Group || acc.Dialog.Type == chat.Private) {
+			s.alert(ctx, u, acc, p.in.Body)
+		}
 		// Only private dialogs keep messages for offline members; group
 		// members read the history (REALTIME.md §7.5, §20.5).
 		if len(sessions) == 0 && u != s.userID && acc.Dialog.Type == chat.Private && isContent(out) {
@@ -210,8 +245,8 @@ func (s *Session) roomMessage(ctx context.Context, el *xmpp.Element, p parsed, c
 }
 
 // deliverDirect sends a 1-1 copy from the sender's full JID to every
-// available resource of `to`.
-func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepted, dialogID string) {
+// available resource of `to` and returns how many got it.
+func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepted, dialogID string) int {
 	out := el.Clone()
 	if acc != nil {
 		out = s.stamp(el, acc, dialogID)
@@ -220,7 +255,8 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	out.SetAttr("to", to.String())
 	out.SetAttr("type", "chat")
 	frame := out.AppendXML(nil)
-	if s.e.router.Deliver(to, frame) == 0 && acc != nil && isContent(out) {
+	n := s.e.router.Deliver(to, frame)
+	if n == 0 && acc != nil && isContent(out) {
 		if uid, _, ok := xmpp.ParseUserLocal(to.Local); ok {
 			s.keepOffline(uid, frame)
 		}
@@ -228,6 +264,7 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	if acc != nil && isContent(out) {
 		s.carbonCopy(out)
 	}
+	return n
 }
 
 // carbonCopy sends the delivered copy of a 1-1 content message, wrapped

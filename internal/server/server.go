@@ -174,6 +174,10 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
+// SetAlerter attaches the push side to the real-time engine (chat alerts
+// for offline recipients, REALTIME.md §20.4).
+func (s *Server) SetAlerter(a c2s.Alerter) { s.engine.SetAlerter(a) }
+
 // WSAddr is the bound WebSocket address (useful with port 0).
 func (s *Server) WSAddr() string {
 	if s.wsLn == nil {
