@@ -29,6 +29,16 @@ type Conn interface {
 	Close() error
 }
 
+// StreamConn is a transport with a stream that can be secured and
+// restarted (TCP). WebSocket connections are secured by their HTTP layer
+// and restart by <open/>, so they do not implement it.
+type StreamConn interface {
+	CanStartTLS() bool
+	Secure() bool
+	StartTLS() error
+	RestartStream()
+}
+
 // Authenticator checks chat credentials: a user's password or a live
 // session token of that user (REST.md §3.7). The auth service implements
 // it.
@@ -139,6 +149,8 @@ type Session struct {
 	handled   uint32 // XEP-0198 h: stanzas handled
 	carbons   atomic.Bool
 
+	flushed chan struct{} // the writer reached a flush marker
+
 	overflowed atomic.Bool // closed because its queue filled up
 	asideMu    sync.Mutex
 	aside      [][]byte // frames for an overflowed session, kept at its end
@@ -247,7 +259,7 @@ func (e *Engine) releaseUser(user int64) {
 func (e *Engine) Serve(ctx context.Context, conn Conn) {
 	e.live.Add(1)
 	defer e.live.Done()
-	s := &Session{e: e, conn: conn, out: make(chan []byte, e.cfg.OutQueue), closed: make(chan struct{}),
+	s := &Session{e: e, conn: conn, out: make(chan []byte, e.cfg.OutQueue), closed: make(chan struct{}), flushed: make(chan struct{}, 1),
 		log: e.log.With("session", e.seq.Add(1))}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -294,6 +306,13 @@ func (e *Engine) Serve(ctx context.Context, conn Conn) {
 const writeTimeout = 10 * time.Second
 
 func (s *Session) writeOne(f []byte) error {
+	if f == nil { // a flush marker
+		select {
+		case s.flushed <- struct{}{}:
+		default:
+		}
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	return s.conn.Write(ctx, f)
@@ -369,6 +388,25 @@ func (s *Session) write(el *xmpp.Element) bool {
 	}
 }
 
+// flush puts a marker in the queue and waits until the writer reaches it,
+// so that everything written before is on the wire (before a TLS upgrade);
+// false when the session closed or it took too long.
+func (s *Session) flush() bool {
+	select {
+	case s.out <- nil:
+	case <-s.closed:
+		return false
+	}
+	select {
+	case <-s.flushed:
+		return true
+	case <-s.closed:
+		return false
+	case <-time.After(writeTimeout):
+		return false
+	}
+}
+
 // streamError sends a stream error and the closing element, then ends the
 // session.
 func (s *Session) streamError(cond, text string) {
@@ -397,8 +435,14 @@ func (s *Session) handle(ctx context.Context, el *xmpp.Element) bool {
 		s.write(s.openReply())
 		features := xmpp.NewElement("stream:features", "xmlns:stream", xmpp.NSStream)
 		if s.state == stateOpen {
-			mechs := features.AppendChild(xmpp.NewElement("mechanisms", "xmlns", xmpp.NSSASL))
-			mechs.AppendChild(xmpp.NewElement("mechanism")).AppendText("PLAIN")
+			if sc, ok := s.conn.(StreamConn); ok && sc.CanStartTLS() {
+				// PLAIN only once the stream is encrypted (REALTIME.md §1.2).
+				features.AppendChild(xmpp.NewElement("starttls", "xmlns", xmpp.NSTLS)).
+					AppendChild(xmpp.NewElement("required"))
+			} else {
+				mechs := features.AppendChild(xmpp.NewElement("mechanisms", "xmlns", xmpp.NSSASL))
+				mechs.AppendChild(xmpp.NewElement("mechanism")).AppendText("PLAIN")
+			}
 			s.state = stateSASL
 		} else {
 			features.AppendChild(xmpp.NewElement("bind", "xmlns", xmpp.NSBind))
@@ -407,6 +451,22 @@ func (s *Session) handle(ctx context.Context, el *xmpp.Element) bool {
 		}
 		s.write(features)
 	case stateSASL:
+		if sc, ok := s.conn.(StreamConn); ok && el.Name == "starttls" && el.Attr("xmlns") == xmpp.NSTLS && sc.CanStartTLS() {
+			s.write(xmpp.NewElement("proceed", "xmlns", xmpp.NSTLS))
+			if !s.flush() {
+				return true
+			}
+			if err := sc.StartTLS(); err != nil {
+				s.log.Info("starttls failed", "err", err)
+				return true
+			}
+			s.state = stateOpen
+			return false
+		}
+		if sc, ok := s.conn.(StreamConn); ok && sc.CanStartTLS() {
+			s.streamError("policy-violation", "STARTTLS is required")
+			return true
+		}
 		if el.Name != "auth" || el.Attr("xmlns") != xmpp.NSSASL {
 			s.streamError("not-authorized", "")
 			return true
@@ -469,6 +529,9 @@ func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
 	}
 	s.userID, s.appID = userID, appID
 	s.write(xmpp.NewElement("success", "xmlns", xmpp.NSSASL))
+	if sc, ok := s.conn.(StreamConn); ok {
+		sc.RestartStream()
+	}
 	s.state = stateReopen
 }
 

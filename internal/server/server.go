@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
+	"github.com/parley-chat/parley/internal/transport/tcp"
 	"github.com/parley-chat/parley/internal/transport/ws"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
@@ -44,7 +45,11 @@ type Server struct {
 	httpLn net.Listener
 	wsLn   net.Listener
 	ws     *http.Server
-	engine *c2s.Engine
+	// XMPP over TCP: plain with STARTTLS, and direct TLS when configured.
+	xmppLn, xmppsLn net.Listener
+	limits          xmpp.Limits
+	tlsConfig       *tls.Config
+	engine          *c2s.Engine
 	// runCtx bounds background work and real-time sessions.
 	runCtx    context.Context
 	runCancel context.CancelFunc
@@ -96,6 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
+	s.limits, s.tlsConfig = limits, tlsConfig
 	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain, Limits: limits, OutQueue: cfg.OutQueue,
 		AuthTimeout: cfg.AuthTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser},
 		s.Auth, s.Chat, db, router.NewLocal(), log)
@@ -152,7 +158,34 @@ func (s *Server) Start(ctx context.Context) error {
 		wsLn = tls.NewListener(wsLn, s.ws.TLSConfig)
 	}
 	s.wsLn = wsLn
+	if s.xmppLn, err = net.Listen("tcp", s.cfg.XMPPAddr); err != nil {
+		ln.Close()
+		wsLn.Close()
+		return fmt.Errorf("listen --xmpp-addr %s: %w", s.cfg.XMPPAddr, err)
+	}
+	if s.cfg.XMPPSAddr != "" {
+		if s.xmppsLn, err = net.Listen("tcp", s.cfg.XMPPSAddr); err != nil {
+			ln.Close()
+			wsLn.Close()
+			s.xmppLn.Close()
+			return fmt.Errorf("listen --xmpps-addr %s: %w", s.cfg.XMPPSAddr, err)
+		}
+	}
 	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	for _, l := range []struct {
+		ln     net.Listener
+		direct bool
+	}{{s.xmppLn, false}, {s.xmppsLn, true}} {
+		if l.ln == nil {
+			continue
+		}
+		srv := tcp.NewServer(s.engine, s.limits, s.tlsConfig, l.direct, s.log)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			srv.Serve(s.runCtx, l.ln)
+		}()
+	}
 	s.wg.Add(3)
 	for _, srv := range []struct {
 		h  *http.Server
@@ -177,6 +210,22 @@ func (s *Server) Start(ctx context.Context) error {
 // SetAlerter attaches the push side to the real-time engine (chat alerts
 // for offline recipients, REALTIME.md §20.4).
 func (s *Server) SetAlerter(a c2s.Alerter) { s.engine.SetAlerter(a) }
+
+// XMPPAddr is the bound XMPP-over-TCP address (useful with port 0).
+func (s *Server) XMPPAddr() string {
+	if s.xmppLn == nil {
+		return ""
+	}
+	return s.xmppLn.Addr().String()
+}
+
+// XMPPSAddr is the bound direct-TLS address, "" when not configured.
+func (s *Server) XMPPSAddr() string {
+	if s.xmppsLn == nil {
+		return ""
+	}
+	return s.xmppsLn.Addr().String()
+}
 
 // WSAddr is the bound WebSocket address (useful with port 0).
 func (s *Server) WSAddr() string {
@@ -218,6 +267,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.ready.Store(false)
 		var errs []error
+		for _, ln := range []net.Listener{s.xmppLn, s.xmppsLn} {
+			if ln != nil {
+				ln.Close()
+			}
+		}
 		for _, h := range []*http.Server{s.http, s.ws} {
 			if err := h.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("http shutdown: %w", err))

@@ -6,11 +6,14 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,6 +29,7 @@ type Env struct {
 	Server *server.Server
 	URL    string // REST base URL, e.g. http://127.0.0.1:41234
 	WSURL  string // XMPP over WebSocket, e.g. ws://127.0.0.1:41235
+	XMPP   string // XMPP over TCP address, e.g. 127.0.0.1:41236
 	App    *auth.App
 	Client *http.Client
 	// Clock is the server's time: the real time plus an offset a test can
@@ -82,8 +86,21 @@ func StartLogged(tb testing.TB, w io.Writer, mutate ...func(*config.Config)) *En
 			tb.Errorf("servertest: shutdown: %v", err)
 		}
 	})
-	return &Env{Server: srv, URL: "http://" + srv.HTTPAddr(), WSURL: "ws://" + srv.WSAddr(), App: app, Clock: clock,
-		Client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	scheme, wsScheme := "http://", "ws://"
+	transport := &http.Transport{MaxIdleConnsPerHost: 64}
+	if cfg.TLSCert != "" {
+		// Trust the server's own certificate (a test certificate).
+		pem, err := os.ReadFile(cfg.TLSCert)
+		if err != nil {
+			tb.Fatalf("servertest: read certificate: %v", err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool}
+		scheme, wsScheme = "https://", "wss://"
+	}
+	return &Env{Server: srv, URL: scheme + srv.HTTPAddr(), WSURL: wsScheme + srv.WSAddr(), XMPP: srv.XMPPAddr(), App: app, Clock: clock,
+		Client: &http.Client{Timeout: 30 * time.Second, Transport: transport}}
 }
 
 // Response is a decoded HTTP answer.
