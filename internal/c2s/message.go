@@ -161,7 +161,7 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) {
 		s.refuse(el, err, "service-unavailable")
 		return
 	}
-	if s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, acc, "") == 0 && !p.silent {
+	if s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, acc, "") == 0 && acc.Alert && !p.silent {
 		s.alert(ctx, to, acc, p.in.Body)
 	}
 }
@@ -230,13 +230,10 @@ func (s *Session) roomMessage(ctx context.Context, el *xmpp.Element, p parsed, c
 			copy.SetAttr("to", sess.JID().String())
 			sess.Send(copy.AppendXML(nil))
 		}
-		if len(sessions) == 0 && u != s.userID && !p.silent && !p.chatState &&
-			(acc.Dialog.Type == chat.Group || acc.Dialog.Type == chat.Private) {
+		if len(sessions) == 0 && u != s.userID && acc.Alert && !p.silent && !p.chatState {
 			s.alert(ctx, u, acc, p.in.Body)
 		}
-		// Only private dialogs keep messages for offline members; group
-		// members read the history (REALTIME.md §7.5, §20.5).
-		if len(sessions) == 0 && u != s.userID && acc.Dialog.Type == chat.Private && isContent(out) {
+		if len(sessions) == 0 && u != s.userID && acc.KeepOffline && isContent(out) {
 			copy := out.Clone()
 			copy.SetAttr("to", xmpp.UserJID(u, s.appID, s.e.cfg.Domain).String())
 			s.keepOffline(u, copy.AppendXML(nil))
@@ -256,7 +253,7 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	out.SetAttr("type", "chat")
 	frame := out.AppendXML(nil)
 	n := s.e.router.Deliver(to, frame)
-	if n == 0 && acc != nil && isContent(out) {
+	if n == 0 && acc != nil && acc.KeepOffline && isContent(out) {
 		if uid, _, ok := xmpp.ParseUserLocal(to.Local); ok {
 			s.keepOffline(uid, frame)
 		}

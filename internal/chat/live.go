@@ -16,6 +16,14 @@ type Accepted struct {
 	ID         string   // the id to deliver under (the stored id when stored)
 	DateSent   int64
 	Recipients []int64 // users whose available resources get a copy
+	// KeepOffline: a recipient with no available resource gets the message
+	// later (private dialogs and dialog-less 1-1 messages; group members
+	// read the history, REALTIME.md §20.5).
+	KeepOffline bool
+	// Alert: a recipient with no available resource gets a chat alert
+	// (group and private dialogs, dialog-less 1-1; not public or broadcast,
+	// REALTIME.md §20.4), unless silent or muted.
+	Alert bool
 }
 
 // isContent reports whether a message is a history entry candidate: a
@@ -107,7 +115,9 @@ func (s *Service) accept(ctx context.Context, c Caller, d *Dialog, save bool, in
 	if err := checkMessage(&in); err != nil {
 		return nil, err
 	}
-	a := &Accepted{Dialog: d, ID: in.ID, DateSent: in.DateSent, Recipients: recipients}
+	a := &Accepted{Dialog: d, ID: in.ID, DateSent: in.DateSent, Recipients: recipients,
+		KeepOffline: d == nil || d.Type == Private,
+		Alert:       d == nil || d.Type == Private || d.Type == Group}
 	if a.DateSent <= 0 {
 		a.DateSent = s.now().Unix()
 	}
