@@ -52,7 +52,8 @@ func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID
 		if !ValidID(dialogID) {
 			return nil, errForbidden()
 		}
-		d, err = s.store.Dialog(ctx, c.AppID, dialogID)
+		// The head is enough: a private dialog is known by its pair.
+		d, _, err = s.store.DialogHead(ctx, c.AppID, dialogID, c.UserID)
 		if errors.Is(err, ErrNotFound) || (err == nil && (d.Type != Private || d.Pair != PairKey(c.UserID, to))) {
 			return nil, errForbidden()
 		}
@@ -60,11 +61,19 @@ func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID
 			return nil, err
 		}
 	case save:
-		v, _, err := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
+		// Read first; only the first message of a pair takes the write lock
+		// to create their dialog.
+		d, err = s.store.PrivateDialog(ctx, c.AppID, PairKey(c.UserID, to))
+		if errors.Is(err, ErrNotFound) {
+			v, _, cerr := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
+			if cerr != nil {
+				return nil, cerr
+			}
+			d, err = v.Dialog, nil
+		}
 		if err != nil {
 			return nil, err
 		}
-		d = v.Dialog
 	default:
 		d, err = s.store.PrivateDialog(ctx, c.AppID, PairKey(c.UserID, to))
 		if errors.Is(err, ErrNotFound) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"time"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
@@ -23,7 +24,7 @@ const seedFile = "bench-seed.json"
 
 func benchCommand(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "parley bench: missing subcommand: seed or chat")
+		fmt.Fprintln(env.Stderr, "parley bench: missing subcommand: seed, chat or xmpp")
 		return errUsage
 	}
 	switch args[0] {
@@ -31,8 +32,10 @@ func benchCommand(ctx context.Context, args []string, env Env) error {
 		return benchSeed(ctx, args[1:], env)
 	case "chat":
 		return benchChat(ctx, args[1:], env)
+	case "xmpp":
+		return benchXMPP(ctx, args[1:], env)
 	}
-	fmt.Fprintf(env.Stderr, "parley bench: unknown subcommand %q: seed or chat\n", args[0])
+	fmt.Fprintf(env.Stderr, "parley bench: unknown subcommand %q: seed, chat or xmpp\n", args[0])
 	return errUsage
 }
 
@@ -148,4 +151,48 @@ func startProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// benchXMPP is the real-time load tool: against a running server it opens
+// --conns authenticated WebSocket connections and lets --pairs of them chat
+// (save_to_history=1), reporting login rate, server memory per connection
+// (with --server-pid), delivered messages per second, latency and losses.
+func benchXMPP(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("bench xmpp", flag.ContinueOnError)
+	var c loadgen.XMPPConfig
+	fs.StringVar(&c.APIURL, "api", "http://127.0.0.1:8080", "REST base URL of the server")
+	fs.StringVar(&c.WSURL, "ws", "ws://127.0.0.1:5291", "XMPP over WebSocket URL of the server")
+	fs.Int64Var(&c.AppID, "app", 1, "application id")
+	fs.StringVar(&c.AuthKey, "auth-key", "", "the application's auth key (required)")
+	fs.StringVar(&c.Domain, "domain", "localhost", "XMPP domain of the server")
+	fs.IntVar(&c.Conns, "conns", 1000, "connections to open and hold")
+	fs.IntVar(&c.Pairs, "pairs", 100, "pairs of connections that chat")
+	fs.IntVar(&c.Messages, "messages", 200, "messages each sender sends")
+	fs.IntVar(&c.Window, "window", 10, "messages a sender may have unanswered")
+	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "how long to wait for the last deliveries")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process id, to report its memory per connection")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	if c.AuthKey == "" {
+		fmt.Fprintln(env.Stderr, "parley bench xmpp: --auth-key is required")
+		return errUsage
+	}
+	if c.Conns < 1 || c.Pairs < 0 || c.Messages < 1 {
+		return fmt.Errorf("--conns and --messages must be positive, --pairs not negative")
+	}
+	rep, err := loadgen.RunXMPP(ctx, c, env.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "connections %d: %.0f logins/s", rep.Conns, rep.ConnectRate)
+	if rep.RSSPerConnKiB > 0 {
+		fmt.Fprintf(env.Stdout, ", server memory %.1f KiB per connection", rep.RSSPerConnKiB)
+	}
+	fmt.Fprintln(env.Stdout)
+	if c.Pairs > 0 {
+		fmt.Fprintf(env.Stdout, "chat %d pairs: sent %d, delivered %d, lost %d; %.0f delivered msg/s; latency p50 %v p99 %v\n",
+			c.Pairs, rep.Sent, rep.Delivered, rep.Lost, rep.DeliveredRate, rep.P50.Round(time.Microsecond), rep.P99.Round(time.Microsecond))
+	}
+	return nil
 }
