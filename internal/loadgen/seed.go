@@ -94,7 +94,7 @@ func Seed(ctx context.Context, authSvc *auth.Service, chatSvc *chat.Service, cfg
 			in = chat.DialogInput{Type: chat.Private, Occupants: []int64{other}}
 			members = []int64{owner, other}
 		case r < 95: // group of 3 to 20
-			n := 2 + rng.IntN(19)
+			n := min(2+rng.IntN(19), len(users)-1) // never more members than users
 			set := map[int64]bool{owner: true}
 			for len(set) < n+1 {
 				set[users[rng.IntN(len(users))]] = true
