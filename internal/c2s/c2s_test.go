@@ -14,10 +14,15 @@ import (
 	"github.com/parley-chat/parley/internal/xmpp"
 )
 
-// client is a raw XMPP-over-WebSocket client for exact exchanges.
+// client is a raw XMPP-over-WebSocket client for exact exchanges. Like
+// any stream management client it answers the server's <r/> with the
+// number of stanzas it received since <enabled/>, and hides the exchange.
 type client struct {
-	t *testing.T
-	c *websocket.Conn
+	t          *testing.T
+	c          *websocket.Conn
+	sm         bool
+	received   uint32
+	manualAcks bool // the test answers <r/> itself
 }
 
 func dial(t *testing.T, url string) *client {
@@ -44,17 +49,28 @@ func (c *client) send(s string) {
 // recv reads one frame, within a bounded wait.
 func (c *client) recv() *xmpp.Element {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, b, err := c.c.Read(ctx)
-	if err != nil {
-		c.t.Fatalf("recv: %v", err)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, b, err := c.c.Read(ctx)
+		cancel()
+		if err != nil {
+			c.t.Fatalf("recv: %v", err)
+		}
+		el, err := xmpp.ParseElement(b, xmpp.Limits{})
+		if err != nil {
+			c.t.Fatalf("recv: unparsable frame %q: %v", b, err)
+		}
+		switch {
+		case el.Name == "enabled" && el.Attr("xmlns") == xmpp.NSSM:
+			c.sm, c.received = true, 0
+		case el.Name == "r" && el.Attr("xmlns") == xmpp.NSSM && !c.manualAcks:
+			c.send(fmt.Sprintf(`<a xmlns="urn:xmpp:sm:3" h="%d"/>`, c.received))
+			continue
+		case el.Name == "message" || el.Name == "presence" || el.Name == "iq":
+			c.received++
+		}
+		return el
 	}
-	el, err := xmpp.ParseElement(b, xmpp.Limits{})
-	if err != nil {
-		c.t.Fatalf("recv: unparsable frame %q: %v", b, err)
-	}
-	return el
 }
 
 func (c *client) expect(name string) *xmpp.Element {

@@ -31,8 +31,10 @@ func (s *Session) deliverOffline(ctx context.Context) {
 			continue
 		}
 		el.SetAttr("to", s.jid.String())
-		el.AppendChild(xmpp.NewElement("delay", "xmlns", xmpp.NSDelay, "from", s.e.cfg.Domain,
-			"stamp", k.At.UTC().Format("2006-01-02T15:04:05Z")))
+		if el.Child("delay", xmpp.NSDelay) == nil { // kept twice: the first stamp is the true one
+			el.AppendChild(xmpp.NewElement("delay", "xmlns", xmpp.NSDelay, "from", s.e.cfg.Domain,
+				"stamp", k.At.UTC().Format("2006-01-02T15:04:05Z")))
+		}
 		if !s.write(el) {
 			// The session ended before taking them all: keep the rest,
 			// in order, for the next one.

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,14 +17,17 @@ import (
 )
 
 // Conn is a transport: it reads one top-level element at a time and writes
-// encoded ones. Implementations: transport/ws.
+// encoded ones. Implementations: transport/ws, transport/tcp.
 type Conn interface {
 	// Read returns the next element, or an error (a *xmpp.Error for bad
 	// XML, which the engine answers with a stream error).
 	Read(ctx context.Context) (*xmpp.Element, error)
 	// Write sends one encoded element.
 	Write(ctx context.Context, frame []byte) error
-	// Close ends the transport.
+	// Close ends the transport. It returns nil only when the peer
+	// confirmed the close after reading everything written before it (the
+	// WebSocket closing handshake); then stanzas the client has not
+	// acknowledged yet count as delivered.
 	Close() error
 }
 
@@ -62,6 +64,9 @@ type Config struct {
 	// (0: no cap).
 	MaxConnsPerIP   int
 	MaxConnsPerUser int
+	// ResumeTimeout is how long a session that enabled stream resumption
+	// waits for its client after the connection is lost.
+	ResumeTimeout time.Duration
 }
 
 // Alert is a chat message for a recipient with no available resource: the
@@ -92,11 +97,12 @@ type Engine struct {
 	router  *router.Local
 	log     *slog.Logger
 	seq     atomic.Uint64
-	live    sync.WaitGroup // running sessions
+	live    sync.WaitGroup // running connections and detached sessions
 
-	mu     sync.Mutex // guards the connection counts
-	perIP  map[string]int
-	perUsr map[int64]int
+	mu        sync.Mutex // guards the maps below
+	perIP     map[string]int
+	perUsr    map[int64]int
+	resumable map[string]*Session // stream management id → session
 }
 
 // Wait blocks until every session has ended (after their context did).
@@ -116,8 +122,11 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 	if cfg.OfflineMaxAge <= 0 {
 		cfg.OfflineMaxAge = 30 * 24 * time.Hour
 	}
+	if cfg.ResumeTimeout <= 0 {
+		cfg.ResumeTimeout = 5 * time.Minute
+	}
 	return &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
-		perIP: map[string]int{}, perUsr: map[int64]int{}}
+		perIP: map[string]int{}, perUsr: map[int64]int{}, resumable: map[string]*Session{}}
 }
 
 type state int
@@ -126,35 +135,56 @@ const (
 	stateOpen   state = iota // waiting for <open>
 	stateSASL                // features sent, waiting for <auth>
 	stateReopen              // authenticated, waiting for the restart <open>
-	stateBind                // waiting for the bind iq
+	stateBind                // waiting for the bind iq (or an SM resume)
 	stateBound               // bound: stanzas
 )
 
-// Session is one client connection.
+// Session is one client session: usually one connection, but with stream
+// management resumption (XEP-0198) a session outlives a lost connection
+// and continues on the next one.
 type Session struct {
-	e      *Engine
-	conn   Conn
-	log    *slog.Logger
-	state  state
-	userID int64
-	appID  int64
-	jid    xmpp.JID
+	e   *Engine
+	log *slog.Logger
 
+	// Only the goroutines of the current connection use these (a resume
+	// replaces the connection while none is running).
+	conn     Conn
+	state    state
+	userID   int64
+	appID    int64
+	jid      xmpp.JID
+	smOn     bool   // stream management enabled (reader side)
+	handled  uint32 // XEP-0198 h: stanzas handled from the client
+	resumeID string // set when the client enabled resumption
+
+	authed    atomic.Bool
 	available atomic.Bool
-	out       chan []byte
-	closed    chan struct{}
-	closeOnce sync.Once
-
-	smEnabled bool
-	handled   uint32 // XEP-0198 h: stanzas handled
 	carbons   atomic.Bool
 
 	flushed chan struct{} // the writer reached a flush marker
 
-	overflowed atomic.Bool // closed because its queue filled up
-	asideMu    sync.Mutex
-	aside      [][]byte // frames for an overflowed session, kept at its end
-	asideDone  bool
+	out outbox
+
+	killOnce sync.Once
+	kill     chan struct{} // closed when the session must end now (overflow)
+}
+
+// link is one connection serving a session.
+type link struct {
+	conn     Conn
+	stop     chan struct{} // closed to end the connection
+	stopOnce sync.Once
+	cancel   context.CancelFunc // interrupts a blocked read
+	final    atomic.Bool        // the stream ended on purpose: no resumption
+	writer   sync.WaitGroup
+	done     chan struct{} // closed once the session parked or finished after it
+}
+
+func (l *link) close() {
+	l.stopOnce.Do(func() {
+		close(l.stop)
+		l.cancel()
+	})
 }
 
 // JID is the bound full JID.
@@ -163,55 +193,51 @@ func (s *Session) JID() xmpp.JID { return s.jid }
 // Available reports whether initial presence was processed.
 func (s *Session) Available() bool { return s.available.Load() }
 
-// Send queues an encoded stanza. A full queue means the client stopped
-// reading: the session is closed rather than left to grow, and the stanza
-// (with every later one until the session is gone) is set aside, behind
-// what is still queued, to be kept for the user's next connection.
+// Send queues an encoded stanza from elsewhere (a delivery). It never
+// blocks: a client that stopped reading fills its queue, and then its
+// session is ended rather than left to grow; what it did not get is kept
+// for the user's next connection. False means the session is gone.
 func (s *Session) Send(frame []byte) bool {
-	select {
-	case <-s.closed:
-		return s.setAside(frame)
-	default:
+	ok, overflow := s.out.push(frame, kindStanza)
+	if overflow {
+		s.log.Warn("outbound queue full; closing session")
+		s.endNow()
 	}
+	return ok
+}
+
+// write encodes and queues an element the session itself answers with,
+// waiting for room in the queue; false when the connection or the session
+// is gone.
+func (s *Session) write(el *xmpp.Element) bool {
+	kind := kindNonza
+	switch el.Name {
+	case "message", "presence", "iq":
+		kind = kindStanza
+	}
+	l := s.out.currentLink()
+	if l == nil {
+		return false
+	}
+	return s.out.pushWait(el.AppendXML(nil), kind, l.stop)
+}
+
+// endNow ends the session without resumption: the connection closes, or a
+// detached session expires at once.
+func (s *Session) endNow() {
+	s.killOnce.Do(func() { close(s.kill) })
+	if l := s.out.currentLink(); l != nil {
+		l.close()
+	}
+}
+
+func (s *Session) killed() bool {
 	select {
-	case s.out <- frame:
+	case <-s.kill:
 		return true
 	default:
-		s.log.Warn("outbound queue full; closing session")
-		s.overflowed.Store(true)
-		s.shutdown()
-		return s.setAside(frame)
-	}
-}
-
-// setAside holds a frame of a session closed for overflow until Serve keeps
-// it (in order, after the queue); false once the session is gone.
-func (s *Session) setAside(frame []byte) bool {
-	if !s.overflowed.Load() {
 		return false
 	}
-	s.asideMu.Lock()
-	defer s.asideMu.Unlock()
-	if s.asideDone {
-		return false
-	}
-	s.aside = append(s.aside, frame)
-	return true
-}
-
-// keepUndelivered stores a frame this session could not deliver for the
-// user's next connection, when it is a 1-1 content message (group members
-// read the history instead).
-func (s *Session) keepUndelivered(frame []byte) {
-	el, err := xmpp.ParseElement(frame, s.e.cfg.Limits)
-	if err != nil || el.Name != "message" || el.Attr("type") != "chat" || !isContent(el) {
-		return
-	}
-	s.keepOffline(s.userID, frame)
-}
-
-func (s *Session) shutdown() {
-	s.closeOnce.Do(func() { close(s.closed) })
 }
 
 // Admit counts a new connection from ip and reports whether it is within
@@ -254,153 +280,202 @@ func (e *Engine) releaseUser(user int64) {
 	}
 }
 
-// Serve runs a session on conn until the client closes, the stream fails
-// or ctx ends. It returns when the connection is done.
+// Serve runs sessions on conn until the client closes, the stream fails
+// or ctx ends. It returns when the connection is done; a resumable session
+// may live on, detached, waiting for its client to come back.
 func (e *Engine) Serve(ctx context.Context, conn Conn) {
 	e.live.Add(1)
 	defer e.live.Done()
-	s := &Session{e: e, conn: conn, out: make(chan []byte, e.cfg.OutQueue), closed: make(chan struct{}), flushed: make(chan struct{}, 1),
+	s := &Session{e: e, kill: make(chan struct{}), flushed: make(chan struct{}, 1),
 		log: e.log.With("session", e.seq.Add(1))}
-	var wg sync.WaitGroup
-	wg.Add(1)
+	s.out.init(e.cfg.OutQueue)
+	for s != nil {
+		s = s.serveConn(ctx, conn)
+	}
+}
+
+// serveConn runs the session on one connection. It returns the session to
+// continue with on the same connection when the client resumed an earlier
+// one, else nil (and the connection is closed).
+func (s *Session) serveConn(ctx context.Context, conn Conn) *Session {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l := &link{conn: conn, stop: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+	defer close(l.done)
+	s.conn = conn
+	s.out.attach(l)
+	l.writer.Add(1)
 	go func() { // the writer: the only goroutine that writes to conn
-		defer wg.Done()
-		s.writeLoop()
+		defer l.writer.Done()
+		s.writeLoop(l)
 	}()
-	authDeadline := time.AfterFunc(e.cfg.AuthTimeout, func() {
-		if s.userID == 0 {
-			s.streamError("connection-timeout", "")
-		}
-	})
-	s.readLoop(ctx)
-	authDeadline.Stop()
+	var authDeadline *time.Timer
+	if !s.authed.Load() {
+		authDeadline = time.AfterFunc(s.e.cfg.AuthTimeout, func() {
+			if !s.authed.Load() {
+				s.streamError("connection-timeout", "")
+			}
+		})
+	}
+	resumed := s.readLoop(rctx, l)
+	if authDeadline != nil {
+		authDeadline.Stop()
+	}
+	if resumed != nil {
+		// The client took up an earlier session on this connection:
+		// everything this one wrote is on the wire; hand the connection
+		// over.
+		s.flush()
+		l.close()
+		l.writer.Wait()
+		s.out.detach()
+		return resumed
+	}
+	l.close()
+	l.writer.Wait()
+	if s.detachable(ctx, l) {
+		conn.Close()
+		s.park(ctx)
+		return nil
+	}
+	confirmed := conn.Close() == nil
+	s.finish(confirmed)
+	return nil
+}
+
+// keepUndelivered stores a frame this session could not deliver for the
+// user's next connection, when it is a 1-1 content message (group members
+// read the history instead).
+func (s *Session) keepUndelivered(frame []byte) {
+	el, err := xmpp.ParseElement(frame, s.e.cfg.Limits)
+	if err != nil || el.Name != "message" || el.Attr("type") != "chat" || !isContent(el) {
+		return
+	}
+	s.keepOffline(s.userID, frame)
+}
+
+// finish ends the session for good: it leaves the router, and every
+// message it could not deliver is kept for the user's next connection,
+// including those its client did not acknowledge unless the connection
+// closed with the client confirming it read everything.
+func (s *Session) finish(delivered bool) {
+	s.e.forgetResumable(s)
 	if s.jid.Local != "" {
-		e.router.Remove(s)
-		e.releaseUser(s.userID)
+		s.e.router.Remove(s)
+		s.e.releaseUser(s.userID)
 	}
-	// Let the writer flush what is queued (a <close/>, a stream error),
-	// each write bounded, then drop the connection. Whatever it could not
-	// write is kept for the user's next connection.
-	s.shutdown()
-	wg.Wait()
-	for {
-		select {
-		case f := <-s.out:
-			s.keepUndelivered(f)
-			continue
-		default:
-		}
-		break
-	}
-	s.asideMu.Lock()
-	aside := s.aside
-	s.aside, s.asideDone = nil, true
-	s.asideMu.Unlock()
-	for _, f := range aside {
+	for _, f := range s.out.end(delivered) {
 		s.keepUndelivered(f)
 	}
-	conn.Close()
 }
 
 // writeTimeout bounds one write to a client that stopped reading.
 const writeTimeout = 10 * time.Second
 
-func (s *Session) writeOne(f []byte) error {
-	if f == nil { // a flush marker
-		select {
-		case s.flushed <- struct{}{}:
-		default:
-		}
-		return nil
-	}
+func (s *Session) writeOne(l *link, f []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	return s.conn.Write(ctx, f)
+	return l.conn.Write(ctx, f)
 }
 
-func (s *Session) writeLoop() {
+// writeLoop writes what is queued until the connection stops; when the
+// stream ends on purpose it first writes what is left (a stream error, the
+// closing element).
+func (s *Session) writeLoop(l *link) {
 	for {
 		select {
-		case f := <-s.out:
-			if err := s.writeOne(f); err != nil {
-				s.keepUndelivered(f)
-				s.shutdown()
+		case <-s.out.wake:
+			if !s.writeQueued(l) {
+				l.close()
 				return
 			}
-		case <-s.closed:
-			for {
+		case <-l.stop:
+			if l.final.Load() {
+				s.writeQueued(l)
+			}
+			return
+		}
+	}
+}
+
+// writeQueued writes every queued frame; false when the connection failed
+// (the unwritten frames stay queued).
+func (s *Session) writeQueued(l *link) bool {
+	for {
+		batch := s.out.take()
+		if len(batch) == 0 {
+			if s.out.askNow() && s.writeOne(l, ackRequest) != nil {
+				return false
+			}
+			return true
+		}
+		for i, f := range batch {
+			if f.kind == kindFlush {
 				select {
-				case f := <-s.out:
-					if s.writeOne(f) != nil {
-						s.keepUndelivered(f)
-						return
-					}
+				case s.flushed <- struct{}{}:
 				default:
-					return
 				}
+				continue
+			}
+			if err := s.writeOne(l, f.b); err != nil {
+				s.out.putBack(batch[i:])
+				return false
+			}
+			if s.out.written(f) {
+				s.log.Warn("client leaves stanzas unacknowledged; closing session")
+				s.endNow()
+				return false
 			}
 		}
 	}
 }
 
-func (s *Session) readLoop(ctx context.Context) {
-	// A session closed from elsewhere (queue overflow, auth timeout) must
-	// stop its blocked read too.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-s.closed:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+var ackRequest = []byte(`<r xmlns="urn:xmpp:sm:3"/>`)
+
+// readLoop reads and handles elements until the connection ends. It
+// returns the session a resume on this connection took up, else nil.
+func (s *Session) readLoop(ctx context.Context, l *link) *Session {
 	for {
-		el, err := s.conn.Read(ctx)
+		el, err := l.conn.Read(ctx)
 		if err != nil {
 			if cond := xmpp.StreamErrorCondition(err); cond != "" {
 				s.streamError(cond, "")
 			}
-			return
+			return nil
 		}
-		if done := s.handle(ctx, el); done {
-			return
+		done, resumed := s.handle(ctx, el)
+		if resumed != nil {
+			return resumed
+		}
+		if done {
+			l.final.Store(true)
+			return nil
 		}
 		select {
-		case <-s.closed:
-			return
+		case <-l.stop:
+			return nil
 		default:
 		}
-	}
-}
-
-// write encodes and queues an element the session itself answers with.
-// Unlike Send (deliveries from other sessions), it waits for room in the
-// queue: a client that does not read its answers slows only its own
-// stream. It reports false when the session closed first.
-func (s *Session) write(el *xmpp.Element) bool {
-	frame := el.AppendXML(nil)
-	select {
-	case s.out <- frame:
-		return true
-	case <-s.closed:
-		return false
 	}
 }
 
 // flush puts a marker in the queue and waits until the writer reaches it,
 // so that everything written before is on the wire (before a TLS upgrade);
-// false when the session closed or it took too long.
+// false when the connection stopped or it took too long.
 func (s *Session) flush() bool {
-	select {
-	case s.out <- nil:
-	case <-s.closed:
+	l := s.out.currentLink()
+	if l == nil {
 		return false
 	}
 	select {
 	case <-s.flushed:
+	default:
+	}
+	s.out.pushWait(nil, kindFlush, l.stop)
+	select {
+	case <-s.flushed:
 		return true
-	case <-s.closed:
+	case <-l.stop:
 		return false
 	case <-time.After(writeTimeout):
 		return false
@@ -408,11 +483,14 @@ func (s *Session) flush() bool {
 }
 
 // streamError sends a stream error and the closing element, then ends the
-// session.
+// connection.
 func (s *Session) streamError(cond, text string) {
 	s.write(xmpp.StreamError(cond, text, true))
 	s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
-	s.shutdown()
+	if l := s.out.currentLink(); l != nil {
+		l.final.Store(true)
+		l.close()
+	}
 }
 
 func (s *Session) openReply() *xmpp.Element {
@@ -420,17 +498,18 @@ func (s *Session) openReply() *xmpp.Element {
 		"id", "c2s-"+randomString(12), "version", "1.0", "xml:lang", "en")
 }
 
-// handle processes one element; true ends the session.
-func (s *Session) handle(ctx context.Context, el *xmpp.Element) bool {
+// handle processes one element; done ends the stream, resumed is an
+// earlier session the client took up on this connection.
+func (s *Session) handle(ctx context.Context, el *xmpp.Element) (done bool, resumed *Session) {
 	if el.Name == "close" && el.Attr("xmlns") == xmpp.NSFraming {
 		s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
-		return true
+		return true, nil
 	}
 	switch s.state {
 	case stateOpen, stateReopen:
 		if el.Name != "open" || el.Attr("xmlns") != xmpp.NSFraming {
 			s.streamError("not-authorized", "")
-			return true
+			return true, nil
 		}
 		s.write(s.openReply())
 		features := xmpp.NewElement("stream:features", "xmlns:stream", xmpp.NSStream)
@@ -454,35 +533,38 @@ func (s *Session) handle(ctx context.Context, el *xmpp.Element) bool {
 		if sc, ok := s.conn.(StreamConn); ok && el.Name == "starttls" && el.Attr("xmlns") == xmpp.NSTLS && sc.CanStartTLS() {
 			s.write(xmpp.NewElement("proceed", "xmlns", xmpp.NSTLS))
 			if !s.flush() {
-				return true
+				return true, nil
 			}
 			if err := sc.StartTLS(); err != nil {
 				s.log.Info("starttls failed", "err", err)
-				return true
+				return true, nil
 			}
 			s.state = stateOpen
-			return false
+			return false, nil
 		}
 		if sc, ok := s.conn.(StreamConn); ok && sc.CanStartTLS() {
 			s.streamError("policy-violation", "STARTTLS is required")
-			return true
+			return true, nil
 		}
 		if el.Name != "auth" || el.Attr("xmlns") != xmpp.NSSASL {
 			s.streamError("not-authorized", "")
-			return true
+			return true, nil
 		}
 		s.authenticate(ctx, el)
 	case stateBind:
 		if el.Name == "iq" && el.Attr("type") == "set" && el.Child("bind", xmpp.NSBind) != nil {
 			s.bind(el)
-			return false
+			return false, nil
+		}
+		if el.Name == "resume" && el.Attr("xmlns") == xmpp.NSSM {
+			return false, s.resume(el)
 		}
 		s.streamError("not-authorized", "")
-		return true
+		return true, nil
 	case stateBound:
-		return s.stanza(ctx, el)
+		return s.stanza(ctx, el), nil
 	}
-	return false
+	return false, nil
 }
 
 // saslFailure answers a failed authentication; the stream stays open for
@@ -528,6 +610,7 @@ func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
 		return
 	}
 	s.userID, s.appID = userID, appID
+	s.authed.Store(true)
 	s.write(xmpp.NewElement("success", "xmlns", xmpp.NSSASL))
 	if sc, ok := s.conn.(StreamConn); ok {
 		sc.RestartStream()
@@ -557,20 +640,7 @@ func (s *Session) bind(iq *xmpp.Element) {
 // stanza handles the elements of a bound stream; true ends the session.
 func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 	if el.Attr("xmlns") == xmpp.NSSM {
-		switch el.Name {
-		case "enable":
-			// h counts the stanzas handled since enable (XEP-0198); a
-			// stanza is counted after it was processed, so an ack for a
-			// saved message means it is stored.
-			s.smEnabled, s.handled = true, 0
-			s.write(xmpp.NewElement("enabled", "xmlns", xmpp.NSSM))
-		case "r":
-			s.write(xmpp.NewElement("a", "xmlns", xmpp.NSSM, "h", strconv.FormatUint(uint64(s.handled), 10)))
-		case "a":
-		default:
-			s.write(xmpp.NewElement("failed", "xmlns", xmpp.NSSM))
-		}
-		return false
+		return s.smElement(el)
 	}
 	switch el.Name {
 	case "iq":

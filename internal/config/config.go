@@ -47,6 +47,9 @@ type Config struct {
 	MaxConnsPerUser int
 	// AuthTimeout closes an XMPP connection that has not authenticated.
 	AuthTimeout time.Duration
+	// ResumeTimeout is how long a session that enabled XEP-0198
+	// resumption waits for its client after its connection is lost.
+	ResumeTimeout time.Duration
 }
 
 // Default returns the configuration with every default filled in.
@@ -69,6 +72,7 @@ func Default() Config {
 		MaxConnsPerIP:      1000,
 		MaxConnsPerUser:    20,
 		AuthTimeout:        60 * time.Second,
+		ResumeTimeout:      5 * time.Minute,
 	}
 }
 
@@ -99,6 +103,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "concurrent XMPP connections per client IP")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", c.MaxConnsPerUser, "concurrent XMPP sessions per user")
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "how long an XMPP connection may stay unauthenticated")
+	fs.DurationVar(&c.ResumeTimeout, "resume-timeout", c.ResumeTimeout, "how long a resumable XMPP session waits for its client after the connection is lost")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -193,6 +198,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuthTimeout < time.Second {
 		bad("auth-timeout", "must be at least 1s")
+	}
+	if c.ResumeTimeout < time.Second || c.ResumeTimeout > time.Hour {
+		bad("resume-timeout", "must be between 1s and 1h")
 	}
 	return errors.Join(errs...)
 }

@@ -138,7 +138,17 @@ func (c *conn) Write(ctx context.Context, frame []byte) error {
 	return err
 }
 
-func (c *conn) Close() error { return c.nc.Close() }
+// Close drops the connection. It never reports a confirmed close: a TCP
+// client's reading is not observable, so what it did not acknowledge is
+// kept for it (XEP-0198's at-least-once).
+func (c *conn) Close() error {
+	if err := c.nc.Close(); err != nil {
+		return err
+	}
+	return errUnconfirmed
+}
+
+var errUnconfirmed = errors.New("tcp: close not confirmed by the peer")
 
 // CanStartTLS reports whether STARTTLS is on offer.
 func (c *conn) CanStartTLS() bool { return c.tls != nil && !c.secure }
