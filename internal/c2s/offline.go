@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"context"
+	"github.com/parley-chat/parley/internal/chat"
 	"time"
 
 	"github.com/parley-chat/parley/internal/xmpp"
@@ -19,7 +20,11 @@ func (s *Session) keepOffline(to int64, frame []byte) {
 // delay element stamped with the time it was kept; right after the initial
 // presence, as the spec says.
 func (s *Session) deliverOffline(ctx context.Context) {
-	kept, err := s.e.offline.PopOffline(ctx, s.appID, s.userID, s.e.cfg.OfflineMaxAge, time.Now())
+	var kept []chat.Kept
+	err := onFreshStack(func() (err error) {
+		kept, err = s.e.offline.PopOffline(ctx, s.appID, s.userID, s.e.cfg.OfflineMaxAge, time.Now())
+		return err
+	})
 	if err != nil {
 		s.log.Error("load offline messages", "err", err)
 		return

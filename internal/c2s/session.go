@@ -605,7 +605,7 @@ func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
 		s.saslFailure("invalid-authzid", "")
 		return
 	}
-	if err := s.e.auth.CheckChatPassword(ctx, appID, userID, password); err != nil {
+	if err := onFreshStack(func() error { return s.e.auth.CheckChatPassword(ctx, appID, userID, password) }); err != nil {
 		s.saslFailure("not-authorized", "Password not verified")
 		return
 	}
@@ -709,4 +709,14 @@ func randomString(n int) string {
 		b[i] = letters[int(b[i])%len(letters)]
 	}
 	return string(b)
+}
+
+// onFreshStack runs f on a short-lived goroutine and waits for it. The
+// store's calls need deep stacks; run on a connection's goroutine they
+// would grow it for the connection's whole life, and an idle connection's
+// memory is mostly its goroutines' stacks.
+func onFreshStack(f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return <-done
 }

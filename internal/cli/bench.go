@@ -170,6 +170,7 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 	fs.IntVar(&c.Messages, "messages", 200, "messages each sender sends")
 	fs.IntVar(&c.Window, "window", 10, "messages a sender may have unanswered")
 	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "how long to wait for the last deliveries")
+	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "how long the connections are held idle before the server's memory is read")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process id, to report its memory per connection")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err

@@ -44,7 +44,7 @@ type Server struct {
 
 	httpLn net.Listener
 	wsLn   net.Listener
-	ws     *http.Server
+	ws     *ws.Handler // serves --ws-addr itself (transport/ws.Serve)
 	// XMPP over TCP: plain with STARTTLS, and direct TLS when configured.
 	xmppLn, xmppsLn net.Listener
 	limits          xmpp.Limits
@@ -109,8 +109,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	mux := http.NewServeMux()
 	mux.Handle("/ws", wsHandler) // XMPP over WebSocket beside REST (spec README §3)
 	mux.Handle("/", api)
-	s.ws = &http.Server{TLSConfig: tlsConfig, Handler: wsHandler, ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	s.ws = wsHandler
 	s.http = &http.Server{
 		TLSConfig:         tlsConfig,
 		Handler:           mux,
@@ -154,8 +153,8 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return fmt.Errorf("listen --ws-addr %s: %w", s.cfg.WSAddr, err)
 	}
-	if s.ws.TLSConfig != nil {
-		wsLn = tls.NewListener(wsLn, s.ws.TLSConfig)
+	if s.tlsConfig != nil {
+		wsLn = tls.NewListener(wsLn, s.tlsConfig)
 	}
 	s.wsLn = wsLn
 	if s.xmppLn, err = net.Listen("tcp", s.cfg.XMPPAddr); err != nil {
@@ -187,17 +186,18 @@ func (s *Server) Start(ctx context.Context) error {
 		}()
 	}
 	s.wg.Add(3)
-	for _, srv := range []struct {
-		h  *http.Server
-		ln net.Listener
-	}{{s.http, ln}, {s.ws, wsLn}} {
-		go func() {
-			defer s.wg.Done()
-			if err := srv.h.Serve(srv.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error("listener stopped", "addr", srv.ln.Addr().String(), "err", err)
-			}
-		}()
-	}
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("listener stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		if err := s.ws.Serve(wsLn); err != nil {
+			s.log.Error("listener stopped", "addr", wsLn.Addr().String(), "err", err)
+		}
+	}()
 	go func() {
 		defer s.wg.Done()
 		s.sweepSessions(ctx)
@@ -267,16 +267,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.ready.Store(false)
 		var errs []error
-		for _, ln := range []net.Listener{s.xmppLn, s.xmppsLn} {
+		for _, ln := range []net.Listener{s.xmppLn, s.xmppsLn, s.wsLn} {
 			if ln != nil {
 				ln.Close()
 			}
 		}
-		for _, h := range []*http.Server{s.http, s.ws} {
-			if err := h.Shutdown(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
-				h.Close()
-			}
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			s.http.Close()
 		}
 		s.runCancel() // ends real-time sessions
 		s.engine.Wait()
