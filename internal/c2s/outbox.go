@@ -159,6 +159,21 @@ func (o *outbox) written(f frame) (overflow bool) {
 	return false
 }
 
+// unwritten takes back what written recorded for a frame whose write
+// failed (it goes back to the queue and will be counted again).
+func (o *outbox) unwritten(f frame) {
+	if f.kind != kindStanza {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.sm || len(o.unacked) == 0 {
+		return
+	}
+	o.sent--
+	o.unacked = o.unacked[:len(o.unacked)-1]
+}
+
 // askNow reports whether the writer should request an acknowledgement:
 // stanzas are unacknowledged and no request is outstanding.
 func (o *outbox) askNow() bool {
@@ -274,9 +289,15 @@ func (o *outbox) resume(h uint32, resumed func() []byte) (int, phase) {
 	if o.phase != phaseParked {
 		return 0, o.phase
 	}
+	// h and acked count modulo 2^32; a client that claims less than it
+	// acknowledged before gets everything still held, one that claims
+	// more than was sent gets nothing again.
 	n := h - o.acked
-	if int64(n) > int64(len(o.unacked)) {
-		n = uint32(len(o.unacked)) // the client claims more than was sent: resend nothing it may lack
+	switch {
+	case int32(n) < 0:
+		n = 0
+	case int64(n) > int64(len(o.unacked)):
+		n = uint32(len(o.unacked))
 	}
 	again := o.unacked[n:]
 	q := make([]frame, 0, 1+len(again)+len(o.queue))

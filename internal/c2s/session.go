@@ -417,11 +417,16 @@ func (s *Session) writeQueued(l *link) bool {
 				}
 				continue
 			}
+			// Counted before it is on the wire: a fast client may
+			// acknowledge it before the write call returns.
+			overflow := s.out.written(f)
 			if err := s.writeOne(l, f.b); err != nil {
+				s.out.unwritten(f)
 				s.out.putBack(batch[i:])
 				return false
 			}
-			if s.out.written(f) {
+			if overflow {
+				s.out.putBack(batch[i+1:])
 				s.log.Warn("client leaves stanzas unacknowledged; closing session")
 				s.endNow()
 				return false
