@@ -1,6 +1,7 @@
 package c2s_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -210,5 +211,68 @@ func TestCarbonsCopySentMessagesToOtherResources(t *testing.T) {
 	a1.send(`<iq type="get" id="p9" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
 	if r := a1.expect("iq"); r.Attr("id") != "p9" {
 		t.Fatalf("sender got %s", r.AppendXML(nil))
+	}
+}
+
+// A broadcast dialog's message reaches every available user of the
+// application, members or not, and its poster; a user of another
+// application gets nothing, and a reader may not post (REALTIME.md §7.4).
+func TestBroadcastReachesEveryAvailableUserOfTheApp(t *testing.T) {
+	env := servertest.Start(t)
+	owner, reader, idle := env.NewUser(t), env.NewUser(t), env.NewUser(t)
+	d, err := env.Server.Chat.CreateBroadcast(context.Background(), env.App.ID, owner.ID, "news", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := fmt.Sprintf("%d_%s@muc.localhost", env.App.ID, d.ID)
+	o, _ := login(t, env, owner, owner.Password)
+	r, _ := login(t, env, reader, reader.Password)
+	i, _ := loginToPresence(t, env, idle, idle.Password) // available too
+	// A user of another application, connected to the same server.
+	app2, err := env.Server.Auth.CreateApp(context.Background(), "other", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := env.Do(t, servertest.Req{Method: "POST", Path: "/users.json", Header: map[string]string{"CB-AuthKey": app2.AuthKey},
+		Body: map[string]any{"user": map[string]any{"login": "stranger", "password": "stranger-pw"}}})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("sign up in app 2: %d %s", resp.Status, resp.Raw)
+	}
+	x := dial(t, env.WSURL)
+	x.send(openFrame)
+	x.expect("open")
+	x.expect("stream:features")
+	x.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">` +
+		plain("", fmt.Sprintf("%d-%d", int64(resp.JSON["user"].(map[string]any)["id"].(float64)), app2.ID), "stranger-pw") + `</auth>`)
+	x.expect("success")
+	x.send(openFrame)
+	x.expect("open")
+	x.expect("stream:features")
+	x.send(`<iq type="set" id="b1" xmlns="jabber:client"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`)
+	x.expect("iq")
+	x.send(`<presence xmlns="jabber:client"/>`)
+	o.send(`<message type="groupchat" to="` + room + `" id="65a1f45bc81a4f0e2b0000b1" xmlns="jabber:client"><body>news!</body>` +
+		`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history></extraParams></message>`)
+	for _, cl := range []*client{o, r, i} {
+		m := cl.skipTo("message")
+		if m.Attr("type") != "groupchat" || m.Attr("from") != fmt.Sprintf("%s/%d", room, owner.ID) || m.Child("body", "").Text() != "news!" {
+			t.Fatalf("broadcast copy %s", m.AppendXML(nil))
+		}
+	}
+	r.send(`<message type="groupchat" to="` + room + `" id="65a1f45bc81a4f0e2b0000b2" xmlns="jabber:client"><body>me too</body></message>`)
+	if e := r.skipTo("message"); e.Attr("type") != "error" || e.Child("error", "").Child("forbidden", xmpp.NSStanzas) == nil {
+		t.Fatalf("a reader's post answered %s", e.AppendXML(nil))
+	}
+	// Nothing else reached anyone, the other application's user included:
+	// the next stanza each gets answers its ping.
+	for _, cl := range []*client{o, i, x} {
+		cl.send(`<iq type="get" id="after" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+		el := cl.recv()
+		for el.Name == "r" || el.Name == "enabled" {
+			el = cl.recv()
+		}
+		if el.Name != "iq" || el.Attr("id") != "after" {
+			t.Fatalf("got %s, want the ping answer", el.AppendXML(nil))
+		}
 	}
 }

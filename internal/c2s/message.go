@@ -220,6 +220,19 @@ func (s *Session) roomMessage(ctx context.Context, el *xmpp.Element, p parsed, c
 	out := s.stamp(el, acc, dialogID)
 	out.SetAttr("type", "groupchat")
 	out.SetAttr("from", room.String())
+	if acc.Everyone {
+		// A broadcast reaches every available user of the application;
+		// nothing is kept or pushed for the others (they read REST history).
+		for _, sess := range s.e.router.Available(func(local string) bool {
+			u, app, ok := xmpp.ParseUserLocal(local)
+			return ok && app == s.appID && !(p.chatState && u == s.userID)
+		}) {
+			copy := out.Clone()
+			copy.SetAttr("to", sess.JID().String())
+			sess.Send(copy.AppendXML(nil))
+		}
+		return
+	}
 	for _, u := range acc.Recipients {
 		if p.chatState && u == s.userID {
 			continue // typing is not echoed to its sender

@@ -16,6 +16,9 @@ type Accepted struct {
 	ID         string   // the id to deliver under (the stored id when stored)
 	DateSent   int64
 	Recipients []int64 // users whose available resources get a copy
+	// Everyone: every available user of the application gets a copy (a
+	// broadcast dialog, REALTIME.md §7.4); Recipients are its posters.
+	Everyone bool
 	// KeepOffline: a recipient with no available resource gets the message
 	// later (private dialogs and dialog-less 1-1 messages; group members
 	// read the history, REALTIME.md §20.5).
@@ -112,9 +115,13 @@ func (s *Service) AcceptDialog(ctx context.Context, c Caller, dialogID string, s
 			return nil, err
 		}
 	case Broadcast:
-		recipients = append([]int64{d.OwnerID}, d.Admins...) // app-wide live fan-out comes with presence
+		recipients = append([]int64{d.OwnerID}, d.Admins...)
 	}
-	return s.accept(ctx, c, d, save, in, recipients)
+	a, err := s.accept(ctx, c, d, save, in, recipients)
+	if a != nil {
+		a.Everyone = d.Type == Broadcast
+	}
+	return a, err
 }
 
 // accept stores the message when it should be (saved, content, in a

@@ -85,3 +85,20 @@ func (r *Local) Deliver(to xmpp.JID, frame []byte) int {
 	}
 	return n
 }
+
+// Available returns every available session whose bare JID's local part
+// matches (a broadcast to a whole application). It walks all sessions:
+// broadcasts are rare next to 1-1 and group deliveries, which are lookups.
+func (r *Local) Available(match func(local string) bool) []Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []Session
+	for _, m := range r.users {
+		for _, s := range m {
+			if s.Available() && match(s.JID().Local) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
