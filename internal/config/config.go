@@ -19,6 +19,9 @@ type Config struct {
 	WSAddr    string
 	XMPPAddr  string
 	XMPPSAddr string
+	// DebugAddr serves Go's profiler (/debug/pprof/) when set; keep it on
+	// a loopback address.
+	DebugAddr string
 	Domain    string
 	TLSCert   string
 	TLSKey    string
@@ -88,6 +91,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WSAddr, "ws-addr", c.WSAddr, "XMPP over WebSocket listener (path /)")
 	fs.StringVar(&c.XMPPAddr, "xmpp-addr", c.XMPPAddr, "XMPP over TCP listener (STARTTLS when a certificate is set)")
 	fs.StringVar(&c.XMPPSAddr, "xmpps-addr", c.XMPPSAddr, "XMPP over direct TLS listener (needs --tls-cert and --tls-key)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve Go's profiler (/debug/pprof/) on this address (off by default; keep it on loopback)")
 	fs.StringVar(&c.Domain, "domain", c.Domain, "XMPP domain: what apps pass as endpoints.chat")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
@@ -144,8 +148,9 @@ func (c *Config) Validate() error {
 	}
 	for _, a := range []struct{ flag, addr string }{
 		{"http-addr", c.HTTPAddr}, {"ws-addr", c.WSAddr}, {"xmpp-addr", c.XMPPAddr}, {"xmpps-addr", c.XMPPSAddr},
+		{"debug-addr", c.DebugAddr},
 	} {
-		if a.addr == "" && a.flag == "xmpps-addr" {
+		if a.addr == "" && (a.flag == "xmpps-addr" || a.flag == "debug-addr") {
 			continue
 		}
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {

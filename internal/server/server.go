@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,9 +43,10 @@ type Server struct {
 	ready atomic.Bool
 	now   func() time.Time
 
-	httpLn net.Listener
-	wsLn   net.Listener
-	ws     *ws.Handler // serves --ws-addr itself (transport/ws.Serve)
+	httpLn  net.Listener
+	wsLn    net.Listener
+	debugLn net.Listener // --debug-addr, nil when off
+	ws      *ws.Handler  // serves --ws-addr itself (transport/ws.Serve)
 	// XMPP over TCP: plain with STARTTLS, and direct TLS when configured.
 	xmppLn, xmppsLn net.Listener
 	limits          xmpp.Limits
@@ -170,6 +172,17 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("listen --xmpps-addr %s: %w", s.cfg.XMPPSAddr, err)
 		}
 	}
+	if s.cfg.DebugAddr != "" {
+		if err := s.serveDebug(); err != nil {
+			ln.Close()
+			wsLn.Close()
+			s.xmppLn.Close()
+			if s.xmppsLn != nil {
+				s.xmppsLn.Close()
+			}
+			return err
+		}
+	}
 	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	for _, l := range []struct {
 		ln     net.Listener
@@ -267,7 +280,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.ready.Store(false)
 		var errs []error
-		for _, ln := range []net.Listener{s.xmppLn, s.xmppsLn, s.wsLn} {
+		for _, ln := range []net.Listener{s.xmppLn, s.xmppsLn, s.wsLn, s.debugLn} {
 			if ln != nil {
 				ln.Close()
 			}
@@ -289,4 +302,38 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.shutdownErr = errors.Join(errs...)
 	})
 	return s.shutdownErr
+}
+
+// serveDebug exposes Go's profiler on --debug-addr, on its own mux (never
+// on the public listeners).
+func (s *Server) serveDebug() error {
+	ln, err := net.Listen("tcp", s.cfg.DebugAddr)
+	if err != nil {
+		return fmt.Errorf("listen --debug-addr %s: %w", s.cfg.DebugAddr, err)
+	}
+	s.debugLn = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("debug listener stopped", "err", err)
+		}
+	}()
+	s.log.Info("profiler listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// DebugAddr is the bound profiler address, "" when --debug-addr is off.
+func (s *Server) DebugAddr() string {
+	if s.debugLn == nil {
+		return ""
+	}
+	return s.debugLn.Addr().String()
 }
