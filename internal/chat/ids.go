@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +41,48 @@ func NewID(now time.Time) string {
 			return s
 		}
 	}
+}
+
+// NewMessageID returns a fresh message id in MongoDB's ObjectId layout: 4
+// bytes of Unix time, 5 random bytes drawn once per process, then a 3-byte
+// counter. Unlike NewID's, the ids one process makes in one second
+// increase, so a batch of new messages lands at the end of the id index
+// (a few pages written per commit) instead of on a random page of the
+// current second's range for every message: those page writes were more
+// than half of what a batch of 64 messages wrote to the WAL. Ids stay
+// unique across processes through the random part, and within one
+// process through the counter (16.7 million ids per second). Nothing
+// relies on message ids being unguessable: every use checks the caller's
+// role in the message's dialog.
+func NewMessageID(now time.Time) string {
+	msgIDs.once.Do(func() {
+		var b [8]byte
+		for {
+			if _, err := rand.Read(b[:]); err != nil {
+				panic("chat: crypto/rand failed: " + err.Error())
+			}
+			// A letter in the fixed part puts one in every id.
+			if hasLetter(hex.EncodeToString(b[:5])) {
+				break
+			}
+		}
+		copy(msgIDs.process[:], b[:5])
+		// A random start in the lower half: 8 million ids before the
+		// counter wraps, so ids keep increasing within any second.
+		msgIDs.counter.Store(binary.BigEndian.Uint32(b[4:]) & 0x7fffff)
+	})
+	var b [12]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(now.Unix()))
+	copy(b[4:9], msgIDs.process[:])
+	c := msgIDs.counter.Add(1)
+	b[9], b[10], b[11] = byte(c>>16), byte(c>>8), byte(c)
+	return hex.EncodeToString(b[:])
+}
+
+var msgIDs struct {
+	once    sync.Once
+	process [5]byte
+	counter atomic.Uint32
 }
 
 func hasLetter(s string) bool {

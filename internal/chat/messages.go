@@ -158,17 +158,14 @@ func checkMessage(in *MessageInput) error {
 	return nil
 }
 
-// appendMessage stores one message in d with the dialog bookkeeping of
-// REALTIME.md §20.2, inside tx: every other member of a counted dialog
-// gains one unread and members who hid the dialog see it again. The
-// dialog's last message and updated_at move in d; the caller writes them
-// (once per dialog per batch) with SetLast.
-func (s *Service) appendMessage(ctx context.Context, tx Tx, d *Dialog, sender int64, in MessageInput) (*Message, error) {
+// newMessage is the row of a message from sender in d, before it is
+// stored.
+func (s *Service) newMessage(d *Dialog, sender int64, in MessageInput) *Message {
 	now := s.now().UTC()
 	msg := &Message{ID: in.ID, AppID: d.AppID, DialogID: d.ID, DialogType: d.Type, SenderID: sender, Body: in.Body,
 		DateSent: in.DateSent, Attachments: in.Attachments, Custom: in.Custom, CreatedAt: now, UpdatedAt: now}
 	if !ValidID(msg.ID) {
-		msg.ID = NewID(now)
+		msg.ID = NewMessageID(now)
 	}
 	if msg.DateSent <= 0 {
 		msg.DateSent = now.Unix()
@@ -176,15 +173,68 @@ func (s *Service) appendMessage(ctx context.Context, tx Tx, d *Dialog, sender in
 	if d.Type == Private {
 		msg.RecipientID = otherOfPair(d.Pair, sender)
 	}
-	if err := tx.InsertMessage(ctx, msg); err != nil {
-		return nil, err
+	return msg
+}
+
+// tally is the dialog bookkeeping of REALTIME.md §20.2 for the messages a
+// transaction stores: every other member of a counted dialog gains one
+// unread per message, members who hid the dialog see it again, and the
+// dialog's last message and updated_at move. It is collected per message
+// (add) and written once per dialog and sender (apply), not once per
+// message; that is exact, because a member's counter grows by the messages
+// of the others, the sum over the other senders of their counts.
+type tally struct {
+	dialogs []*Dialog // in order of first message
+	sent    []sentCount
+	index   map[sentKey]int // into sent
+}
+
+type sentKey struct {
+	dialog string
+	sender int64
+}
+
+type sentCount struct {
+	d      *Dialog
+	sender int64
+	n      int
+}
+
+// add records a stored message of d; messages must come in the order of
+// their seqs.
+func (t *tally) add(d *Dialog, msg *Message) {
+	d.Last = &LastMessage{ID: msg.ID, Body: msg.Body, UserID: msg.SenderID, DateSent: msg.DateSent}
+	d.LastSeq, d.UpdatedAt = msg.Seq, msg.CreatedAt
+	k := sentKey{d.ID, msg.SenderID}
+	if i, ok := t.index[k]; ok {
+		t.sent[i].n++
+		return
 	}
-	if err := tx.OnNewMessage(ctx, msg, d.Type.counted()); err != nil {
-		return nil, err
+	if t.index == nil {
+		t.index = map[sentKey]int{}
 	}
-	d.Last = &LastMessage{ID: msg.ID, Body: msg.Body, UserID: sender, DateSent: msg.DateSent}
-	d.LastSeq, d.UpdatedAt = msg.Seq, now
-	return msg, nil
+	t.index[k] = len(t.sent)
+	t.sent = append(t.sent, sentCount{d: d, sender: msg.SenderID, n: 1})
+	if !slices.Contains(t.dialogs, d) {
+		t.dialogs = append(t.dialogs, d)
+	}
+}
+
+// apply writes the tally: the members' counters and hidden flags per
+// dialog and sender, then each dialog's last message as it stands in
+// memory.
+func (t *tally) apply(ctx context.Context, tx Tx) error {
+	for _, c := range t.sent {
+		if err := tx.OnNewMessages(ctx, c.d.ID, c.sender, c.n, c.d.Type.counted()); err != nil {
+			return err
+		}
+	}
+	for _, d := range t.dialogs {
+		if err := tx.SetLast(ctx, d.ID, d.Last, d.LastSeq, d.UpdatedAt); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MessageUpdate is PUT /chat/Message (REST.md §6.3).
@@ -340,10 +390,17 @@ func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, fo
 		dialogs := map[string]*Dialog{}
 		roles := map[string]role{}
 		forced := map[string][]*Message{}
+		gone := map[string]bool{} // deleted for everyone earlier in this request
 		for _, id := range ids {
 			msg, ok := byID[id]
 			if !ok {
 				rep.NotFound = append(rep.NotFound, id)
+				continue
+			}
+			if gone[id] {
+				// The same id twice: deleting again would take the message
+				// off the counters a second time.
+				rep.Deleted = append(rep.Deleted, id)
 				continue
 			}
 			ro, ok := roles[msg.DialogID]
@@ -379,6 +436,7 @@ func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, fo
 			if err := tx.DeleteMessage(ctx, msg); err != nil {
 				return err
 			}
+			gone[id] = true
 			forced[msg.DialogID] = append(forced[msg.DialogID], msg)
 			rep.Deleted = append(rep.Deleted, id)
 		}

@@ -3,8 +3,9 @@ package chat
 import (
 	"context"
 	"errors"
-	"slices"
+	"runtime"
 	"sync"
+	"time"
 )
 
 // Storing a message costs a few statements; committing costs an fsync-free
@@ -16,6 +17,12 @@ import (
 // after its batch is durable.
 const maxBatch = 256
 
+// linger is how long the committer waits for one more post while fewer
+// have come than the last round brought (see fill). It is short beside a
+// commit (a millisecond or more), and long enough for a sender that was
+// just acknowledged to get a CPU and post again.
+const linger = 100 * time.Microsecond
+
 // Post is one message to store: who sends it and what.
 type Post struct {
 	Caller Caller
@@ -25,7 +32,7 @@ type Post struct {
 type postReq struct {
 	post Post
 	msg  *Message
-	d    *Dialog
+	d    *Dialog // the dialog's posting head (see PostingHeads), last message moved
 	err  error
 	done chan struct{}
 }
@@ -37,10 +44,17 @@ type committer struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
+	// expect is how many posts the next batch should gather before it
+	// closes without waiting: the size of the last round of senders. It
+	// decays, so senders who left stop being waited for.
+	expect int
+	timer  *time.Timer
 }
 
 func newCommitter(s *Service) *committer {
 	c := &committer{s: s, reqs: make(chan *postReq, maxBatch*4), stop: make(chan struct{})}
+	c.timer = time.NewTimer(time.Hour)
+	c.timer.Stop()
 	c.wg.Add(1)
 	go c.loop()
 	return c
@@ -63,18 +77,40 @@ func (c *committer) loop() {
 				}
 			}
 		}
-		batch := []*postReq{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-c.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		c.run(batch)
+		c.run(c.fill(first))
 	}
+}
+
+// fill gathers the posts waiting behind first into a batch. Taking only
+// what is queued at that instant splits steady senders in two: the
+// senders the last batch acknowledged are runnable but have mostly not
+// posted again yet, so one batch gets the few that have and the next the
+// rest (measured with 64 senders: 16 posts per batch on average, most
+// batches under 8, instead of 59 now). So while the batch holds fewer
+// posts than the last round, fill waits for the next one, for at most
+// linger each; a lone sender, whose round is one post, never waits.
+func (c *committer) fill(first *postReq) []*postReq {
+	batch := []*postReq{first}
+	for len(batch) < maxBatch {
+		select {
+		case r := <-c.reqs:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		if len(batch) >= c.expect {
+			break
+		}
+		c.timer.Reset(linger)
+		select {
+		case r := <-c.reqs:
+			batch = append(batch, r)
+			c.timer.Stop()
+		case <-c.timer.C:
+			return batch
+		}
+	}
+	return batch
 }
 
 // run stores a batch in one transaction. A post refused by a rule fails
@@ -85,6 +121,8 @@ func (c *committer) run(batch []*postReq) {
 		posts[i] = r.post
 	}
 	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts)
+	// The next round: this batch's senders and those who queued meanwhile.
+	c.expect = max(len(batch)+len(c.reqs), c.expect*3/4)
 	for i, r := range batch {
 		if err != nil {
 			r.err = err
@@ -93,6 +131,10 @@ func (c *committer) run(batch []*postReq) {
 		}
 		close(r.done)
 	}
+	// Let the senders just woken on this CPU post again before the next
+	// batch opens, rather than waking the committer one post at a time
+	// (59 posts per batch against 54 without, with 64 senders).
+	runtime.Gosched()
 }
 
 func (c *committer) close() {
@@ -134,42 +176,45 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 	return msgs, errs, err
 }
 
-// storeBatch checks and stores each post inside one transaction. Dialogs
-// are loaded once per batch and kept current in memory as messages land.
+// storeBatch checks and stores each post inside one transaction. Posting
+// changes neither a dialog's roles nor anyone's membership, so the checks
+// of the whole batch come first, on the dialogs and memberships read in
+// one pass (PostingHeads) rather than with a query or two per message; the
+// accepted messages are then inserted in order, and their bookkeeping
+// written once per dialog and sender (see tally) rather than once per
+// message.
 func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*Dialog, []error, error) {
 	msgs := make([]*Message, len(posts))
 	dialogs := make([]*Dialog, len(posts))
 	errs := make([]error, len(posts))
+	keys := make([]MemberKey, len(posts))
+	for i, p := range posts {
+		keys[i] = MemberKey{DialogID: p.In.DialogID, UserID: p.Caller.UserID}
+	}
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		loaded := map[string]*Dialog{}
-		var touched []*Dialog
+		heads, members, err := tx.PostingHeads(ctx, keys)
+		if err != nil {
+			return err
+		}
+		withAdmins := map[string]bool{}
+		var accepted []*Message
+		var at []int // accepted[k] is posts[at[k]]
 		for i, p := range posts {
-			d, ok := loaded[p.In.DialogID]
-			var m *Member
-			var err error
-			switch {
-			case !ok:
-				d, m, err = tx.DialogHead(ctx, p.Caller.AppID, p.In.DialogID, p.Caller.UserID)
-				if errors.Is(err, ErrNotFound) {
-					errs[i] = errNoDialog()
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if d.Type == Broadcast { // posting needs the admins
-					if d, err = tx.Dialog(ctx, p.Caller.AppID, p.In.DialogID); err != nil {
-						return err
-					}
-				}
-				loaded[p.In.DialogID] = d
-			case d.Type != Broadcast:
-				m, err = tx.Member(ctx, d.ID, p.Caller.UserID)
-				if err != nil && !errors.Is(err, ErrNotFound) {
-					return err
-				}
+			d := heads[p.In.DialogID]
+			if d == nil || d.AppID != p.Caller.AppID {
+				errs[i] = errNoDialog()
+				continue
 			}
-			ro := role{d: d, m: m, user: p.Caller.UserID}
+			if d.Type == Broadcast && !withAdmins[d.ID] { // posting needs the admins
+				if d, err = tx.Dialog(ctx, p.Caller.AppID, d.ID); err != nil {
+					return err
+				}
+				heads[d.ID], withAdmins[d.ID] = d, true
+			}
+			ro := role{d: d, user: p.Caller.UserID}
+			if members[keys[i]] {
+				ro.m = &Member{DialogID: d.ID, UserID: p.Caller.UserID, IsMember: true}
+			}
 			if !ro.canPost() {
 				// Refused: whether to say 403 or 404 depends on roles (a
 				// public dialog's admins see it), which the head lacks.
@@ -185,25 +230,24 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*
 				}
 				continue
 			}
-			msg, err := s.appendMessage(ctx, tx, d, p.Caller.UserID, p.In)
-			if errors.Is(err, ErrDuplicate) {
+			accepted = append(accepted, s.newMessage(d, p.Caller.UserID, p.In))
+			at = append(at, i)
+		}
+		if err := tx.InsertMessages(ctx, accepted); err != nil {
+			return err
+		}
+		var t tally
+		for k, msg := range accepted {
+			i := at[k]
+			if msg.Seq == 0 {
 				errs[i] = ErrDuplicate
 				continue
 			}
-			if err != nil {
-				return err
-			}
-			if !slices.Contains(touched, d) {
-				touched = append(touched, d)
-			}
+			d := heads[msg.DialogID]
+			t.add(d, msg)
 			msgs[i], dialogs[i] = msg, d
 		}
-		for _, d := range touched {
-			if err := tx.SetLast(ctx, d.ID, d.Last, d.LastSeq, d.UpdatedAt); err != nil {
-				return err
-			}
-		}
-		return nil
+		return t.apply(ctx, tx)
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -9,7 +9,7 @@ import (
 // ErrNotFound is returned by a Store when a row does not exist.
 var ErrNotFound = errors.New("chat: not found")
 
-// ErrDuplicate is returned by InsertMessage for a message id already stored.
+// ErrDuplicate is the outcome of a post whose message id is already stored.
 var ErrDuplicate = errors.New("chat: duplicate message id")
 
 // Store persists the chat domain. Reads run on Store itself; every change
@@ -31,6 +31,12 @@ type Reader interface {
 	// extensions, and the user's member row (nil without one), in one
 	// query: the hot path of posting a message.
 	DialogHead(ctx context.Context, appID int64, id string, userID int64) (*Dialog, *Member, error)
+	// PostingHeads reads what posting checks for a batch of posts, in a
+	// few statements whatever their number: each dialog named in keys,
+	// with its id, app, type, owner and pair key only (the other fields
+	// are left zero; unknown ids are absent), and which keys are members
+	// (occupants or subscribers) of their dialog.
+	PostingHeads(ctx context.Context, keys []MemberKey) (map[string]*Dialog, map[MemberKey]bool, error)
 	// PrivateDialog finds the type 3 dialog of a pair key (see PairKey).
 	PrivateDialog(ctx context.Context, appID int64, pair string) (*Dialog, error)
 	// Member returns a user's state in a dialog, ErrNotFound without one.
@@ -72,6 +78,12 @@ type Reader interface {
 	Reactions(ctx context.Context, messageID string) (map[string][]int64, error)
 }
 
+// MemberKey names a user's member row in a dialog.
+type MemberKey struct {
+	DialogID string
+	UserID   int64
+}
+
 // Tx is a write transaction. Its Reader methods see its own writes.
 type Tx interface {
 	Reader
@@ -83,12 +95,15 @@ type Tx interface {
 	PutMember(ctx context.Context, m *Member) error
 	DeleteMember(ctx context.Context, dialogID string, userID int64) error
 
-	// InsertMessage stores m, setting m.Seq; ErrDuplicate when m.ID exists.
-	InsertMessage(ctx context.Context, m *Message) error
-	// OnNewMessage applies a stored message's effect on members in one
-	// statement: one more unread for every member except the sender (when
-	// counted), and the dialog un-hidden for everyone.
-	OnNewMessage(ctx context.Context, m *Message, counted bool) error
+	// InsertMessages stores msgs in their order (their seqs increase in
+	// it), setting each one's Seq. A message whose id is already stored,
+	// or taken by an earlier one of msgs, is left out and keeps Seq 0.
+	InsertMessages(ctx context.Context, msgs []*Message) error
+	// OnNewMessages applies the effect on members of n messages stored by
+	// sender in a dialog, in one statement: n more unread for every member
+	// except the sender (when counted), and the dialog un-hidden for
+	// everyone.
+	OnNewMessages(ctx context.Context, dialogID string, sender int64, n int, counted bool) error
 	// SetLast sets the dialog's last message (nil: none), its seq and
 	// updated_at.
 	SetLast(ctx context.Context, dialogID string, last *LastMessage, lastSeq int64, updatedAt time.Time) error

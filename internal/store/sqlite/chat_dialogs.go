@@ -83,6 +83,74 @@ func (r chatReader) DialogHead(ctx context.Context, appID int64, id string, user
 	return d, m.member_(), nil
 }
 
+// postingChunk is the most keys one PostingHeads query carries; its
+// statements take a multiple of 8 keys (the last repeated to fill), so a
+// few texts, each prepared once, serve every batch.
+const postingChunk = 64
+
+var postingSQL = func() map[int]string {
+	out := map[int]string{}
+	for n := 8; n <= postingChunk; n += 8 {
+		out[n] = `SELECT d.id, d.app_id, d.type, d.owner_id, d.pair_key, v.column2, mm.member
+		FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", n), ",") + `) v
+		CROSS JOIN dialogs d ON d.id = v.column1
+		LEFT JOIN members mm ON mm.dialog_id = v.column1 AND mm.user_id = v.column2`
+	}
+	return out
+}()
+
+func (r chatReader) PostingHeads(ctx context.Context, keys []chat.MemberKey) (map[string]*chat.Dialog, map[chat.MemberKey]bool, error) {
+	heads := map[string]*chat.Dialog{}
+	members := map[chat.MemberKey]bool{}
+	seen := make(map[chat.MemberKey]bool, len(keys))
+	uniq := make([]chat.MemberKey, 0, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	for len(uniq) > 0 {
+		chunk := uniq[:min(len(uniq), postingChunk)]
+		uniq = uniq[len(chunk):]
+		n := (len(chunk) + 7) / 8 * 8
+		args := make([]any, 0, 2*n)
+		for i := range n {
+			k := chunk[min(i, len(chunk)-1)]
+			args = append(args, k.DialogID, k.UserID)
+		}
+		if err := r.postingChunk(ctx, postingSQL[n], args, heads, members); err != nil {
+			return nil, nil, err
+		}
+	}
+	return heads, members, nil
+}
+
+func (r chatReader) postingChunk(ctx context.Context, query string, args []any, heads map[string]*chat.Dialog, members map[chat.MemberKey]bool) error {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d chat.Dialog
+		var pair sql.NullString
+		var user int64
+		var member sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.AppID, &d.Type, &d.OwnerID, &pair, &user, &member); err != nil {
+			return err
+		}
+		d.Pair = pair.String
+		if _, ok := heads[d.ID]; !ok {
+			heads[d.ID] = &d
+		}
+		if member.Int64 == 1 {
+			members[chat.MemberKey{DialogID: d.ID, UserID: user}] = true
+		}
+	}
+	return rows.Err()
+}
+
 func (r chatReader) PrivateDialog(ctx context.Context, appID int64, pair string) (*chat.Dialog, error) {
 	var id string
 	err := r.q.QueryRowContext(ctx, `SELECT id FROM dialogs WHERE app_id = ? AND pair_key = ?`, appID, pair).Scan(&id)

@@ -36,8 +36,9 @@ var (
 func (db *DB) Tx(ctx context.Context, fn func(chat.Tx) error) error {
 	wrote := false
 	err := db.tx(ctx, func(t *sql.Tx) error {
-		return fn(chatTx{chatReader: chatReader{newTxQuerier(t)}, wrote: &wrote})
+		return fn(chatTx{chatReader: chatReader{newTxQuerier(t, db.wStmts)}, wrote: &wrote})
 	})
+	db.wStmts.prepareQueued(ctx)
 	if err == nil && wrote {
 		db.fts.poke()
 	}

@@ -24,7 +24,10 @@ type DB struct {
 	w      *sql.DB
 	r      *sql.DB
 	rStmts *stmtCache
+	wStmts *writerStmts
 	fts    *ftsIndexer
+	ckptDB *sql.DB
+	ckpt   *checkpointer
 	chatReader
 }
 
@@ -59,7 +62,16 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{w: w, r: r, rStmts: newStmtCache(r)}
+	ckptDB, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ckptDB.SetMaxOpenConns(1)
+	ckptDB.SetMaxIdleConns(1)
+	ckptDB.SetConnMaxLifetime(0)
+	db := &DB{w: w, r: r, rStmts: newStmtCache(r), wStmts: newWriterStmts(w), ckptDB: ckptDB, ckpt: newCheckpointer(ckptDB)}
 	db.chatReader = chatReader{q: poolQuerier{db: r, cache: db.rStmts}}
 	db.fts = newFTSIndexer(db)
 	return db, nil
@@ -126,13 +138,18 @@ func dsn(path string, writer bool) string {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.fts.close()
+	db.ckpt.close()
 	db.rStmts.close()
+	db.wStmts.close()
 	err1 := db.r.Close()
-	err2 := db.w.Close()
-	if err1 != nil {
-		return err1
+	err2 := db.ckptDB.Close()
+	err3 := db.w.Close()
+	for _, err := range []error{err1, err2} {
+		if err != nil {
+			return err
+		}
 	}
-	return err2
+	return err3
 }
 
 // tx runs fn in a write transaction, committing when it returns nil.
@@ -145,5 +162,9 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		_ = t.Rollback()
 		return err
 	}
-	return t.Commit()
+	if err := t.Commit(); err != nil {
+		return err
+	}
+	db.ckpt.poke()
+	return nil
 }

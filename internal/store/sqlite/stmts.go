@@ -87,16 +87,88 @@ func (p poolQuerier) QueryRowContext(ctx context.Context, q string, args ...any)
 // maxTxStmts bounds the statements one transaction keeps prepared.
 const maxTxStmts = 256
 
-// txQuerier runs queries inside a write transaction, preparing each query
-// text once per transaction: a batch of messages reuses its statements.
-// (Statements cannot be prepared on the writer pool from inside a
-// transaction: the pool's one connection is the transaction's.)
-type txQuerier struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+// writerStmts keeps statements prepared on the writer connection from one
+// transaction to the next. Preparing inside each transaction cost a sixth
+// of storing a batch of messages: the hot queries are long, and a query
+// whose WHERE compares a column the index does not cover with a bound 0 or
+// 1 (app_id of the first app) is prepared twice, because SQLite re-plans
+// it when the first value is bound. A statement cannot be prepared on the
+// writer pool while a transaction holds its only connection, so a query
+// first seen inside a transaction is prepared for that transaction alone
+// and queued; the writer prepares the queue once the transaction is over.
+type writerStmts struct {
+	db      *sql.DB
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt
+	pending map[string]bool
 }
 
-func newTxQuerier(tx *sql.Tx) txQuerier { return txQuerier{tx: tx, stmts: map[string]*sql.Stmt{}} }
+func newWriterStmts(db *sql.DB) *writerStmts {
+	return &writerStmts{db: db, m: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+}
+
+// lookup returns the shared statement of q, or nil after queueing q.
+func (w *writerStmts) lookup(q string) *sql.Stmt {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if st, ok := w.m[q]; ok {
+		return st
+	}
+	if w.m != nil && len(w.m)+len(w.pending) < maxCachedStmts {
+		w.pending[q] = true
+	}
+	return nil
+}
+
+// prepareQueued prepares the queued queries. It must run outside any
+// transaction of the writer, and without holding w.mu while it waits for
+// the connection: a transaction holding it may be looking a query up.
+func (w *writerStmts) prepareQueued(ctx context.Context) {
+	w.mu.Lock()
+	var qs []string
+	for q := range w.pending {
+		qs = append(qs, q)
+	}
+	clear(w.pending)
+	w.mu.Unlock()
+	for _, q := range qs {
+		// A failure leaves the query uncached: it is queued again the next
+		// time a transaction runs it, and a real error shows there.
+		st, err := w.db.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		w.mu.Lock()
+		if _, dup := w.m[q]; dup || w.m == nil {
+			st.Close()
+		} else {
+			w.m[q] = st
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *writerStmts) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, st := range w.m {
+		st.Close()
+	}
+	w.m, w.pending = nil, map[string]bool{}
+}
+
+// txQuerier runs queries inside a write transaction through the writer's
+// shared statements, or statements prepared for this transaction alone
+// while a query's shared one does not exist yet.
+type txQuerier struct {
+	tx     *sql.Tx
+	shared *writerStmts
+	stmts  map[string]*sql.Stmt
+}
+
+func newTxQuerier(tx *sql.Tx, shared *writerStmts) txQuerier {
+	return txQuerier{tx: tx, shared: shared, stmts: map[string]*sql.Stmt{}}
+}
 
 func (t txQuerier) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
@@ -105,9 +177,16 @@ func (t txQuerier) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if len(t.stmts) >= maxTxStmts {
 		return nil, nil
 	}
-	st, err := t.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if shared := t.shared.lookup(q); shared != nil {
+		// Bound to the transaction's connection, on which it is already
+		// prepared: no new preparation.
+		st = t.tx.StmtContext(ctx, shared)
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	t.stmts[q] = st
 	return st, nil

@@ -1,0 +1,158 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/store/sqlite"
+)
+
+// chatFixture is an app with groups whose members are known.
+type chatFixture struct {
+	db      *sqlite.DB
+	appID   int64
+	users   []int64
+	dialogs []string // dialogs[i] has members users[0..i%len(users)]
+}
+
+func newChatFixture(t *testing.T, nDialogs, nUsers int) *chatFixture {
+	t.Helper()
+	ctx := t.Context()
+	db := open(t, t.TempDir())
+	app := &auth.App{Name: "batch", AuthKey: "k", AuthSecret: "s", CreatedAt: base}
+	if err := db.CreateApp(ctx, app); err != nil {
+		t.Fatalf("CreateApp: %v", err)
+	}
+	f := &chatFixture{db: db, appID: app.ID}
+	for i := range nUsers {
+		u := &auth.User{AppID: app.ID, Login: fmt.Sprintf("user%d", i), PasswordHash: "h", CreatedAt: base, UpdatedAt: base}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		f.users = append(f.users, u.ID)
+	}
+	err := db.Tx(ctx, func(tx chat.Tx) error {
+		for i := range nDialogs {
+			d := &chat.Dialog{ID: fmt.Sprintf("d%023x", i), AppID: app.ID, Type: chat.Group, Name: "g", OwnerID: f.users[0],
+				CreatedAt: base, UpdatedAt: base}
+			if err := tx.InsertDialog(ctx, d); err != nil {
+				return err
+			}
+			for _, u := range f.users[:1+i%nUsers] {
+				if err := tx.PutMember(ctx, &chat.Member{DialogID: d.ID, UserID: u, IsMember: true, Notifications: true}); err != nil {
+					return err
+				}
+			}
+			f.dialogs = append(f.dialogs, d.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	return f
+}
+
+// TestPostingHeads asks for more keys than one statement carries, with
+// repeats, unknown dialogs and non-members among them.
+func TestPostingHeads(t *testing.T) {
+	f := newChatFixture(t, 90, 3)
+	var keys []chat.MemberKey
+	for i, d := range f.dialogs {
+		for _, u := range f.users {
+			keys = append(keys, chat.MemberKey{DialogID: d, UserID: u})
+		}
+		if i%7 == 0 {
+			keys = append(keys, chat.MemberKey{DialogID: d, UserID: f.users[0]}) // a repeat
+		}
+	}
+	keys = append(keys, chat.MemberKey{DialogID: "ffffffffffffffffffffffff", UserID: f.users[0]})
+	var heads map[string]*chat.Dialog
+	var members map[chat.MemberKey]bool
+	err := f.db.Tx(t.Context(), func(tx chat.Tx) error {
+		var err error
+		heads, members, err = tx.PostingHeads(context.Background(), keys)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("PostingHeads: %v", err)
+	}
+	if len(heads) != len(f.dialogs) {
+		t.Errorf("%d heads, want %d", len(heads), len(f.dialogs))
+	}
+	for i, id := range f.dialogs {
+		d := heads[id]
+		if d == nil {
+			t.Errorf("dialog %s missing", id)
+			continue
+		}
+		if d.ID != id || d.AppID != f.appID || d.Type != chat.Group || d.OwnerID != f.users[0] {
+			t.Errorf("head %+v", d)
+		}
+		for j, u := range f.users {
+			if want := j <= i%len(f.users); members[chat.MemberKey{DialogID: id, UserID: u}] != want {
+				t.Errorf("dialog %d, user %d: member %v, want %v", i, j, !want, want)
+			}
+		}
+	}
+	if heads["ffffffffffffffffffffffff"] != nil {
+		t.Errorf("unknown dialog has a head")
+	}
+}
+
+// TestInsertMessagesDuplicates stores a list holding an id already stored
+// and one id twice: those are left out with seq 0, the rest get increasing
+// seqs.
+func TestInsertMessagesDuplicates(t *testing.T) {
+	f := newChatFixture(t, 2, 2)
+	msg := func(id, body string) *chat.Message {
+		return &chat.Message{ID: id, AppID: f.appID, DialogID: f.dialogs[0], SenderID: f.users[0], Body: body,
+			DateSent: base.Unix(), CreatedAt: base, UpdatedAt: base}
+	}
+	insert := func(msgs ...*chat.Message) {
+		t.Helper()
+		if err := f.db.Tx(t.Context(), func(tx chat.Tx) error { return tx.InsertMessages(context.Background(), msgs) }); err != nil {
+			t.Fatalf("InsertMessages: %v", err)
+		}
+	}
+	first := msg("aaaaaaaaaaaaaaaaaaaaaaa1", "first")
+	insert(first)
+	if first.Seq == 0 {
+		t.Fatalf("first message not stored")
+	}
+	batch := []*chat.Message{
+		msg("aaaaaaaaaaaaaaaaaaaaaaa2", "second"),
+		msg("aaaaaaaaaaaaaaaaaaaaaaa1", "stored id"),
+		msg("aaaaaaaaaaaaaaaaaaaaaaa3", "third"),
+		msg("aaaaaaaaaaaaaaaaaaaaaaa3", "third again"),
+		msg("aaaaaaaaaaaaaaaaaaaaaaa4", "fourth"),
+	}
+	insert(batch...)
+	last := first.Seq
+	for i, m := range batch {
+		dup := i == 1 || i == 3
+		if dup != (m.Seq == 0) {
+			t.Errorf("message %d (%s): seq %d", i, m.Body, m.Seq)
+		}
+		if !dup {
+			if m.Seq <= last {
+				t.Errorf("message %d: seq %d after %d", i, m.Seq, last)
+			}
+			last = m.Seq
+		}
+	}
+	got, err := f.db.MessagesByID(t.Context(), f.appID, []string{"aaaaaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaaaaa3"})
+	if err != nil {
+		t.Fatalf("MessagesByID: %v", err)
+	}
+	bodies := map[string]string{}
+	for _, m := range got {
+		bodies[m.ID] = m.Body
+	}
+	if bodies["aaaaaaaaaaaaaaaaaaaaaaa1"] != "first" || bodies["aaaaaaaaaaaaaaaaaaaaaaa3"] != "third" {
+		t.Errorf("stored bodies %v", bodies)
+	}
+}
