@@ -66,7 +66,7 @@ func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID
 	case save:
 		// Read first; only the first message of a pair takes the write lock
 		// to create their dialog.
-		d, err = s.store.PrivateDialog(ctx, c.AppID, PairKey(c.UserID, to))
+		d, err = s.store.PrivateDialogHead(ctx, c.AppID, PairKey(c.UserID, to))
 		if errors.Is(err, ErrNotFound) {
 			v, _, cerr := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
 			if cerr != nil {
@@ -78,7 +78,7 @@ func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID
 			return nil, err
 		}
 	default:
-		d, err = s.store.PrivateDialog(ctx, c.AppID, PairKey(c.UserID, to))
+		d, err = s.store.PrivateDialogHead(ctx, c.AppID, PairKey(c.UserID, to))
 		if errors.Is(err, ErrNotFound) {
 			d = nil
 		} else if err != nil {

@@ -39,6 +39,9 @@ type Reader interface {
 	PostingHeads(ctx context.Context, keys []MemberKey) (map[string]*Dialog, map[MemberKey]bool, error)
 	// PrivateDialog finds the type 3 dialog of a pair key (see PairKey).
 	PrivateDialog(ctx context.Context, appID int64, pair string) (*Dialog, error)
+	// PrivateDialogHead is PrivateDialog without occupants, admins, pins
+	// or extensions, in one query: the hot path of a 1-1 message.
+	PrivateDialogHead(ctx context.Context, appID int64, pair string) (*Dialog, error)
 	// Member returns a user's state in a dialog, ErrNotFound without one.
 	Member(ctx context.Context, dialogID string, userID int64) (*Member, error)
 	// Members returns the member rows (IsMember) of a dialog, paged, in

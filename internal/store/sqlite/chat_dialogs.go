@@ -163,6 +163,10 @@ func (r chatReader) PrivateDialog(ctx context.Context, appID int64, pair string)
 	return r.Dialog(ctx, appID, id)
 }
 
+func (r chatReader) PrivateDialogHead(ctx context.Context, appID int64, pair string) (*chat.Dialog, error) {
+	return scanDialog(r.q.QueryRowContext(ctx, `SELECT `+dialogCols+` FROM dialogs d WHERE d.app_id = ? AND d.pair_key = ?`, appID, pair))
+}
+
 // loadRelations fills occupants, admins, pins and extensions of ds with
 // four queries whatever their number.
 func (r chatReader) loadRelations(ctx context.Context, ds []*chat.Dialog) error {
