@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/internal/auth"
@@ -154,46 +157,123 @@ func startProfile(path string) (func(), error) {
 }
 
 // benchXMPP is the real-time load tool: against a running server it opens
-// --conns authenticated WebSocket connections and lets --pairs of them chat
-// (save_to_history=1), reporting login rate, server memory per connection
-// (with --server-pid), delivered messages per second, latency and losses.
+// --conns authenticated XMPP sessions (WebSocket or TCP) and lets --pairs
+// of them chat 1-1, reporting login rate, server memory per connection and
+// CPU per message (with --server-pid), delivered messages per second,
+// latency and losses. Against Parley it signs its users up over REST;
+// with --peer or --users-file it logs in as existing accounts, which is how
+// it measures ejabberd and Prosody the same way (scripts/bench-peers.sh).
 func benchXMPP(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("bench xmpp", flag.ContinueOnError)
 	var c loadgen.XMPPConfig
 	fs.StringVar(&c.APIURL, "api", "http://127.0.0.1:8080", "REST base URL of the server")
 	fs.StringVar(&c.WSURL, "ws", "ws://127.0.0.1:5291", "XMPP over WebSocket URL of the server")
+	fs.StringVar(&c.Transport, "transport", "ws", "ws (XMPP over WebSocket at --ws) or tcp (plain RFC 6120 c2s at --xmpp, no TLS)")
+	fs.StringVar(&c.XMPPAddr, "xmpp", "127.0.0.1:5222", "XMPP over TCP address of the server (host:port)")
 	fs.Int64Var(&c.AppID, "app", 1, "application id")
-	fs.StringVar(&c.AuthKey, "auth-key", "", "the application's auth key (required)")
+	fs.StringVar(&c.AuthKey, "auth-key", "", "the application's auth key (required unless --peer or --users-file)")
 	fs.StringVar(&c.Domain, "domain", "localhost", "XMPP domain of the server")
+	usersFile := fs.String("users-file", "", "log in as the accounts in this file (\"jid password\" lines) instead of signing users up over REST")
+	peer := fs.Bool("peer", false, "log in as the existing accounts user1..userN@DOMAIN with password \"pass\" (bench-peers) instead of signing users up")
+	history := fs.Bool("history", true, "send messages with save_to_history=1; false routes them only (always false with --peer or --users-file)")
 	fs.IntVar(&c.Conns, "conns", 1000, "connections to open and hold")
-	fs.IntVar(&c.Pairs, "pairs", 100, "pairs of connections that chat")
-	fs.IntVar(&c.Messages, "messages", 200, "messages each sender sends")
-	fs.IntVar(&c.Window, "window", 10, "messages a sender may have unanswered")
+	fs.IntVar(&c.Pairs, "pairs", 100, "pairs of connections that chat (sender i writes to receiver i+pairs)")
+	fs.IntVar(&c.Messages, "messages", 200, "messages each sender sends (without --duration)")
+	fs.IntVar(&c.Window, "window", 10, "closed loop: messages a sender may have unanswered")
+	rates := fs.String("rate", "", "chat phases, comma-separated: N>0 is an open loop at N msgs/s in total, 0 a closed loop (--window); default one closed loop")
+	fs.DurationVar(&c.Duration, "duration", 0, "measure each phase for this long (time-based) instead of sending --messages")
+	fs.DurationVar(&c.Warmup, "warmup", 3*time.Second, "with --duration: unmeasured time at the start of each phase")
 	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "how long to wait for the last deliveries")
+	fs.IntVar(&c.LoginConcurrency, "login-concurrency", 50, "logins in flight")
+	fs.IntVar(&c.StanzaBytes, "size", 0, "pad each chat stanza to this many bytes (0: no padding)")
 	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "how long the connections are held idle before the server's memory is read")
-	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process id, to report its memory per connection")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process id, to report its memory per connection and CPU per message")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
-	if c.AuthKey == "" {
-		fmt.Fprintln(env.Stderr, "parley bench xmpp: --auth-key is required")
+	refuse := func(format string, a ...any) error {
+		fmt.Fprintf(env.Stderr, "parley bench xmpp: "+format+"\n", a...)
 		return errUsage
 	}
-	if c.Conns < 1 || c.Pairs < 0 || c.Messages < 1 {
-		return fmt.Errorf("--conns and --messages must be positive, --pairs not negative")
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	switch {
+	case c.Transport != "ws" && c.Transport != "tcp":
+		return refuse("--transport %q: want ws or tcp", c.Transport)
+	case *peer && *usersFile != "":
+		return refuse("--peer and --users-file: give one")
+	case (*peer || *usersFile != "") && explicit["history"] && *history:
+		return refuse("--history: the peers store no history; with --peer or --users-file messages are routed only")
+	case !*peer && *usersFile == "" && c.AuthKey == "":
+		return refuse("--auth-key is required (or --peer, --users-file)")
+	case c.Conns < 1 || c.Pairs < 0:
+		return refuse("--conns must be positive, --pairs not negative")
+	case c.Pairs*2 > c.Conns:
+		return refuse("--pairs %d: two connections each, at most --conns/2", c.Pairs)
+	case c.Duration < 0 || c.Warmup < 0 || c.Drain <= 0:
+		return refuse("--duration and --warmup must not be negative, --drain must be positive")
+	case c.Duration == 0 && c.Messages < 1:
+		return refuse("--messages must be positive (or give --duration)")
+	case c.LoginConcurrency < 1:
+		return refuse("--login-concurrency must be positive")
+	case c.StanzaBytes < 0:
+		return refuse("--size must not be negative")
+	case c.Window < 1:
+		return refuse("--window must be positive")
+	}
+	if *rates != "" {
+		for _, f := range strings.Split(*rates, ",") {
+			r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+				return refuse("--rate %q: want comma-separated numbers, 0 or more", f)
+			}
+			c.Rates = append(c.Rates, r)
+		}
+	}
+	c.NoHistory = !*history
+	switch {
+	case *peer:
+		c.Accounts, c.NoHistory = loadgen.PeerAccounts(c.Conns, c.Domain, "pass"), true
+	case *usersFile != "":
+		f, err := os.Open(*usersFile)
+		if err != nil {
+			return refuse("--users-file: %v", err)
+		}
+		accounts, err := loadgen.ReadAccounts(f)
+		f.Close()
+		if err != nil {
+			return refuse("--users-file %s: %v", *usersFile, err)
+		}
+		if len(accounts) < c.Conns {
+			return refuse("--users-file %s: %d accounts for --conns %d", *usersFile, len(accounts), c.Conns)
+		}
+		c.Accounts, c.NoHistory = accounts, true
 	}
 	rep, err := loadgen.RunXMPP(ctx, c, env.Stderr)
-	if err != nil {
+	if rep == nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "connections %d: %.0f logins/s", rep.Conns, rep.ConnectRate)
+	if *asJSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "connections %d (%s): %.0f logins/s", rep.Conns, rep.Transport, rep.ConnectRate)
 	if rep.RSSPerConnKiB > 0 {
 		fmt.Fprintf(env.Stdout, ", server memory %.1f KiB per connection", rep.RSSPerConnKiB)
 	}
 	fmt.Fprintln(env.Stdout)
-	if c.Pairs > 0 {
-		fmt.Fprintf(env.Stdout, "chat %d pairs: sent %d, delivered %d, lost %d; %.0f delivered msg/s; latency p50 %v p99 %v\n",
-			c.Pairs, rep.Sent, rep.Delivered, rep.Lost, rep.DeliveredRate, rep.P50.Round(time.Microsecond), rep.P99.Round(time.Microsecond))
+	for _, p := range rep.Phases {
+		fmt.Fprintf(env.Stdout, "chat %d pairs, %s: sent %d, delivered %d, lost %d; %.0f delivered msg/s; latency p50 %v p99 %v",
+			c.Pairs, p.Name, p.Sent, p.Delivered, p.Lost, p.DeliveredRate, p.P50.Round(time.Microsecond), p.P99.Round(time.Microsecond))
+		if p.CPUMsPer1000 > 0 {
+			fmt.Fprintf(env.Stdout, "; server CPU %.0f ms per 1,000 messages", p.CPUMsPer1000)
+		}
+		if p.ToolCPU > 0 {
+			fmt.Fprintf(env.Stdout, "; load tool %.2f cores, other work %.2f cores", p.ToolCPU, p.OtherCPU)
+		}
+		fmt.Fprintln(env.Stdout)
 	}
-	return nil
+	return err
 }

@@ -1,7 +1,9 @@
 // Package loadgen is Parley's load and benchmark engine: it seeds a store
-// with a realistic data set (Seed) and measures the chat operations on it
-// (MeasureChat). `parley bench` drives it; the figures in the README come
-// from it.
+// with a realistic data set (Seed), measures the chat operations on it
+// (MeasureChat), and drives a running XMPP server with real sessions over
+// WebSocket or TCP (RunXMPP): Parley, or any standard server with existing
+// accounts, which is how Parley is measured beside ejabberd and Prosody.
+// `parley bench` drives it; the figures in the README come from it.
 //
 // Seeding goes through the domain services, not raw SQL, so the data obeys
 // every rule (counters, last messages, memberships) that the server keeps.

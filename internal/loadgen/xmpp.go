@@ -3,26 +3,20 @@ package loadgen
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
-
-	"github.com/parley-chat/parley/internal/xmpp"
 )
 
-// XMPPConfig drives a real-time load run against a running server.
+// XMPPConfig drives a real-time load run against a running server: Parley
+// (users signed up over REST, JIDs {id}-{app}@domain) or any standard XMPP
+// server (existing accounts, such as the user1..userN of bench-peers).
 type XMPPConfig struct {
 	APIURL  string // REST base URL, for creating the users
 	WSURL   string // XMPP over WebSocket
@@ -30,115 +24,138 @@ type XMPPConfig struct {
 	AuthKey string
 	Domain  string
 
+	// Transport is "ws" (XMPP over WebSocket at WSURL, the default) or
+	// "tcp" (RFC 6120 c2s at XMPPAddr, host:port, without TLS).
+	Transport string
+	XMPPAddr  string
+	// Accounts, when set, are existing accounts to log in as (the first
+	// Conns of them) instead of users signed up over REST.
+	Accounts []Account
+	// LoginPrefix names the users signed up over REST: LoginPrefix+index,
+	// password SignupPassword. Empty means a fresh random prefix, so that
+	// runs against one data dir do not collide.
+	LoginPrefix string
+
 	Conns    int           // connections to open and hold
-	Pairs    int           // of those, pairs that chat (2 per pair)
-	Messages int           // messages each sender sends
-	Window   int           // messages a sender may have in flight
+	Pairs    int           // of those, pairs that chat (2 per pair: sender i, receiver i+Pairs)
+	Messages int           // count-based phases: messages each sender sends
+	Window   int           // closed loop: messages a sender may have in flight
 	Drain    time.Duration // how long to wait for stragglers
+	// NoHistory sends messages without <extraParams><save_to_history>:
+	// Parley routes them and stores nothing, like the peer servers.
+	NoHistory bool
+	// Rates are the chat phases, run one after another over the same
+	// sessions: 0 is a closed loop (Window messages in flight per sender,
+	// which saturates the server), N > 0 an open loop offering N messages
+	// per second across all senders, each on a fixed schedule, latency
+	// counted from the scheduled send time (so a server that falls behind
+	// is charged for the whole delay, not just for the messages it let
+	// through). Empty means one closed-loop phase.
+	Rates []float64
+	// Duration > 0 makes every phase time-based: Warmup, then Duration
+	// measured (delivery rate, latency of the messages scheduled in it,
+	// server CPU), then at most Drain for the last deliveries. Otherwise
+	// each sender sends Messages and the whole phase is measured.
+	Warmup, Duration time.Duration
+	// LoginConcurrency is how many logins are in flight (default 50).
+	LoginConcurrency int
+	// LoginTimeout bounds one login (default 30 s).
+	LoginTimeout time.Duration
+	// StanzaBytes pads every chat stanza's body to make the stanza this
+	// long (when it is shorter), so that every server and mode carries the
+	// same bytes; 0 sends no padding.
+	StanzaBytes int
+
 	// ServerPID, when set, is read for the server's memory (VmRSS) before
-	// and after the connections open.
+	// and after the connections open, and for its CPU time (utime+stime)
+	// over each measured window.
 	ServerPID int
 	// Settle is how long the connections are held idle before the
 	// server's memory is read: the garbage of the login burst (password
 	// checks, queries) is in RSS until the Go runtime returns it to the
 	// OS, which takes tens of seconds.
 	Settle time.Duration
+
+	runCtx context.Context // the run's context, for WebSocket reads and writes
 }
 
-// XMPPReport is what a run measured.
+// SignupPassword is the password of the users RunXMPP signs up.
+const SignupPassword = "load-password-1"
+
+// XMPPReport is what a run measured. Sent through P99 repeat the first
+// phase's figures.
 type XMPPReport struct {
-	Conns          int
-	ConnectRate    float64 // logins per second
-	RSSPerConnKiB  float64 // server memory per held connection, 0 when not measured
-	Sent           int64
-	Delivered      int64
-	Lost           int64
-	DeliveredRate  float64 // messages per second
-	P50, P99       time.Duration
-	ConnectSeconds float64
-	ChatSeconds    float64
+	Transport     string  `json:"transport"`
+	Conns         int     `json:"conns"`
+	ConnectRate   float64 `json:"logins_per_second"`
+	RSSPerConnKiB float64 `json:"rss_per_conn_kib"` // server memory per held connection, 0 when not measured
+	// RSSBeforeKiB and RSSAfterKiB are the server's VmRSS before the
+	// logins and after Settle with every connection held.
+	RSSBeforeKiB   int64         `json:"rss_before_kib"`
+	RSSAfterKiB    int64         `json:"rss_after_kib"`
+	Sent           int64         `json:"sent"`
+	Delivered      int64         `json:"delivered"`
+	Lost           int64         `json:"lost"`
+	DeliveredRate  float64       `json:"delivered_per_second"`
+	P50            time.Duration `json:"p50_ns"`
+	P99            time.Duration `json:"p99_ns"`
+	ConnectSeconds float64       `json:"connect_seconds"`
+	ChatSeconds    float64       `json:"chat_seconds"`
+	Phases         []PhaseReport `json:"phases"`
 }
 
-// wsClient is a minimal SDK-shaped XMPP client.
-type wsClient struct {
-	c   *websocket.Conn
-	jid string
+// PhaseReport is one chat phase.
+type PhaseReport struct {
+	Name   string  `json:"name"`
+	Rate   float64 `json:"offered_per_second"` // open loop; 0 for a closed loop
+	Window int     `json:"window"`             // closed loop: in flight per sender
+	// Seconds is the measured window: Duration, or the whole phase when
+	// count-based.
+	Seconds float64 `json:"seconds"`
+	// Offered is how many messages the open-loop schedule held (warm-up
+	// included); Sent fewer means the senders could not keep up.
+	Offered   int64 `json:"offered"`
+	Sent      int64 `json:"sent"`
+	Delivered int64 `json:"delivered"`
+	// Lost is Sent minus Delivered after the drain (bounced ones included).
+	Lost   int64 `json:"lost"`
+	Errors int64 `json:"errors"` // bounced as type='error'
+	Late   int64 `json:"late"`   // arrived after the drain (counted lost)
+	// Measured is the deliveries that arrived within the window;
+	// DeliveredRate is Measured per second of the window.
+	Measured      int64         `json:"measured"`
+	DeliveredRate float64       `json:"delivered_per_second"`
+	P50           time.Duration `json:"p50_ns"`
+	P90           time.Duration `json:"p90_ns"`
+	P99           time.Duration `json:"p99_ns"`
+	Max           time.Duration `json:"max_ns"`
+	// SendLagP99 is how late (p99) the open-loop senders sent against
+	// their schedule: the load tool's own delay (or the server's
+	// back-pressure), included in the latencies above.
+	SendLagP99 time.Duration `json:"send_lag_p99_ns"`
+	// CPUMsPer1000 is the server's CPU time (user+system) over the window
+	// per 1,000 messages delivered in it; 0 without ServerPID.
+	CPUMsPer1000 float64 `json:"cpu_ms_per_1000"`
+	// ToolCPU is the load tool's own CPU use over the window, in cores:
+	// near 1 with the tool pinned to one core means the tool, not the
+	// server, set the pace. OtherCPU is what the rest of the machine used
+	// (neither the server nor the tool), in cores: other work sharing the
+	// machine, which the figures of this phase then include.
+	ToolCPU     float64 `json:"tool_cpu_cores"`
+	OtherCPU    float64 `json:"other_cpu_cores"`
+	StanzaBytes int     `json:"stanza_bytes"` // the longest chat stanza sent
+	// Aborted says why the run stopped after this phase, if it did.
+	Aborted string `json:"aborted,omitempty"`
 }
 
-func (w *wsClient) send(ctx context.Context, s string) error {
-	return w.c.Write(ctx, websocket.MessageText, []byte(s))
-}
-
-func (w *wsClient) recv(ctx context.Context) (*xmpp.Element, error) {
-	_, b, err := w.c.Read(ctx)
-	if err != nil {
-		return nil, err
+// signUp creates n users through REST with the app's auth key and returns
+// them as accounts {id}-{app}@domain.
+func signUp(ctx context.Context, cfg *XMPPConfig, n int, progress io.Writer) ([]Account, error) {
+	prefix := cfg.LoginPrefix
+	if prefix == "" {
+		prefix = fmt.Sprintf("load%d_", time.Now().UnixNano()%1e9)
 	}
-	return xmpp.ParseElement(b, xmpp.Limits{})
-}
-
-func (w *wsClient) expect(ctx context.Context, name string) (*xmpp.Element, error) {
-	el, err := w.recv(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if el.Name != name {
-		return nil, fmt.Errorf("got <%s>, want <%s>", el.Name, name)
-	}
-	return el, nil
-}
-
-// login runs the SDK's exchange (REALTIME.md §2.1) up to an answered ping.
-func login(ctx context.Context, cfg XMPPConfig, userID int64, password string) (*wsClient, error) {
-	c, _, err := websocket.Dial(ctx, cfg.WSURL, &websocket.DialOptions{Subprotocols: []string{"xmpp"}})
-	if err != nil {
-		return nil, err
-	}
-	c.SetReadLimit(1 << 20)
-	w := &wsClient{c: c}
-	open := `<open version="1.0" xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="` + cfg.Domain + `"/>`
-	local := fmt.Sprintf("%d-%d", userID, cfg.AppID)
-	auth := `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">` +
-		base64.StdEncoding.EncodeToString([]byte("\x00"+local+"\x00"+password)) + `</auth>`
-	bind := `<iq type="set" id="b" xmlns="jabber:client"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`
-	ping := `<iq type="get" id="p" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`
-	steps := []struct {
-		send []string
-		want []string
-	}{
-		{[]string{open}, []string{"open", "stream:features"}},
-		{[]string{auth}, []string{"success"}},
-		{[]string{open}, []string{"open", "stream:features"}},
-		{[]string{bind}, []string{"iq"}},
-		// The ping's answer after the presence proves the resource available.
-		{[]string{`<presence xmlns="jabber:client"/>`, ping}, []string{"iq"}},
-	}
-	for _, st := range steps {
-		for _, out := range st.send {
-			if err := w.send(ctx, out); err != nil {
-				c.CloseNow()
-				return nil, err
-			}
-		}
-		for _, want := range st.want {
-			el, err := w.expect(ctx, want)
-			if err != nil {
-				c.CloseNow()
-				return nil, fmt.Errorf("login %s: %w", local, err)
-			}
-			if el.Attr("id") == "b" {
-				w.jid = el.Child("bind", xmpp.NSBind).Child("jid", "").Text()
-			}
-		}
-	}
-	return w, nil
-}
-
-// signUp creates n users through REST with the app's auth key.
-func signUp(ctx context.Context, cfg XMPPConfig, n int, progress io.Writer) ([]int64, string, error) {
-	password := "load-password-1"
-	prefix := fmt.Sprintf("load%d_", time.Now().UnixNano()%1e9)
-	ids := make([]int64, n)
+	accounts := make([]Account, n)
 	var next atomic.Int64
 	var done atomic.Int64
 	errc := make(chan error, 8)
@@ -153,7 +170,7 @@ func signUp(ctx context.Context, cfg XMPPConfig, n int, progress io.Writer) ([]i
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				body, _ := json.Marshal(map[string]any{"user": map[string]any{"login": prefix + strconv.Itoa(i), "password": password}})
+				body, _ := json.Marshal(map[string]any{"user": map[string]any{"login": prefix + strconv.Itoa(i), "password": SignupPassword}})
 				req, _ := http.NewRequestWithContext(ctx, "POST", cfg.APIURL+"/users.json", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("CB-AuthKey", cfg.AuthKey)
@@ -171,7 +188,7 @@ func signUp(ctx context.Context, cfg XMPPConfig, n int, progress io.Writer) ([]i
 					errc <- fmt.Errorf("sign up: status %d, %v", resp.StatusCode, err)
 					return
 				}
-				ids[i] = out.User.ID
+				accounts[i] = Account{JID: fmt.Sprintf("%d-%d@%s", out.User.ID, cfg.AppID, cfg.Domain), Password: SignupPassword}
 				if d := done.Add(1); d%500 == 0 || int(d) == n {
 					fmt.Fprintf(progress, "\rusers       %6d/%d", d, n)
 				}
@@ -182,85 +199,140 @@ func signUp(ctx context.Context, cfg XMPPConfig, n int, progress io.Writer) ([]i
 	fmt.Fprintln(progress)
 	select {
 	case err := <-errc:
-		return nil, "", err
+		return nil, err
 	default:
 	}
-	return ids, password, nil
+	return accounts, nil
 }
 
-func rssKiB(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
+// connectAll logs the accounts in, LoginConcurrency at a time; on the
+// first failure it stops and closes what it opened.
+func connectAll(ctx context.Context, cfg *XMPPConfig, accounts []Account, progress io.Writer) ([]conn, error) {
+	clients := make([]conn, len(accounts))
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	var next, done atomic.Int64
+	var once sync.Once
+	var firstErr error
+	var wg sync.WaitGroup
+	for w := 0; w < min(cfg.LoginConcurrency, len(accounts)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(accounts) {
+					return
+				}
+				c, err := login(lctx, cfg, accounts[i], time.Now().Add(cfg.LoginTimeout))
+				if err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				clients[i] = c
+				done.Add(1)
+			}
+		}()
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	line := func() {
+		d := done.Load()
+		fmt.Fprintf(progress, "\rconnections %6d/%d  %6.0f/s", d, len(accounts), float64(d)/time.Since(start).Seconds())
+	}
+	for wait := true; wait; {
+		select {
+		case <-tick.C:
+			line()
+		case <-finished:
+			wait = false
 		}
 	}
-	return 0
+	line()
+	fmt.Fprintln(progress)
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		closeAll(clients)
+		return nil, firstErr
+	}
+	return clients, nil
 }
 
-// RunXMPP creates the users, opens the connections (measuring the login
-// rate and, with a server PID, the server memory they hold), then lets the
-// pairs chat with save_to_history=1 and measures delivery rate, latency and
-// losses. Progress goes to progress once a second.
+func closeAll(clients []conn) {
+	for _, c := range clients {
+		if c != nil {
+			c.close()
+		}
+	}
+}
+
+// RunXMPP signs the users up (or takes the given accounts), opens the
+// connections (measuring the login rate and, with a server PID, the server
+// memory they hold), then runs the chat phases between the pairs and
+// measures delivery rate, latency, losses and the server's CPU time per
+// message. Progress goes to progress once a second. Every wait is bounded
+// (LoginTimeout per login, Drain per phase), and every goroutine it starts
+// has ended when it returns.
 func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPReport, error) {
 	if cfg.Pairs*2 > cfg.Conns {
 		return nil, errors.New("pairs need two connections each: --pairs at most --conns/2")
 	}
+	switch cfg.Transport {
+	case "":
+		cfg.Transport = "ws"
+	case "ws", "tcp":
+	default:
+		return nil, fmt.Errorf("transport %q: want ws or tcp", cfg.Transport)
+	}
 	if cfg.Window <= 0 {
 		cfg.Window = 10
 	}
-	ids, password, err := signUp(ctx, cfg, cfg.Conns, progress)
+	if cfg.LoginConcurrency <= 0 {
+		cfg.LoginConcurrency = 50
+	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = 30 * time.Second
+	}
+	if cfg.Drain <= 0 {
+		cfg.Drain = 10 * time.Second
+	}
+	if cfg.Duration <= 0 && cfg.Messages <= 0 {
+		return nil, errors.New("give either a duration or a number of messages per sender")
+	}
+	if len(cfg.Rates) == 0 {
+		cfg.Rates = []float64{0}
+	}
+	for _, r := range cfg.Rates {
+		if r < 0 {
+			return nil, fmt.Errorf("rate %v: must not be negative", r)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cfg.runCtx = ctx
+
+	accounts := cfg.Accounts
+	if accounts == nil {
+		var err error
+		if accounts, err = signUp(ctx, &cfg, cfg.Conns, progress); err != nil {
+			return nil, err
+		}
+	} else if len(accounts) < cfg.Conns {
+		return nil, fmt.Errorf("%d accounts for %d connections", len(accounts), cfg.Conns)
+	}
+	rep := &XMPPReport{Transport: cfg.Transport, Conns: cfg.Conns}
+	rss0 := rssKiB(cfg.ServerPID)
+	start := time.Now()
+	clients, err := connectAll(ctx, &cfg, accounts[:cfg.Conns], progress)
 	if err != nil {
 		return nil, err
 	}
-	rep := &XMPPReport{Conns: cfg.Conns}
-	rss0 := rssKiB(cfg.ServerPID)
-	clients := make([]*wsClient, cfg.Conns)
-	start := time.Now()
-	var next, done atomic.Int64
-	errc := make(chan error, 16)
-	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= cfg.Conns {
-					return
-				}
-				lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				c, err := login(lctx, cfg, ids[i], password)
-				cancel()
-				if err != nil {
-					errc <- err
-					return
-				}
-				clients[i] = c
-				if d := done.Add(1); d%500 == 0 || int(d) == cfg.Conns {
-					fmt.Fprintf(progress, "\rconnections %6d/%d  %6.0f/s", d, cfg.Conns, float64(d)/time.Since(start).Seconds())
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	fmt.Fprintln(progress)
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				c.c.CloseNow()
-			}
-		}
-	}()
-	select {
-	case err := <-errc:
-		return nil, err
-	default:
-	}
+	defer closeAll(clients)
 	rep.ConnectSeconds = time.Since(start).Seconds()
 	rep.ConnectRate = float64(cfg.Conns) / rep.ConnectSeconds
 	if cfg.ServerPID > 0 {
@@ -268,106 +340,28 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 		if settle <= 0 {
 			settle = 2 * time.Second
 		}
-		time.Sleep(settle) // held idle: let the server's heap settle before reading its RSS
-		if rss1 := rssKiB(cfg.ServerPID); rss1 > rss0 && cfg.Conns > 0 {
+		// Held idle: let the server's heap settle before reading its RSS.
+		select {
+		case <-time.After(settle):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		rss1 := rssKiB(cfg.ServerPID)
+		rep.RSSBeforeKiB, rep.RSSAfterKiB = rss0, rss1
+		if rss1 > rss0 && cfg.Conns > 0 {
 			rep.RSSPerConnKiB = float64(rss1-rss0) / float64(cfg.Conns)
 		}
 	}
 	if cfg.Pairs == 0 {
 		return rep, nil
 	}
-
-	// Chat: sender i → receiver i+Pairs, bodies carry the send time.
-	var sent, delivered atomic.Int64
-	lat := make([][]time.Duration, cfg.Pairs)
 	chatStart := time.Now()
-	chatCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var rwg, swg sync.WaitGroup
-	credits := make([]chan struct{}, cfg.Pairs)
-	for p := 0; p < cfg.Pairs; p++ {
-		credits[p] = make(chan struct{}, cfg.Window)
-		for k := 0; k < cfg.Window; k++ {
-			credits[p] <- struct{}{}
-		}
-		recv := clients[p+cfg.Pairs]
-		rwg.Add(1)
-		go func(p int) {
-			defer rwg.Done()
-			for n := 0; n < cfg.Messages; {
-				el, err := recv.recv(chatCtx)
-				if err != nil {
-					return
-				}
-				if el.Name != "message" {
-					continue
-				}
-				ns, err := strconv.ParseInt(el.Child("body", "").Text(), 10, 64)
-				if err != nil {
-					continue
-				}
-				lat[p] = append(lat[p], time.Since(time.Unix(0, ns)))
-				delivered.Add(1)
-				n++
-				credits[p] <- struct{}{}
-			}
-		}(p)
-	}
-	ticker := time.NewTicker(time.Second)
-	go func() {
-		for {
-			select {
-			case <-ticker.C:
-				fmt.Fprintf(progress, "\rchat        sent %8d  delivered %8d  %7.0f msg/s", sent.Load(), delivered.Load(),
-					float64(delivered.Load())/time.Since(chatStart).Seconds())
-			case <-chatCtx.Done():
-				return
-			}
-		}
-	}()
-	for p := 0; p < cfg.Pairs; p++ {
-		snd, to := clients[p], fmt.Sprintf("%d-%d@%s", ids[p+cfg.Pairs], cfg.AppID, cfg.Domain)
-		swg.Add(1)
-		go func(p int) {
-			defer swg.Done()
-			for m := 0; m < cfg.Messages; m++ {
-				select {
-				case <-credits[p]:
-				case <-chatCtx.Done():
-					return
-				}
-				stanza := `<message type="chat" to="` + to + `" xmlns="jabber:client"><body>` +
-					strconv.FormatInt(time.Now().UnixNano(), 10) +
-					`</body><extraParams xmlns="jabber:client"><save_to_history>1</save_to_history></extraParams></message>`
-				if err := snd.send(chatCtx, stanza); err != nil {
-					return
-				}
-				sent.Add(1)
-			}
-		}(p)
-	}
-	swg.Wait()
-	waitDone := make(chan struct{})
-	go func() { rwg.Wait(); close(waitDone) }()
-	select {
-	case <-waitDone:
-	case <-time.After(cfg.Drain):
-		stop()
-		<-waitDone
-	}
-	ticker.Stop()
+	phases, err := runChat(ctx, &cfg, clients, accounts, progress)
+	rep.Phases = phases
 	rep.ChatSeconds = time.Since(chatStart).Seconds()
-	fmt.Fprintln(progress)
-	rep.Sent, rep.Delivered = sent.Load(), delivered.Load()
-	rep.Lost = rep.Sent - rep.Delivered
-	rep.DeliveredRate = float64(rep.Delivered) / rep.ChatSeconds
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
+	if len(phases) > 0 {
+		p := phases[0]
+		rep.Sent, rep.Delivered, rep.Lost, rep.DeliveredRate, rep.P50, rep.P99 = p.Sent, p.Delivered, p.Lost, p.DeliveredRate, p.P50, p.P99
 	}
-	if len(all) > 0 {
-		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-		rep.P50, rep.P99 = all[len(all)/2], all[min(len(all)-1, len(all)*99/100)]
-	}
-	return rep, nil
+	return rep, err
 }

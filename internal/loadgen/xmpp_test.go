@@ -1,0 +1,168 @@
+package loadgen_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/loadgen"
+	"github.com/parley-chat/parley/internal/servertest"
+)
+
+// bounded is the context of a load run in a test: a run that hangs fails
+// the test instead of stalling the suite.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// history returns, for a user signed up by the load tool (login
+// prefix+index), the number of dialogs it has and the messages of its
+// first dialog, over REST.
+func history(t *testing.T, env *servertest.Env, login string) (dialogs int, messages int) {
+	t.Helper()
+	token := env.Login(t, login, loadgen.SignupPassword)
+	resp := env.Do(t, servertest.Req{Method: "GET", Path: "/chat/Dialog.json", Token: token})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("dialogs of %s: %d %s", login, resp.Status, resp.Raw)
+	}
+	items, _ := resp.JSON["items"].([]any)
+	if int(resp.JSON["total_entries"].(float64)) != len(items) {
+		t.Fatalf("dialogs of %s: %s", login, resp.Raw)
+	}
+	if len(items) == 0 {
+		return 0, 0
+	}
+	id := items[0].(map[string]any)["_id"].(string)
+	resp = env.Do(t, servertest.Req{Method: "GET", Path: "/chat/Message.json?limit=1000&chat_dialog_id=" + id, Token: token})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("messages of %s: %d %s", login, resp.Status, resp.Raw)
+	}
+	msgs, _ := resp.JSON["items"].([]any)
+	return len(items), len(msgs)
+}
+
+// Plain XMPP over TCP against the real server (SASL PLAIN without TLS,
+// restart, bind, presence): every message is delivered, and with
+// save_to_history each one is in the pair's dialog.
+func TestRunXMPPOverTCP(t *testing.T) {
+	env := servertest.Start(t)
+	rep, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
+		APIURL: env.URL, AppID: env.App.ID, AuthKey: env.App.AuthKey, Domain: "localhost",
+		Transport: "tcp", XMPPAddr: env.XMPP, LoginPrefix: "tcp_",
+		Conns: 6, Pairs: 2, Messages: 25, Window: 3, Drain: 10 * time.Second,
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Transport != "tcp" || rep.Sent != 50 || rep.Delivered != 50 || rep.Lost != 0 || rep.ConnectRate <= 0 || rep.P99 <= 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	// Pair 0 is user 0 writing to user 2 (Pairs = 2).
+	for _, login := range []string{"tcp_0", "tcp_2"} {
+		if d, m := history(t, env, login); d != 1 || m != 25 {
+			t.Errorf("%s: %d dialogs, %d messages in the first; want 1 dialog of 25", login, d, m)
+		}
+	}
+}
+
+// Routing only (no save_to_history), time-based, a closed-loop and an
+// open-loop phase over the same sessions: every message delivered, none
+// lost, nothing stored; the server's CPU is read over each window (the
+// server runs in this process).
+func TestRunXMPPRoutingOnly(t *testing.T) {
+	env := servertest.Start(t)
+	rep, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
+		APIURL: env.URL, AppID: env.App.ID, AuthKey: env.App.AuthKey, Domain: "localhost",
+		Transport: "tcp", XMPPAddr: env.XMPP, LoginPrefix: "route_", NoHistory: true,
+		Conns: 8, Pairs: 3, Window: 4, Rates: []float64{0, 300},
+		Warmup: 200 * time.Millisecond, Duration: 800 * time.Millisecond, Drain: 10 * time.Second,
+		StanzaBytes: 175, ServerPID: os.Getpid(), Settle: 10 * time.Millisecond,
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Phases) != 2 || rep.RSSPerConnKiB < 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	for _, p := range rep.Phases {
+		if p.Sent == 0 || p.Delivered != p.Sent || p.Lost != 0 || p.Errors != 0 || p.Measured == 0 ||
+			p.DeliveredRate <= 0 || p.P99 <= 0 || p.CPUMsPer1000 <= 0 || p.StanzaBytes != 175 || p.Seconds != 0.8 ||
+			p.ToolCPU <= 0 || p.OtherCPU < 0 {
+			t.Errorf("phase %+v", p)
+		}
+	}
+	// The open loop offers 300/s for 1 s: 300 messages, all sent on schedule.
+	if open := rep.Phases[1]; open.Rate != 300 || open.Offered != 300 || open.Sent != 300 {
+		t.Errorf("open loop: offered %d, sent %d; want 300 and 300", open.Offered, open.Sent)
+	}
+	for _, login := range []string{"route_0", "route_3"} {
+		if d, m := history(t, env, login); d != 0 || m != 0 {
+			t.Errorf("%s: %d dialogs, %d messages; routed messages must not be stored", login, d, m)
+		}
+	}
+}
+
+// Existing accounts (a users file) instead of REST sign-up, over
+// WebSocket: the login uses the account's JID and password as given.
+func TestRunXMPPWithAccounts(t *testing.T) {
+	env := servertest.Start(t)
+	var file strings.Builder
+	for i := 0; i < 4; i++ {
+		u := env.NewUser(t)
+		fmt.Fprintf(&file, "%d-%d@localhost %s\n", u.ID, env.App.ID, u.Password)
+	}
+	accounts, err := loadgen.ReadAccounts(strings.NewReader("# users\n\n" + file.String()))
+	if err != nil || len(accounts) != 4 {
+		t.Fatalf("accounts %v, %v", accounts, err)
+	}
+	rep, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
+		WSURL: env.WSURL, Domain: "localhost", Accounts: accounts, NoHistory: true,
+		Conns: 4, Pairs: 2, Messages: 10, Window: 2, Drain: 10 * time.Second,
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 20 || rep.Delivered != 20 || rep.Lost != 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+}
+
+// A refused login ends the run at once with an error naming the account,
+// over both transports.
+func TestRunXMPPBadPassword(t *testing.T) {
+	env := servertest.Start(t)
+	u := env.NewUser(t)
+	for _, tr := range []string{"ws", "tcp"} {
+		start := time.Now()
+		_, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
+			WSURL: env.WSURL, XMPPAddr: env.XMPP, Transport: tr, Domain: "localhost",
+			Accounts: []loadgen.Account{{JID: fmt.Sprintf("%d-%d@localhost", u.ID, env.App.ID), Password: "wrong-password"}},
+			Conns:    1, Messages: 1,
+		}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d-%d@localhost", u.ID, env.App.ID)) || time.Since(start) > 20*time.Second {
+			t.Errorf("%s: err = %v after %v; want the login refused, naming the account", tr, err, time.Since(start))
+		}
+	}
+}
+
+func TestReadAccounts(t *testing.T) {
+	got, err := loadgen.ReadAccounts(strings.NewReader("user1@localhost pass\n  user2@localhost  pass2 \n"))
+	if err != nil || len(got) != 2 || got[1] != (loadgen.Account{JID: "user2@localhost", Password: "pass2"}) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	for _, bad := range []string{"user1 pass\n", "user1@localhost\n", "a@b c d\n"} {
+		if _, err := loadgen.ReadAccounts(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("%q: err = %v; want line 1 refused", bad, err)
+		}
+	}
+	if p := loadgen.PeerAccounts(3, "localhost", "pass"); len(p) != 3 || p[2].JID != "user3@localhost" || p[0].Password != "pass" {
+		t.Errorf("peer accounts %v", p)
+	}
+}
