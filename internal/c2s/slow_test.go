@@ -60,19 +60,9 @@ func TestSlowConsumerIsClosedAndLosesNothing(t *testing.T) {
 	}
 	// The rest arrive on the next connection, after its presence.
 	b2, _ := loginToPresence(t, env, bob, bob.Password)
-	b2.send(`<iq type="get" id="done" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
-	for {
-		el := b2.recv()
-		if el.Name == "iq" && el.Attr("id") == "done" {
-			break
-		}
-		if el.Name == "message" {
-			if el.Child("delay", xmpp.NSDelay) == nil {
-				t.Fatalf("a kept message without delay: %.200s", el.AppendXML(nil))
-			}
-			seen[el.Attr("id")]++
-			order = append(order, el.Attr("id"))
-		}
+	for _, id := range b2.kept("done") {
+		seen[id]++
+		order = append(order, id)
 	}
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("m%03d", i)

@@ -101,6 +101,26 @@ func (c *client) skipTo(name string) *xmpp.Element {
 	}
 }
 
+// kept pings and returns the ids of the messages that arrive before the
+// answer: offline copies, each of which must carry its delay stamp.
+func (c *client) kept(pingID string) []string {
+	c.t.Helper()
+	var ids []string
+	c.send(`<iq type="get" id="` + pingID + `" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	for {
+		el := c.recv()
+		if el.Name == "iq" && el.Attr("id") == pingID {
+			return ids
+		}
+		if el.Name == "message" {
+			if el.Child("delay", xmpp.NSDelay) == nil {
+				c.t.Fatalf("a kept message without delay: %.200s", el.AppendXML(nil))
+			}
+			ids = append(ids, el.Attr("id"))
+		}
+	}
+}
+
 // The server counts what it sends: after delivering it asks for an
 // acknowledgement, and an acknowledgement of stanzas never sent is a
 // stream error.
@@ -144,20 +164,7 @@ func TestUnacknowledgedMessagesOutliveTheConnection(t *testing.T) {
 	}
 	b.c.CloseNow() // gone without acknowledging m2 and m3
 	b2, _ := loginToPresence(t, env, bob, bob.Password)
-	var ids []string
-	b2.send(`<iq type="get" id="done" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
-	for {
-		el := b2.recv()
-		if el.Name == "iq" && el.Attr("id") == "done" {
-			break
-		}
-		if el.Name == "message" {
-			if el.Child("delay", xmpp.NSDelay) == nil {
-				t.Fatalf("kept message without delay: %s", el.AppendXML(nil))
-			}
-			ids = append(ids, el.Attr("id"))
-		}
-	}
+	ids := b2.kept("done")
 	if fmt.Sprint(ids) != "[m2 m3]" {
 		t.Fatalf("next connection got %v, want [m2 m3] (m1 was acknowledged)", ids)
 	}
@@ -292,16 +299,7 @@ func TestParkedSessionExpiresIntoOfflineStorage(t *testing.T) {
 	var ids []string
 	servertest.Eventually(t, 10*time.Second, "the parked session expired into offline storage", func() bool {
 		c, _ := loginToPresence(t, env, bob, bob.Password)
-		c.send(`<iq type="get" id="done" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
-		for {
-			el := c.recv()
-			if el.Name == "iq" && el.Attr("id") == "done" {
-				break
-			}
-			if el.Name == "message" {
-				ids = append(ids, el.Attr("id"))
-			}
-		}
+		ids = append(ids, c.kept("done")...)
 		c.c.CloseNow()
 		return len(ids) > 0
 	})
