@@ -248,6 +248,9 @@ func (s *Service) createDialog(ctx context.Context, c Caller, in DialogInput) (*
 	if err != nil {
 		return nil, false, err
 	}
+	if created && in.Type == Private {
+		s.pairs.forget(newPairKey(c.AppID, c.UserID, others[0]))
+	}
 	return view, created, nil
 }
 

@@ -106,17 +106,23 @@ func PairKey(a, b int64) string {
 // otherOfPair returns the participant of a private dialog's pair key that
 // is not user (0 when the key is malformed).
 func otherOfPair(pair string, user int64) int64 {
-	a, b, ok := strings.Cut(pair, ":")
+	x, y, ok := splitPair(pair)
 	if !ok {
-		return 0
-	}
-	x, err1 := strconv.ParseInt(a, 10, 64)
-	y, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil {
 		return 0
 	}
 	if x == user {
 		return y
 	}
 	return x
+}
+
+// splitPair returns the two users of a pair key.
+func splitPair(pair string) (int64, int64, bool) {
+	a, b, ok := strings.Cut(pair, ":")
+	if !ok {
+		return 0, 0, false
+	}
+	x, err1 := strconv.ParseInt(a, 10, 64)
+	y, err2 := strconv.ParseInt(b, 10, 64)
+	return x, y, err1 == nil && err2 == nil
 }

@@ -38,54 +38,49 @@ func isContent(in MessageInput) bool { return in.Body != "" || len(in.Attachment
 // dialogID, when given, must be their private dialog; a saved message with
 // no dialog finds or creates it. A saved content message is stored with
 // the dialog's bookkeeping before anything is delivered.
+//
+// Who the addressee is and which dialog the pair shares come from the
+// pair cache (pairs.go); the store is asked again when the cache's answer
+// does not fit (a dialogID it does not know, a dialog that is gone).
 func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID string, save bool, in MessageInput) (*Accepted, error) {
 	if to <= 0 || to == c.UserID {
-		return nil, apperr.NotFound("User")
+		return nil, errNoUser()
 	}
-	missing, err := s.store.MissingUsers(ctx, c.AppID, []int64{to})
-	if err != nil {
-		return nil, err
+	if dialogID != "" && !ValidID(dialogID) {
+		return nil, errForbidden()
 	}
-	if len(missing) > 0 {
-		return nil, apperr.NotFound("User")
-	}
-	var d *Dialog
-	switch {
-	case dialogID != "":
-		if !ValidID(dialogID) {
-			return nil, errForbidden()
-		}
-		// The head is enough: a private dialog is known by its pair.
-		d, _, err = s.store.DialogHead(ctx, c.AppID, dialogID, c.UserID)
-		if errors.Is(err, ErrNotFound) || (err == nil && (d.Type != Private || d.Pair != PairKey(c.UserID, to))) {
-			return nil, errForbidden()
-		}
+	for fresh := false; ; fresh = true {
+		pairID, err := s.pairDialog(ctx, c.AppID, c.UserID, to, fresh)
 		if err != nil {
 			return nil, err
 		}
-	case save:
-		// Read first; only the first message of a pair takes the write lock
-		// to create their dialog.
-		d, err = s.store.PrivateDialogHead(ctx, c.AppID, PairKey(c.UserID, to))
-		if errors.Is(err, ErrNotFound) {
-			v, _, cerr := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
-			if cerr != nil {
-				return nil, cerr
+		if dialogID != "" && dialogID != pairID {
+			if !fresh {
+				continue
 			}
-			d, err = v.Dialog, nil
+			return nil, errForbidden()
 		}
-		if err != nil {
-			return nil, err
+		if pairID == "" && save {
+			// Only the first saved message of a pair takes the write lock
+			// to create their dialog (or finds the one created meanwhile).
+			v, _, err := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
+			if err != nil {
+				return nil, err
+			}
+			pairID = v.Dialog.ID
 		}
-	default:
-		d, err = s.store.PrivateDialogHead(ctx, c.AppID, PairKey(c.UserID, to))
-		if errors.Is(err, ErrNotFound) {
-			d = nil
-		} else if err != nil {
-			return nil, err
+		var d *Dialog
+		if pairID != "" {
+			d = &Dialog{ID: pairID, AppID: c.AppID, Type: Private, Pair: PairKey(c.UserID, to)}
 		}
+		a, err := s.accept(ctx, c, d, save, in, []int64{to})
+		if err != nil && !fresh && d != nil && apperr.KindOf(err) == apperr.KindNotFound {
+			// The dialog the cache named is gone: forget it and look again.
+			s.forgetPair(d)
+			continue
+		}
+		return a, err
 	}
-	return s.accept(ctx, c, d, save, in, []int64{to})
 }
 
 // AcceptDialog takes a message to a dialog's room (REALTIME.md §7): the

@@ -42,6 +42,12 @@ func (s *Service) DeleteDialogs(ctx context.Context, c Caller, ids []string, for
 }
 
 func (s *Service) deleteDialog(ctx context.Context, c Caller, id string, force bool) error {
+	var gone *Dialog
+	defer func() {
+		if gone != nil {
+			s.forgetPair(gone)
+		}
+	}()
 	return s.store.Tx(ctx, func(tx Tx) error {
 		d, m, ro, err := loadVisible(ctx, tx, c, id)
 		if err != nil {
@@ -51,6 +57,7 @@ func (s *Service) deleteDialog(ctx context.Context, c Caller, id string, force b
 			if !ro.canDeleteForAll() {
 				return errForbidden()
 			}
+			gone = d
 			return tx.DeleteDialog(ctx, d.ID)
 		}
 		switch d.Type {

@@ -100,4 +100,6 @@ func (r role) canDeleteMessage(sender int64) bool {
 // errNoDialog is the answer for unknown and invisible dialogs alike.
 func errNoDialog() error { return apperr.NotFound("Dialog") }
 
+func errNoUser() error { return apperr.NotFound("User") }
+
 func errForbidden() error { return apperr.Forbidden("Forbidden") }

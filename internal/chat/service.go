@@ -46,6 +46,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	commit   *committer
+	pairs    *pairCache
 }
 
 // NewService returns the domain service. notifier may be nil.
@@ -56,7 +57,7 @@ func NewService(store Store, apps Apps, notifier Notifier, log *slog.Logger, now
 	if notifier == nil {
 		notifier = noNotifier{}
 	}
-	s := &Service{store: store, apps: apps, notifier: notifier, log: log, now: now}
+	s := &Service{store: store, apps: apps, notifier: notifier, log: log, now: now, pairs: newPairCache()}
 	s.commit = newCommitter(s)
 	return s
 }

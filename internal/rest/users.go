@@ -202,5 +202,6 @@ func (a *API) deleteUser(r *request) (reply, error) {
 	if err := a.auth.DeleteUser(r.Context(), r.sess, id); err != nil {
 		return reply{}, err
 	}
+	a.chat.ForgetUser(r.sess.AppID, id)
 	return empty()
 }
