@@ -12,8 +12,8 @@ import (
 
 // Chat is what the engine asks of the chat domain.
 type Chat interface {
-	AcceptDirect(ctx context.Context, c chat.Caller, to int64, dialogID string, save bool, in chat.MessageInput) (*chat.Accepted, error)
-	AcceptDialog(ctx context.Context, c chat.Caller, dialogID string, save bool, in chat.MessageInput) (*chat.Accepted, error)
+	StartDirect(ctx context.Context, c chat.Caller, to int64, dialogID string, save bool, in chat.MessageInput) *chat.Pending
+	StartDialog(ctx context.Context, c chat.Caller, dialogID string, save bool, in chat.MessageInput) *chat.Pending
 	Receipt(ctx context.Context, c chat.Caller, dialogID, messageID string, read bool) error
 	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
 }
@@ -121,49 +121,57 @@ func (s *Session) roomDialog(j xmpp.JID) (string, bool) {
 	return dialogID, true
 }
 
-// message handles a message stanza of a bound stream (REALTIME.md §6-§9).
-func (s *Session) message(ctx context.Context, el *xmpp.Element) {
+// message handles a message stanza of a bound stream (REALTIME.md §6-§9)
+// in two parts (see pipeline.go): message itself reads the stanza and
+// hands it to the domain, which may start storing it; the step it returns
+// does the rest (waits for the store when the message is being stored,
+// then delivers or refuses), and later reports whether it waits. The step
+// runs with a context that outlives the connection: a message the store
+// took is delivered even if its sender is gone by then.
+func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), later bool) {
 	if el.Attr("type") == "error" {
-		return
+		return nil, false
 	}
 	p, ok := parseMessage(el)
 	if !ok {
-		s.write(xmpp.StanzaError(el, "bad-request", ""))
-		return
+		return func() { s.write(xmpp.StanzaError(el, "bad-request", "")) }, false
 	}
 	caller := chat.Caller{AppID: s.appID, UserID: s.userID}
+	after := context.WithoutCancel(ctx)
 	if dialogID, isRoom := s.roomDialog(p.to); isRoom {
-		s.roomMessage(ctx, el, p, caller, dialogID)
-		return
+		return s.roomMessage(ctx, after, el, p, caller, dialogID)
 	}
 	if p.to.Domain != s.e.cfg.Domain {
-		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
-		return
+		return func() { s.write(xmpp.StanzaError(el, "service-unavailable", "")) }, false
 	}
 	to, appID, ok := xmpp.ParseUserLocal(p.to.Local)
 	if !ok || appID != s.appID {
-		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
-		return
+		return func() { s.write(xmpp.StanzaError(el, "service-unavailable", "")) }, false
 	}
+	bare := xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}
 	if p.marker != "" || p.chatState {
 		// Markers and typing: routed, never stored; a marker updates the
 		// receipts of the stored message (REALTIME.md §8.2, §9).
-		if p.marker != "" {
-			if err := s.e.chat.Receipt(ctx, caller, p.dialogID, p.markerID, p.marker == "displayed"); err != nil {
-				s.log.Warn("record marker", "err", err)
+		return func() {
+			if p.marker != "" {
+				if err := s.e.chat.Receipt(after, caller, p.dialogID, p.markerID, p.marker == "displayed"); err != nil {
+					s.log.Warn("record marker", "err", err)
+				}
 			}
+			s.deliverDirect(el, bare, nil, "")
+		}, false
+	}
+	pending := s.e.chat.StartDirect(ctx, caller, to, p.dialogID, p.save, p.in)
+	return func() {
+		acc, err := pending.Wait()
+		if err != nil {
+			s.refuse(el, err, "service-unavailable")
+			return
 		}
-		s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, nil, "")
-		return
-	}
-	acc, err := s.e.chat.AcceptDirect(ctx, caller, to, p.dialogID, p.save, p.in)
-	if err != nil {
-		s.refuse(el, err, "service-unavailable")
-		return
-	}
-	if s.deliverDirect(el, xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}, acc, "") == 0 && acc.Alert && !p.silent {
-		s.alert(ctx, to, acc, p.in.Body)
-	}
+		if s.deliverDirect(el, bare, acc, "") == 0 && acc.Alert && !p.silent {
+			s.alert(after, to, acc, p.in.Body)
+		}
+	}, pending.Stored()
 }
 
 // alert hands a message for an offline recipient to the push side, unless
@@ -194,15 +202,21 @@ func isContentInput(acc *chat.Accepted, body string) bool {
 // roomMessage handles a message to a dialog's room JID: groupchat fans out
 // to the members; chat to a private dialog's room is a 1-1 message to the
 // other participant (REALTIME.md §6.4, §7).
-func (s *Session) roomMessage(ctx context.Context, el *xmpp.Element, p parsed, caller chat.Caller, dialogID string) {
+func (s *Session) roomMessage(ctx, after context.Context, el *xmpp.Element, p parsed, caller chat.Caller, dialogID string) (step func(), later bool) {
 	if p.to.Resource != "" {
-		s.write(xmpp.StanzaError(el, "feature-not-implemented", ""))
-		return
+		return func() { s.write(xmpp.StanzaError(el, "feature-not-implemented", "")) }, false
 	}
 	if p.chatState && p.in.Body == "" {
 		p.save = false
 	}
-	acc, err := s.e.chat.AcceptDialog(ctx, caller, dialogID, p.save, p.in)
+	pending := s.e.chat.StartDialog(ctx, caller, dialogID, p.save, p.in)
+	return func() { s.deliverRoom(after, el, p, dialogID, pending) }, pending.Stored()
+}
+
+// deliverRoom is the step of a room message: once it is stored (when it
+// is), the copies to the members, or the refusal.
+func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, dialogID string, pending *chat.Pending) {
+	acc, err := pending.Wait()
 	if err != nil {
 		s.refuse(el, err, "item-not-found")
 		return

@@ -155,6 +155,7 @@ type Session struct {
 	jid      xmpp.JID
 	smOn     bool   // stream management enabled (reader side)
 	handled  uint32 // XEP-0198 h: stanzas handled from the client
+	pipe     pipeline
 	resumeID string // set when the client enabled resumption
 
 	authed    atomic.Bool
@@ -440,6 +441,9 @@ var ackRequest = []byte(`<r xmlns="urn:xmpp:sm:3"/>`)
 // readLoop reads and handles elements until the connection ends. It
 // returns the session a resume on this connection took up, else nil.
 func (s *Session) readLoop(ctx context.Context, l *link) *Session {
+	// What the reader started completes before the session parks, ends or
+	// is taken over, so its count (handled) is settled then.
+	defer s.pipe.drain()
 	for {
 		el, err := l.conn.Read(ctx)
 		if err != nil {
@@ -506,6 +510,18 @@ func (s *Session) openReply() *xmpp.Element {
 // handle processes one element; done ends the stream, resumed is an
 // earlier session the client took up on this connection.
 func (s *Session) handle(ctx context.Context, el *xmpp.Element) (done bool, resumed *Session) {
+	if s.state == stateBound && el.Name == "message" {
+		step, later := s.message(ctx, el)
+		s.pipe.run(later, func() {
+			if step != nil {
+				step()
+			}
+			s.handled++ // counted after handling: an ack means "processed"
+		})
+		return false, nil
+	}
+	// Everything else takes effect after the messages before it.
+	s.pipe.drain()
 	if el.Name == "close" && el.Attr("xmlns") == xmpp.NSFraming {
 		s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
 		return true, nil
@@ -652,8 +668,6 @@ func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 		s.iq(el)
 	case "presence":
 		s.presence(ctx, el)
-	case "message":
-		s.message(ctx, el)
 	default:
 		s.streamError("unsupported-stanza-type", "")
 		return true

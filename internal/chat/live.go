@@ -33,73 +33,127 @@ type Accepted struct {
 // body or an attachment (REALTIME.md §20.1).
 func isContent(in MessageInput) bool { return in.Body != "" || len(in.Attachments) > 0 }
 
-// AcceptDirect takes a `chat` message from the caller to user `to`
+// Pending is a message the domain accepted whose store transaction may
+// still be running. A front end can start the next message of the same
+// sender before this one commits (their commits keep their order) and
+// deliver each when Wait returns.
+type Pending struct {
+	a   *Accepted
+	req *postReq // nil: nothing is being stored
+	err error
+	// redo accepts the message again, past the pair cache, when the dialog
+	// the cache named turned out to be gone (StartDirect).
+	redo func() (*Accepted, error)
+}
+
+func refused(err error) *Pending { return &Pending{err: err} }
+
+// Stored reports whether Wait waits for a store commit.
+func (p *Pending) Stored() bool { return p.req != nil }
+
+// Wait returns the accepted message once it is durably stored (at once
+// when nothing is stored), or why it was refused.
+func (p *Pending) Wait() (*Accepted, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	if p.req == nil {
+		return p.a, nil
+	}
+	<-p.req.done
+	switch err := p.req.err; {
+	case errors.Is(err, ErrDuplicate):
+		return p.a, nil
+	case err != nil && p.redo != nil && apperr.KindOf(err) == apperr.KindNotFound:
+		return p.redo()
+	case err != nil:
+		return nil, err
+	}
+	p.a.Message, p.a.ID = p.req.msg, p.req.msg.ID
+	return p.a, nil
+}
+
+// AcceptDirect is StartDirect, waited for.
+func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID string, save bool, in MessageInput) (*Accepted, error) {
+	return s.StartDirect(ctx, c, to, dialogID, save, in).Wait()
+}
+
+// StartDirect takes a `chat` message from the caller to user `to`
 // (REALTIME.md §6.3): the addressee must be a user of the same app;
 // dialogID, when given, must be their private dialog; a saved message with
 // no dialog finds or creates it. A saved content message is stored with
-// the dialog's bookkeeping before anything is delivered.
+// the dialog's bookkeeping before Wait returns, so before anything is
+// delivered.
 //
 // Who the addressee is and which dialog the pair shares come from the
 // pair cache (pairs.go); the store is asked again when the cache's answer
 // does not fit (a dialogID it does not know, a dialog that is gone).
-func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID string, save bool, in MessageInput) (*Accepted, error) {
-	if to <= 0 || to == c.UserID {
-		return nil, errNoUser()
-	}
-	if dialogID != "" && !ValidID(dialogID) {
-		return nil, errForbidden()
-	}
-	for fresh := false; ; fresh = true {
-		pairID, err := s.pairDialog(ctx, c.AppID, c.UserID, to, fresh)
-		if err != nil {
-			return nil, err
-		}
-		if dialogID != "" && dialogID != pairID {
-			if !fresh {
-				continue
-			}
-			return nil, errForbidden()
-		}
-		if pairID == "" && save {
-			// Only the first saved message of a pair takes the write lock
-			// to create their dialog (or finds the one created meanwhile).
-			v, _, err := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
-			if err != nil {
-				return nil, err
-			}
-			pairID = v.Dialog.ID
-		}
-		var d *Dialog
-		if pairID != "" {
-			d = &Dialog{ID: pairID, AppID: c.AppID, Type: Private, Pair: PairKey(c.UserID, to)}
-		}
-		a, err := s.accept(ctx, c, d, save, in, []int64{to})
-		if err != nil && !fresh && d != nil && apperr.KindOf(err) == apperr.KindNotFound {
-			// The dialog the cache named is gone: forget it and look again.
-			s.forgetPair(d)
-			continue
-		}
-		return a, err
-	}
+func (s *Service) StartDirect(ctx context.Context, c Caller, to int64, dialogID string, save bool, in MessageInput) *Pending {
+	return s.startDirect(ctx, c, to, dialogID, save, in, false)
 }
 
-// AcceptDialog takes a message to a dialog's room (REALTIME.md §7): the
+func (s *Service) startDirect(ctx context.Context, c Caller, to int64, dialogID string, save bool, in MessageInput, fresh bool) *Pending {
+	if to <= 0 || to == c.UserID {
+		return refused(errNoUser())
+	}
+	if dialogID != "" && !ValidID(dialogID) {
+		return refused(errForbidden())
+	}
+	pairID, err := s.pairDialog(ctx, c.AppID, c.UserID, to, fresh)
+	if err != nil {
+		return refused(err)
+	}
+	if dialogID != "" && dialogID != pairID {
+		if !fresh {
+			return s.startDirect(ctx, c, to, dialogID, save, in, true)
+		}
+		return refused(errForbidden())
+	}
+	if pairID == "" && save {
+		// Only the first saved message of a pair takes the write lock to
+		// create their dialog (or finds the one created meanwhile).
+		v, _, err := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{to}})
+		if err != nil {
+			return refused(err)
+		}
+		pairID = v.Dialog.ID
+	}
+	var d *Dialog
+	if pairID != "" {
+		d = &Dialog{ID: pairID, AppID: c.AppID, Type: Private, Pair: PairKey(c.UserID, to)}
+	}
+	p := s.start(ctx, c, d, save, in, []int64{to})
+	if p.req != nil && !fresh {
+		p.redo = func() (*Accepted, error) {
+			s.forgetPair(d)
+			return s.startDirect(ctx, c, to, dialogID, save, in, true).Wait()
+		}
+	}
+	return p
+}
+
+// AcceptDialog is StartDialog, waited for.
+func (s *Service) AcceptDialog(ctx context.Context, c Caller, dialogID string, save bool, in MessageInput) (*Accepted, error) {
+	return s.StartDialog(ctx, c, dialogID, save, in).Wait()
+}
+
+// StartDialog takes a message to a dialog's room (REALTIME.md §7): the
 // dialog must exist in the caller's app (else not found) and the caller
 // may post (else forbidden). Every member gets a copy, the sender too.
-func (s *Service) AcceptDialog(ctx context.Context, c Caller, dialogID string, save bool, in MessageInput) (*Accepted, error) {
+func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, save bool, in MessageInput) *Pending {
 	if !ValidID(dialogID) {
-		return nil, errNoDialog()
+		return refused(errNoDialog())
 	}
 	d, m, err := load(ctx, s.store, c, dialogID)
 	if err != nil {
-		return nil, err
+		return refused(err)
 	}
 	ro := role{d: d, m: m, user: c.UserID}
 	if !ro.canPost() {
 		if !ro.visible() {
-			return nil, errNoDialog()
+			return refused(errNoDialog())
 		}
-		return nil, errForbidden()
+		return refused(errForbidden())
 	}
 	var recipients []int64
 	switch d.Type {
@@ -107,24 +161,24 @@ func (s *Service) AcceptDialog(ctx context.Context, c Caller, dialogID string, s
 		recipients = d.Occupants
 	case Public:
 		if recipients, err = s.store.Members(ctx, d.ID, 0, MaxOccupants*100); err != nil {
-			return nil, err
+			return refused(err)
 		}
 	case Broadcast:
 		recipients = append([]int64{d.OwnerID}, d.Admins...)
 	}
-	a, err := s.accept(ctx, c, d, save, in, recipients)
-	if a != nil {
-		a.Everyone = d.Type == Broadcast
+	p := s.start(ctx, c, d, save, in, recipients)
+	if p.a != nil {
+		p.a.Everyone = d.Type == Broadcast
 	}
-	return a, err
+	return p
 }
 
-// accept stores the message when it should be (saved, content, in a
+// start stores the message when it should be (saved, content, in a
 // dialog) and says what to deliver. A retransmission of a stored id is
 // delivered again but not stored twice (REALTIME.md §6.2).
-func (s *Service) accept(ctx context.Context, c Caller, d *Dialog, save bool, in MessageInput, recipients []int64) (*Accepted, error) {
+func (s *Service) start(ctx context.Context, c Caller, d *Dialog, save bool, in MessageInput, recipients []int64) *Pending {
 	if err := checkMessage(&in); err != nil {
-		return nil, err
+		return refused(err)
 	}
 	a := &Accepted{Dialog: d, ID: in.ID, DateSent: in.DateSent, Recipients: recipients,
 		KeepOffline: d == nil || d.Type == Private,
@@ -133,18 +187,14 @@ func (s *Service) accept(ctx context.Context, c Caller, d *Dialog, save bool, in
 		a.DateSent = s.now().Unix()
 	}
 	if !save || d == nil || !isContent(in) {
-		return a, nil
+		return &Pending{a: a}
 	}
 	in.DialogID, in.DateSent = d.ID, a.DateSent
-	msg, _, err := s.commit.submit(ctx, Post{Caller: c, In: in})
-	if errors.Is(err, ErrDuplicate) {
-		return a, nil
-	}
+	r, err := s.commit.start(ctx, Post{Caller: c, In: in})
 	if err != nil {
-		return nil, err
+		return refused(err)
 	}
-	a.Message, a.ID = msg, msg.ID
-	return a, nil
+	return &Pending{a: a, req: r}
 }
 
 // Receipt records a delivered (read false) or displayed (read true) marker

@@ -147,18 +147,28 @@ var errClosed = errors.New("chat: service closed")
 
 // submit hands a post to the committer and waits for its batch.
 func (c *committer) submit(ctx context.Context, p Post) (*Message, *Dialog, error) {
-	r := &postReq{post: p, done: make(chan struct{})}
-	select {
-	case c.reqs <- r:
-	case <-c.stop:
-		return nil, nil, errClosed
-	case <-ctx.Done():
-		return nil, nil, ctx.Err()
+	r, err := c.start(ctx, p)
+	if err != nil {
+		return nil, nil, err
 	}
 	// Once queued the post will be stored; wait for the outcome even if ctx
 	// ends, so the caller never reports failure for a stored message.
 	<-r.done
 	return r.msg, r.d, r.err
+}
+
+// start queues a post; its done channel closes when its batch committed
+// (or failed). Posts are stored in the order they were queued.
+func (c *committer) start(ctx context.Context, p Post) (*postReq, error) {
+	r := &postReq{post: p, done: make(chan struct{})}
+	select {
+	case c.reqs <- r:
+		return r, nil
+	case <-c.stop:
+		return nil, errClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // PostBatch stores several messages in one transaction, returning each
