@@ -271,9 +271,11 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 // deliverDirect sends a 1-1 copy from the sender's full JID to every
 // available resource of `to` and returns how many got it.
 func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepted, dialogID string) int {
-	out := el.Clone()
+	var out *xmpp.Element
 	if acc != nil {
 		out = s.stamp(el, acc, dialogID)
+	} else {
+		out = el.Clone()
 	}
 	out.SetAttr("from", s.jid.String())
 	out.SetAttr("to", to.String())

@@ -31,6 +31,12 @@ type Conn interface {
 	Close() error
 }
 
+// BatchConn is a transport that can send several encoded elements in one
+// write (TCP); others get one Write each.
+type BatchConn interface {
+	WriteBatch(ctx context.Context, frames [][]byte) error
+}
+
 // StreamConn is a transport with a stream that can be secured and
 // restarted (TCP). WebSocket connections are secured by their HTTP layer
 // and restart by <open/>, so they do not implement it.
@@ -410,30 +416,70 @@ func (s *Session) writeQueued(l *link) bool {
 			}
 			return true
 		}
-		for i, f := range batch {
-			if f.kind == kindFlush {
-				select {
-				case s.flushed <- struct{}{}:
-				default:
-				}
-				continue
-			}
-			// Counted before it is on the wire: a fast client may
-			// acknowledge it before the write call returns.
-			overflow := s.out.written(f)
-			if err := s.writeOne(l, f.b); err != nil {
-				s.out.unwritten(f)
-				s.out.putBack(batch[i:])
-				return false
-			}
-			if overflow {
-				s.out.putBack(batch[i+1:])
-				s.log.Warn("client leaves stanzas unacknowledged; closing session")
-				s.endNow()
-				return false
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		ok := s.writeFrames(ctx, l, batch)
+		cancel()
+		if !ok {
+			return false
 		}
 	}
+}
+
+// writeFrames writes a batch taken from the queue: each run of stanzas up
+// to a flush marker in one write where the transport allows. Stanzas are
+// counted before they are on the wire (a fast client may acknowledge them
+// before the write returns) and uncounted when the write fails.
+func (s *Session) writeFrames(ctx context.Context, l *link, batch []frame) bool {
+	bc, _ := l.conn.(BatchConn)
+	var run [][]byte
+	for i := 0; i < len(batch); {
+		if batch[i].kind == kindFlush {
+			select {
+			case s.flushed <- struct{}{}:
+			default:
+			}
+			i++
+			continue
+		}
+		j, overflow := i, false
+		run = run[:0]
+		for j < len(batch) && batch[j].kind != kindFlush && !overflow {
+			overflow = s.out.written(batch[j])
+			run = append(run, batch[j].b)
+			j++
+		}
+		// sent: how many of the run are known to be on the wire (none when a
+		// batched write fails part-way: all go back, at least once).
+		var err error
+		sent := 0
+		if bc != nil && len(run) > 1 {
+			if err = bc.WriteBatch(ctx, run); err == nil {
+				sent = len(run)
+			}
+		} else {
+			for _, b := range run {
+				if err = l.conn.Write(ctx, b); err != nil {
+					break
+				}
+				sent++
+			}
+		}
+		if err != nil {
+			for k := j - 1; k >= i+sent; k-- {
+				s.out.unwritten(batch[k])
+			}
+			s.out.putBack(batch[i+sent:])
+			return false
+		}
+		if overflow {
+			s.out.putBack(batch[j:])
+			s.log.Warn("client leaves stanzas unacknowledged; closing session")
+			s.endNow()
+			return false
+		}
+		i = j
+	}
+	return true
 }
 
 var ackRequest = []byte(`<r xmlns="urn:xmpp:sm:3"/>`)

@@ -138,6 +138,31 @@ func (c *conn) Write(ctx context.Context, frame []byte) error {
 	return err
 }
 
+// WriteBatch sends several encoded stanzas in one write (writev on a
+// plain socket): under load a session's queue holds a few stanzas at once
+// (a group commit delivers a burst), and one system call for all of them
+// is cheaper than one each. The stream's header and end take Write.
+func (c *conn) WriteBatch(ctx context.Context, frames [][]byte) error {
+	for _, f := range frames {
+		if bytes.HasPrefix(f, openPrefix) || bytes.HasPrefix(f, closePrefix) {
+			for _, f := range frames {
+				if err := c.Write(ctx, f); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if dl, ok := ctx.Deadline(); ok {
+		c.nc.SetWriteDeadline(dl)
+	}
+	bufs := net.Buffers(frames)
+	_, err := bufs.WriteTo(c.nc)
+	return err
+}
+
 // Close drops the connection. It never reports a confirmed close: a TCP
 // client's reading is not observable, so what it did not acknowledge is
 // kept for it (XEP-0198's at-least-once).
