@@ -660,6 +660,18 @@ func TestSearch(t *testing.T) {
 	if resp.Status == http.StatusOK {
 		t.Errorf("a 3-character search_text was accepted: %s", resp.Raw)
 	}
+	// The text is literal: GLOB's wildcards and classes in it match only
+	// themselves.
+	lit := send(t, env, a, g, "deal: 50% off? [sale] *a*b?c today")
+	send(t, env, a, g, "deal: 50% offX [sale] xaXbYc today")
+	for _, text := range []string{"off? [sale]", "*a*b?c", "[sale] *a", "50% off?"} {
+		resp := search(a, "search_text="+q(text))
+		wantStatus(t, resp, http.StatusOK)
+		got := obj(t, resp.JSON, "results")["messages"].([]any)
+		if len(got) != 1 || got[0].(map[string]any)["_id"] != lit["_id"] {
+			t.Errorf("search %q = %v, want only the literal message", text, got)
+		}
+	}
 	var elevenIDs []string
 	for range 11 {
 		elevenIDs = append(elevenIDs, unknownID)

@@ -16,7 +16,7 @@ import (
 // once for the next search, which flushes first.
 const (
 	ftsEvery = 250 * time.Millisecond
-	ftsBatch = 20000 // messages indexed per transaction
+	ftsBatch = 2000 // messages indexed per transaction
 )
 
 type ftsIndexer struct {
