@@ -249,7 +249,7 @@ func (db *DB) SearchMessages(ctx context.Context, appID, userID int64, s chat.Se
 	if err := db.fts.flush(ctx); err != nil {
 		return nil, err
 	}
-	return db.chatReader.SearchMessages(ctx, appID, userID, s)
+	return chatReader{q: poolQuerier{db: db.sr, cache: db.srStmt}}.SearchMessages(ctx, appID, userID, s)
 }
 
 func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s chat.Search) ([]*chat.Message, error) {
@@ -258,8 +258,8 @@ func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s c
 	// together and checking the phrase with instr() was measured slower:
 	// common words have long doclists.) The listed dialogs become an IN set
 	// (SQLite builds a temporary index for it), probed once per match.
-	query := `SELECT ` + messageCols + ` FROM messages_fts f JOIN messages m ON m.seq = f.rowid
-		WHERE messages_fts MATCH ? AND m.app_id = ?
+	query := `SELECT ` + messageCols + ` FROM search.messages_fts f JOIN messages m ON m.seq = f.rowid
+		WHERE f.messages_fts MATCH ? AND m.app_id = ?
 		AND m.dialog_id IN (SELECT id FROM (` + listedSQL + `))
 		AND +m.seq > COALESCE((SELECT c.cleared_seq FROM members c WHERE c.dialog_id = m.dialog_id AND c.user_id = ?), 0)
 		AND ` + notHidden

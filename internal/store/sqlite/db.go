@@ -26,6 +26,9 @@ type DB struct {
 	rStmts *stmtCache
 	wStmts *writerStmts
 	fts    *ftsIndexer
+	fw     *sql.DB // the full-text index's writer (search.db, fts.go)
+	sr     *sql.DB // searches: readers with the index attached
+	srStmt *stmtCache
 	ckptDB *sql.DB
 	ckpt   *checkpointer
 	chatReader
@@ -71,7 +74,16 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	ckptDB.SetMaxOpenConns(1)
 	ckptDB.SetMaxIdleConns(1)
 	ckptDB.SetConnMaxLifetime(0)
-	db := &DB{w: w, r: r, rStmts: newStmtCache(r), wStmts: newWriterStmts(w), ckptDB: ckptDB, ckpt: newCheckpointer(ckptDB)}
+	fw, err := openSearchWriter(ctx, dataDir, w)
+	if err != nil {
+		w.Close()
+		r.Close()
+		ckptDB.Close()
+		return nil, err
+	}
+	sr := openSearchReaders(dataDir)
+	db := &DB{w: w, r: r, rStmts: newStmtCache(r), wStmts: newWriterStmts(w), ckptDB: ckptDB, ckpt: newCheckpointer(ckptDB),
+		fw: fw, sr: sr, srStmt: newStmtCache(sr)}
 	db.chatReader = chatReader{q: poolQuerier{db: r, cache: db.rStmts}}
 	db.fts = newFTSIndexer(db)
 	return db, nil
@@ -145,15 +157,14 @@ func (db *DB) Close() error {
 	db.ckpt.close()
 	db.rStmts.close()
 	db.wStmts.close()
-	err1 := db.r.Close()
-	err2 := db.ckptDB.Close()
-	err3 := db.w.Close()
-	for _, err := range []error{err1, err2} {
+	db.srStmt.close()
+	errs := []error{db.sr.Close(), db.fw.Close(), db.r.Close(), db.ckptDB.Close(), db.w.Close()}
+	for _, err := range errs {
 		if err != nil {
 			return err
 		}
 	}
-	return err3
+	return nil
 }
 
 // tx runs fn in a write transaction, committing when it returns nil.
