@@ -252,35 +252,64 @@ func (db *DB) SearchMessages(ctx context.Context, appID, userID int64, s chat.Se
 	return chatReader{q: poolQuerier{db: db.sr, cache: db.srStmt}}.SearchMessages(ctx, appID, userID, s)
 }
 
+// searchProbe is how many matches a search first collects walking the
+// index forward; fewer means it has them all (see SearchMessages). A text
+// with more is common enough that walking it backwards finds a page (100)
+// of matches the caller may see soon: even a user in one dialog of 20 does
+// within about 2,000.
+var searchProbe = 2000
+
 func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s chat.Search) ([]*chat.Message, error) {
 	// The text is one FTS5 phrase: with the trigram tokenizer that is an
 	// exact, case-sensitive substring match. (Splitting it into words ANDed
 	// together and checking the phrase with instr() was measured slower:
-	// common words have long doclists.) The listed dialogs become an IN set
-	// (SQLite builds a temporary index for it), probed once per match.
-	query := `SELECT ` + messageCols + ` FROM search.messages_fts f JOIN messages m ON m.seq = f.rowid
-		WHERE f.messages_fts MATCH ? AND m.app_id = ?
+	// common words have long doclists.)
+	phrase := `"` + strings.ReplaceAll(s.Text, `"`, `""`) + `"`
+	// Who may see a match: the listed dialogs become an IN set (SQLite
+	// builds a temporary index for it), probed once per match.
+	visible := ` AND m.app_id = ?
 		AND m.dialog_id IN (SELECT id FROM (` + listedSQL + `))
 		AND +m.seq > COALESCE((SELECT c.cleared_seq FROM members c WHERE c.dialog_id = m.dialog_id AND c.user_id = ?), 0)
 		AND ` + notHidden
-	args := []any{`"` + strings.ReplaceAll(s.Text, `"`, `""`) + `"`, appID, userID, appID, userID, appID, userID, userID}
+	args := []any{appID, userID, appID, userID, appID, userID, userID}
 	if len(s.DialogIDs) > 0 {
-		query += ` AND m.dialog_id IN (` + placeholders(len(s.DialogIDs)) + `)`
+		visible += ` AND m.dialog_id IN (` + placeholders(len(s.DialogIDs)) + `)`
 		args = append(args, anySlice(s.DialogIDs)...)
 	}
 	if s.From > 0 {
-		query += ` AND m.date_sent >= ?`
+		visible += ` AND m.date_sent >= ?`
 		args = append(args, s.From)
 	}
 	if s.To > 0 {
-		query += ` AND m.date_sent <= ?`
+		visible += ` AND m.date_sent <= ?`
 		args = append(args, s.To)
 	}
-	// Newest first by arrival: FTS5 walks its matches in rowid (= seq)
-	// order, so the scan stops after the first limit hits the caller may
-	// see instead of ranking every match in the store.
-	query += ` ORDER BY f.rowid DESC LIMIT ?`
-	return r.messages(ctx, query, append(args, s.Limit)...)
+	// Newest first. FTS5 walks a term's matches backwards a third slower
+	// than forwards, and a rare text must be walked to its end whatever
+	// the direction (few of its matches are in the caller's dialogs). So
+	// the matches are first collected forwards, up to searchProbe: when
+	// there are no more, the newest visible ones are picked from them.
+	seqs, err := r.ids(ctx, `SELECT rowid FROM search.messages_fts WHERE messages_fts MATCH ? ORDER BY rowid LIMIT ?`, phrase, searchProbe+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(seqs) <= searchProbe {
+		if len(seqs) == 0 {
+			return []*chat.Message{}, nil
+		}
+		list, err := json.Marshal(seqs)
+		if err != nil {
+			return nil, err
+		}
+		query := `SELECT ` + messageCols + ` FROM messages m WHERE m.seq IN (SELECT value FROM json_each(?))` + visible +
+			` ORDER BY m.seq DESC LIMIT ?`
+		return r.messages(ctx, query, append(append([]any{string(list)}, args...), s.Limit)...)
+	}
+	// A common text: walked backwards, the scan stops after the first
+	// limit matches the caller may see.
+	query := `SELECT ` + messageCols + ` FROM search.messages_fts f JOIN messages m ON m.seq = f.rowid
+		WHERE f.messages_fts MATCH ?` + visible + ` ORDER BY f.rowid DESC LIMIT ?`
+	return r.messages(ctx, query, append(append([]any{phrase}, args...), s.Limit)...)
 }
 
 func (r chatReader) Reactions(ctx context.Context, messageID string) (map[string][]int64, error) {

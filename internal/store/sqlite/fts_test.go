@@ -197,3 +197,49 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// Both ways a search runs (all matches collected, or a common text walked
+// newest first) give the same answer: the newest visible matches, never
+// one of a dialog the caller is not in.
+func TestSearchPathsAgree(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := t.Context()
+	other := "d00000000000000000000002"
+	if err := f.db.Tx(ctx, func(tx chat.Tx) error {
+		return tx.InsertDialog(ctx, &chat.Dialog{ID: other, AppID: f.app, Type: chat.Group, Name: "other", OwnerID: f.user + 1000,
+			CreatedAt: base, UpdatedAt: base})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range 30 {
+		body := fmt.Sprintf("needle %02d", i)
+		if i%3 == 0 {
+			d := f.dialog
+			f.dialog = other
+			f.store(body)
+			f.dialog = d
+			continue
+		}
+		f.store(body)
+		want = append(want, body)
+	}
+	slices.Reverse(want)
+	want = want[:7]
+	for _, probe := range []int{10000, 5} {
+		restore := sqlite.SetSearchProbe(probe)
+		found, err := f.db.SearchMessages(ctx, f.app, f.user, chat.Search{Text: "needle", Limit: 7})
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range found {
+			got = append(got, m.Body)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("probe %d: %q, want %q", probe, got, want)
+		}
+	}
+	f.expect("no such text")
+}
