@@ -108,7 +108,7 @@ func benchChat(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("bench chat", flag.ContinueOnError)
 	cfg.StoreFlags(fs)
 	n := fs.Int("n", 200, "runs of each read operation")
-	senders := fs.Int("senders", 64, "concurrent senders for the write rate")
+	senders := fs.Int("senders", 256, "concurrent senders for the write rate (256 fill one group commit)")
 	messages := fs.Int("messages", 50000, "messages the senders store in all")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parseFlags(fs, args, env); err != nil {

@@ -40,13 +40,10 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: create data dir: %w", err)
 	}
 	path := filepath.Join(dataDir, FileName)
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := openSingle(dsn(path, true))
 	if err != nil {
 		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
 	// The writer must exist and be in WAL mode before readers open.
 	if err := retryBusy(ctx, func() error {
 		if err := w.PingContext(ctx); err != nil {
@@ -65,15 +62,12 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	ckptDB, err := sql.Open("sqlite", dsn(path, false))
+	ckptDB, err := openSingle(dsn(path, false))
 	if err != nil {
 		w.Close()
 		r.Close()
 		return nil, err
 	}
-	ckptDB.SetMaxOpenConns(1)
-	ckptDB.SetMaxIdleConns(1)
-	ckptDB.SetConnMaxLifetime(0)
 	fw, err := openSearchWriter(ctx, dataDir, w)
 	if err != nil {
 		w.Close()
@@ -86,6 +80,19 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 		fw: fw, sr: sr, srStmt: newStmtCache(sr)}
 	db.chatReader = chatReader{q: poolQuerier{db: r, cache: db.rStmts}}
 	db.fts = newFTSIndexer(db)
+	return db, nil
+}
+
+// openSingle opens a pool of one connection, kept open for good: a
+// file's writer, or the checkpointer.
+func openSingle(dsn string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
 	return db, nil
 }
 

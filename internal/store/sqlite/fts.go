@@ -63,13 +63,10 @@ INSERT OR IGNORE INTO fts_state (id, upto, changes_upto) VALUES (1, 0, 0);
 // backup under a newer search.db) is dropped: it would skip messages.
 func openSearchWriter(ctx context.Context, dataDir string, main *sql.DB) (*sql.DB, error) {
 	path := filepath.Join(dataDir, SearchFileName)
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := openSingle(dsn(path, true))
 	if err != nil {
 		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
 	var lastSeq int64
 	if err := main.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)`).Scan(&lastSeq); err != nil {
 		w.Close()
