@@ -28,7 +28,7 @@ type stack struct {
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
+	db, err := sqlite.Open(ctx, t.TempDir(), nil)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -32,7 +32,7 @@ func appCommand(ctx context.Context, args []string, env Env) error {
 // openAuth opens the store in cfg.DataDir for an administration command.
 // SQLite's WAL mode and busy timeout make this safe beside a running server.
 func openAuth(ctx context.Context, cfg config.Config) (*auth.Service, func(), error) {
-	db, err := sqlite.Open(ctx, cfg.DataDir)
+	db, err := sqlite.Open(ctx, cfg.DataDir, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -49,7 +49,7 @@ type services struct {
 }
 
 func openServices(ctx context.Context, dir string) (*services, error) {
-	db, err := sqlite.Open(ctx, dir)
+	db, err := sqlite.Open(ctx, dir, nil)
 	if err != nil {
 		return nil, err
 	}

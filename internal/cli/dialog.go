@@ -62,7 +62,7 @@ func createBroadcast(ctx context.Context, args []string, env Env) error {
 		}
 		adminIDs = append(adminIDs, id)
 	}
-	db, err := sqlite.Open(ctx, cfg.DataDir)
+	db, err := sqlite.Open(ctx, cfg.DataDir, nil)
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	db, err := sqlite.Open(ctx, cfg.DataDir)
+	db, err := sqlite.Open(ctx, cfg.DataDir, log.With("component", "store"))
 	if err != nil {
 		return nil, err
 	}

@@ -31,14 +31,15 @@ const (
 
 type checkpointer struct {
 	conn    *sql.DB
+	log     *slog.Logger
 	commits atomic.Int64
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
 }
 
-func newCheckpointer(conn *sql.DB) *checkpointer {
-	c := &checkpointer{conn: conn, stop: make(chan struct{}), done: make(chan struct{})}
+func newCheckpointer(conn *sql.DB, log *slog.Logger) *checkpointer {
+	c := &checkpointer{conn: conn, log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -62,7 +63,7 @@ func (c *checkpointer) loop() {
 			var busy, frames, copied int
 			if err := c.conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
 				// Nothing is lost: the writer's own checkpoint still runs.
-				slog.Default().Warn("sqlite: background checkpoint failed", "err", err)
+				c.log.Warn("sqlite: background checkpoint failed", "err", err)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,7 +36,12 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the store in dataDir and migrates it.
-func Open(ctx context.Context, dataDir string) (*DB, error) {
+// log receives what the store's background work (checkpoints, full-text
+// indexing) has to report; nil discards it.
+func Open(ctx context.Context, dataDir string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create data dir: %w", err)
 	}
@@ -76,10 +82,10 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 		return nil, err
 	}
 	sr := openSearchReaders(dataDir)
-	db := &DB{w: w, r: r, rStmts: newStmtCache(r), wStmts: newWriterStmts(w), ckptDB: ckptDB, ckpt: newCheckpointer(ckptDB),
+	db := &DB{w: w, r: r, rStmts: newStmtCache(r), wStmts: newWriterStmts(w), ckptDB: ckptDB, ckpt: newCheckpointer(ckptDB, log),
 		fw: fw, sr: sr, srStmt: newStmtCache(sr)}
 	db.chatReader = chatReader{q: poolQuerier{db: r, cache: db.rStmts}}
-	db.fts = newFTSIndexer(db)
+	db.fts = newFTSIndexer(db, log)
 	return db, nil
 }
 

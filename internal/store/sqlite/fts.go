@@ -140,6 +140,7 @@ func (c connector) Driver() driver.Driver                        { return c.drv 
 
 type ftsIndexer struct {
 	db   *DB
+	log  *slog.Logger
 	mu   sync.Mutex // one indexing pass at a time
 	wake chan struct{}
 	stop chan struct{}
@@ -147,8 +148,8 @@ type ftsIndexer struct {
 	once sync.Once
 }
 
-func newFTSIndexer(db *DB) *ftsIndexer {
-	f := &ftsIndexer{db: db, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newFTSIndexer(db *DB, log *slog.Logger) *ftsIndexer {
+	f := &ftsIndexer{db: db, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go f.loop()
 	return f
 }
@@ -178,7 +179,7 @@ func (f *ftsIndexer) loop() {
 			}
 			pending = false
 			if err := f.flush(context.Background()); err != nil {
-				slog.Default().Warn("sqlite: full-text indexing failed; retrying", "err", err)
+				f.log.Warn("sqlite: full-text indexing failed; retrying", "err", err)
 				pending = true
 			}
 		}

@@ -21,7 +21,7 @@ var base = time.Date(2024, time.March, 1, 12, 0, 0, 0, time.UTC)
 // open opens a store in dir, closed when the test ends.
 func open(t *testing.T, dir string) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), dir)
+	db, err := sqlite.Open(t.Context(), dir, nil)
 	if err != nil {
 		t.Fatalf("sqlite.Open(%s): %v", dir, err)
 	}
@@ -58,7 +58,7 @@ func schemaRows(t *testing.T, dir string) (rows, distinct, max int) {
 func TestMigrationsSurviveReopen(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, dir)
+	db, err := sqlite.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -108,7 +108,7 @@ func TestMigrationsSurviveReopen(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, dir)
+	db, err := sqlite.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -124,7 +124,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 	r.Close()
 
-	db, err = sqlite.Open(ctx, dir)
+	db, err = sqlite.Open(ctx, dir, nil)
 	if err == nil {
 		db.Close()
 		t.Fatalf("Open of a store at schema version %d (this binary knows %d) succeeded; want an error", v+1, v)
@@ -154,7 +154,7 @@ func TestConcurrentOpenNewStoreBothSucceed(t *testing.T) {
 		for i := range 2 {
 			wg.Go(func() {
 				<-start
-				dbs[i], errs[i] = sqlite.Open(t.Context(), dir)
+				dbs[i], errs[i] = sqlite.Open(t.Context(), dir, nil)
 			})
 		}
 		close(start)
@@ -197,7 +197,7 @@ func TestOpenNewStoreWaitsForLock(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			if existing {
-				db, err := sqlite.Open(t.Context(), dir)
+				db, err := sqlite.Open(t.Context(), dir, nil)
 				if err != nil {
 					t.Fatalf("Open: %v", err)
 				}
@@ -218,7 +218,7 @@ func TestOpenNewStoreWaitsForLock(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() {
-				db, err := sqlite.Open(context.Background(), dir)
+				db, err := sqlite.Open(context.Background(), dir, nil)
 				if err == nil {
 					db.Close()
 				}
