@@ -14,7 +14,7 @@ import (
 type Chat interface {
 	StartDirect(ctx context.Context, c chat.Caller, to int64, dialogID string, save bool, in chat.MessageInput) *chat.Pending
 	StartDialog(ctx context.Context, c chat.Caller, dialogID string, save bool, in chat.MessageInput) *chat.Pending
-	Receipt(ctx context.Context, c chat.Caller, dialogID, messageID string, read bool) error
+	StartReceipt(ctx context.Context, c chat.Caller, dialogID, messageID string, read bool) (wait func() error)
 	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
 }
 
@@ -149,17 +149,20 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 		return func() { s.write(xmpp.StanzaError(el, "service-unavailable", "")) }, false
 	}
 	bare := xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}
-	if p.marker != "" || p.chatState {
-		// Markers and typing: routed, never stored; a marker updates the
-		// receipts of the stored message (REALTIME.md §8.2, §9).
+	if p.chatState && p.marker == "" {
+		// Typing: routed, never stored (REALTIME.md §9).
+		return func() { s.deliverDirect(el, bare, nil, "") }, false
+	}
+	if p.marker != "" {
+		// A marker is routed once the receipt it means is recorded (with
+		// the next group commit, REALTIME.md §8.2).
+		recorded := s.e.chat.StartReceipt(ctx, caller, p.dialogID, p.markerID, p.marker == "displayed")
 		return func() {
-			if p.marker != "" {
-				if err := s.e.chat.Receipt(after, caller, p.dialogID, p.markerID, p.marker == "displayed"); err != nil {
-					s.log.Warn("record marker", "err", err)
-				}
+			if err := recorded(); err != nil {
+				s.log.Warn("record marker", "err", err)
 			}
 			s.deliverDirect(el, bare, nil, "")
-		}, false
+		}, true
 	}
 	pending := s.e.chat.StartDirect(ctx, caller, to, p.dialogID, p.save, p.in)
 	return func() {

@@ -197,23 +197,41 @@ func (s *Service) start(ctx context.Context, c Caller, d *Dialog, save bool, in 
 	return &Pending{a: a, req: r}
 }
 
-// Receipt records a delivered (read false) or displayed (read true) marker
-// from the caller for a stored message of a dialog it is a member of;
-// anything else is ignored, as markers are dropped silently
-// (REALTIME.md §8.2).
+// Receipt is StartReceipt, waited for.
 func (s *Service) Receipt(ctx context.Context, c Caller, dialogID, messageID string, read bool) error {
+	return s.StartReceipt(ctx, c, dialogID, messageID, read)()
+}
+
+// StartReceipt queues a delivered (read false) or displayed (read true)
+// marker from the caller for recording with the next group commit, and
+// returns the wait for it. It is recorded for a stored message of a dialog
+// the caller is a member of; anything else is ignored, as markers are
+// dropped silently (REALTIME.md §8.2).
+func (s *Service) StartReceipt(ctx context.Context, c Caller, dialogID, messageID string, read bool) (wait func() error) {
 	if !ValidID(dialogID) || !ValidID(messageID) {
+		return func() error { return nil }
+	}
+	r, err := s.commit.queue(ctx, &postReq{mark: &markReq{c: c, dialogID: dialogID, messageID: messageID, read: read}, done: make(chan struct{})})
+	if err != nil {
+		return func() error { return err }
+	}
+	return func() error {
+		<-r.done
+		return r.err
+	}
+}
+
+// recordMark records a receipt inside a group commit's transaction.
+func (s *Service) recordMark(ctx context.Context, tx Tx, m markReq) error {
+	d, mem, err := tx.DialogHead(ctx, m.c.AppID, m.dialogID, m.c.UserID)
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	d, m, err := load(ctx, s.store, c, dialogID)
 	if err != nil {
-		if apperr.KindOf(err) == apperr.KindNotFound || apperr.KindOf(err) == apperr.KindMalformed {
-			return nil
-		}
 		return err
 	}
-	if !(role{d: d, m: m, user: c.UserID}).member() {
+	if !(role{d: d, m: mem, user: m.c.UserID}).member() {
 		return nil
 	}
-	return s.markTx(ctx, d, c.UserID, []string{messageID}, read)
+	return s.mark(ctx, tx, d, m.c.UserID, []string{m.messageID}, m.read)
 }

@@ -31,13 +31,23 @@ type Post struct {
 
 type postReq struct {
 	post Post
+	mark *markReq // a receipt to record instead of a post
 	msg  *Message
 	d    *Dialog // the dialog's posting head (see PostingHeads), last message moved
 	err  error
 	done chan struct{}
 }
 
-// committer batches posts into shared transactions.
+// markReq is a chat marker to record (Receipt): the caller's delivered or
+// read receipt for one message of a dialog.
+type markReq struct {
+	c         Caller
+	dialogID  string
+	messageID string
+	read      bool
+}
+
+// committer batches posts (and receipts) into shared transactions.
 type committer struct {
 	s    *Service
 	reqs chan *postReq
@@ -116,18 +126,26 @@ func (c *committer) fill(first *postReq) []*postReq {
 // run stores a batch in one transaction. A post refused by a rule fails
 // alone; a store failure fails the whole batch (nothing of it is kept).
 func (c *committer) run(batch []*postReq) {
-	posts := make([]Post, len(batch))
+	var posts []Post
+	var marks []markReq
+	at := make([]int, len(batch)) // batch[i] is posts[at[i]] (or a mark)
 	for i, r := range batch {
-		posts[i] = r.post
+		if r.mark != nil {
+			marks = append(marks, *r.mark)
+			continue
+		}
+		at[i] = len(posts)
+		posts = append(posts, r.post)
 	}
-	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts)
+	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts, marks)
 	// The next round: this batch's senders and those who queued meanwhile.
 	c.expect = max(len(batch)+len(c.reqs), c.expect*3/4)
 	for i, r := range batch {
-		if err != nil {
+		switch {
+		case err != nil:
 			r.err = err
-		} else {
-			r.msg, r.d, r.err = msgs[i], dialogs[i], errs[i]
+		case r.mark == nil:
+			r.msg, r.d, r.err = msgs[at[i]], dialogs[at[i]], errs[at[i]]
 		}
 		close(r.done)
 	}
@@ -160,7 +178,10 @@ func (c *committer) submit(ctx context.Context, p Post) (*Message, *Dialog, erro
 // start queues a post; its done channel closes when its batch committed
 // (or failed). Posts are stored in the order they were queued.
 func (c *committer) start(ctx context.Context, p Post) (*postReq, error) {
-	r := &postReq{post: p, done: make(chan struct{})}
+	return c.queue(ctx, &postReq{post: p, done: make(chan struct{})})
+}
+
+func (c *committer) queue(ctx context.Context, r *postReq) (*postReq, error) {
 	select {
 	case c.reqs <- r:
 		return r, nil
@@ -182,7 +203,7 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 			return nil, errs, nil
 		}
 	}
-	msgs, _, errs, err := s.storeBatch(ctx, posts)
+	msgs, _, errs, err := s.storeBatch(ctx, posts, nil)
 	return msgs, errs, err
 }
 
@@ -193,7 +214,11 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 // accepted messages are then inserted in order, and their bookkeeping
 // written once per dialog and sender (see tally) rather than once per
 // message.
-func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*Dialog, []error, error) {
+//
+// Receipts (marks) ride in the same transaction, after the posts: a
+// receipt is a few statements, and each in a transaction of its own made
+// every delivered message cost a second commit.
+func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []markReq) ([]*Message, []*Dialog, []error, error) {
 	msgs := make([]*Message, len(posts))
 	dialogs := make([]*Dialog, len(posts))
 	errs := make([]error, len(posts))
@@ -202,6 +227,14 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*
 		keys[i] = MemberKey{DialogID: p.In.DialogID, UserID: p.Caller.UserID}
 	}
 	err := s.store.Tx(ctx, func(tx Tx) error {
+		if len(posts) == 0 {
+			for _, m := range marks {
+				if err := s.recordMark(ctx, tx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		heads, members, err := tx.PostingHeads(ctx, keys)
 		if err != nil {
 			return err
@@ -257,7 +290,15 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post) ([]*Message, []*
 			t.add(d, msg)
 			msgs[i], dialogs[i] = msg, d
 		}
-		return t.apply(ctx, tx)
+		if err := t.apply(ctx, tx); err != nil {
+			return err
+		}
+		for _, m := range marks {
+			if err := s.recordMark(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, nil, err

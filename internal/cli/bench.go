@@ -176,6 +176,7 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 	usersFile := fs.String("users-file", "", "log in as the accounts in this file (\"jid password\" lines) instead of signing users up over REST")
 	peer := fs.Bool("peer", false, "log in as the existing accounts user1..userN@DOMAIN with password \"pass\" (bench-peers) instead of signing users up")
 	history := fs.Bool("history", true, "send messages with save_to_history=1; false routes them only (always false with --peer or --users-file)")
+	fs.BoolVar(&c.Markers, "markers", false, "each receiver answers every message with a 'received' chat marker (the SDK's automatic delivered status)")
 	fs.IntVar(&c.Conns, "conns", 1000, "connections to open and hold")
 	fs.IntVar(&c.Pairs, "pairs", 100, "pairs of connections that chat (sender i writes to receiver i+pairs)")
 	fs.IntVar(&c.Messages, "messages", 200, "messages each sender sends (without --duration)")

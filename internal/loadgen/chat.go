@@ -240,11 +240,30 @@ func (r *chatRun) read(c conn, pair int) {
 		if el.Name != "message" {
 			continue
 		}
-		r.handle(el, pair)
+		if r.handle(el, pair) && r.cfg.Markers {
+			if err := c.send(marker(el)); err != nil {
+				return
+			}
+		}
 	}
 }
 
-func (r *chatRun) handle(el *xmpp.Element, pair int) {
+// marker is the receiver's 'received' marker for a delivered message.
+func marker(el *xmpp.Element) []byte {
+	m := xmpp.NewElement("message", "xmlns", xmpp.NSClient, "type", "chat", "to", el.Attr("from"))
+	m.AppendChild(xmpp.NewElement("received", "xmlns", xmpp.NSMarkers, "id", el.Attr("id")))
+	if x := el.Child("extraParams", ""); x != nil {
+		if d := x.Child("dialog_id", ""); d != nil {
+			m.AppendChild(xmpp.NewElement("extraParams", "xmlns", xmpp.NSClient)).
+				AppendChild(xmpp.NewElement("dialog_id")).AppendText(d.Text())
+		}
+	}
+	return m.AppendXML(nil)
+}
+
+// handle counts a message arriving on a pair's connection; true when it
+// is one of ours delivered (not a bounce, not late).
+func (r *chatRun) handle(el *xmpp.Element, pair int) bool {
 	now := r.now()
 	isErr := el.Attr("type") == "error"
 	var ph *phase
@@ -257,18 +276,18 @@ func (r *chatRun) handle(el *xmpp.Element, pair int) {
 	}
 	if ph == nil {
 		if !isErr {
-			return // not one of ours
+			return false // not one of ours
 		}
 		ph = r.cur.Load() // a bounce without the original body
 	}
 	if ph.closed.Load() {
 		ph.late.Add(1)
-		return
+		return false
 	}
 	if isErr {
 		ph.errors.Add(1)
 		ph.credit(pair)
-		return
+		return false
 	}
 	ph.delivered.Add(1)
 	ph.lastProgress.Store(now)
@@ -283,6 +302,7 @@ func (r *chatRun) handle(el *xmpp.Element, pair int) {
 		rec.mu.Unlock()
 	}
 	ph.credit(pair)
+	return true
 }
 
 // sender sends pair p's messages of one phase until its schedule (what is

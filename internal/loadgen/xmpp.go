@@ -44,6 +44,11 @@ type XMPPConfig struct {
 	// NoHistory sends messages without <extraParams><save_to_history>:
 	// Parley routes them and stores nothing, like the peer servers.
 	NoHistory bool
+	// Markers has each receiver answer every message with a 'received'
+	// chat marker (XEP-0333) naming its id and dialog, as the SDK does
+	// with automatic 'delivered' status; the server records it and routes
+	// it to the sender.
+	Markers bool
 	// Rates are the chat phases, run one after another over the same
 	// sessions: 0 is a closed loop (Window messages in flight per sender,
 	// which saturates the server), N > 0 an open loop offering N messages
