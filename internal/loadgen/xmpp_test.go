@@ -166,3 +166,48 @@ func TestReadAccounts(t *testing.T) {
 		t.Errorf("peer accounts %v", p)
 	}
 }
+
+// With --markers every receiver answers each delivery with a 'received'
+// marker: the server records each one (the receiver is in the message's
+// delivered_ids), while every message is still delivered once.
+func TestRunXMPPWithMarkers(t *testing.T) {
+	env := servertest.Start(t)
+	rep, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
+		APIURL: env.URL, AppID: env.App.ID, AuthKey: env.App.AuthKey, Domain: "localhost",
+		Transport: "tcp", XMPPAddr: env.XMPP, LoginPrefix: "mark_", Markers: true,
+		Conns: 4, Pairs: 2, Messages: 20, Window: 4, Drain: 10 * time.Second,
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 40 || rep.Delivered != 40 || rep.Lost != 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	// Pair 0 is user 0 writing to user 2; the markers are recorded before
+	// they are routed, and the run ends after the last delivery, so wait
+	// (bounded) for the last ones.
+	token := env.Login(t, "mark_0", loadgen.SignupPassword)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d := env.Do(t, servertest.Req{Method: "GET", Path: "/chat/Dialog.json", Token: token})
+		id := d.JSON["items"].([]any)[0].(map[string]any)["_id"].(string)
+		resp := env.Do(t, servertest.Req{Method: "GET", Path: "/chat/Message.json?mark_as_read=0&limit=100&chat_dialog_id=" + id, Token: token})
+		msgs := resp.JSON["items"].([]any)
+		marked := 0
+		for _, m := range msgs {
+			m := m.(map[string]any)
+			for _, u := range m["delivered_ids"].([]any) {
+				if u == m["recipient_id"] {
+					marked++
+				}
+			}
+		}
+		if len(msgs) == 20 && marked == 20 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages, %d with the receiver in delivered_ids; want 20 and 20", len(msgs), marked)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
