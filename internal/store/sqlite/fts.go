@@ -223,8 +223,12 @@ func (f *ftsIndexer) flush(ctx context.Context) error {
 		if len(fresh) > 0 {
 			newUpto = fresh[len(fresh)-1].seq
 		}
-		if err := f.apply(ctx, changed, redo, fresh, newUpto, lastChange); err != nil {
+		applied, err := f.apply(ctx, changed, redo, fresh, marks{upto, changesUpto}, marks{newUpto, lastChange})
+		if err != nil {
 			return err
+		}
+		if !applied {
+			continue // another process indexed meanwhile: read again
 		}
 		if lastChange > changesUpto {
 			// Applied: the log can forget them (a crash before this only
@@ -286,33 +290,48 @@ func (f *ftsIndexer) bodies(ctx context.Context, query string, args ...any) ([]i
 // apply writes one pass into the index: the changed messages are taken
 // out and those still there put back with their current body, the fresh
 // ones added, and both marks moved, in one transaction.
-func (f *ftsIndexer) apply(ctx context.Context, changed []int64, redo, fresh []indexed, upto, changesUpto int64) error {
+// marks are how far the index got: messages up to upto, changes up to
+// changes.
+type marks struct{ upto, changes int64 }
+
+// apply writes one pass if the index is still at from: another process on
+// the same data directory (a command-line tool beside the server) may have
+// indexed since the pass read its marks, and indexing a message twice
+// would find it twice. false: nothing written, read the marks again.
+func (f *ftsIndexer) apply(ctx context.Context, changed []int64, redo, fresh []indexed, from, to marks) (bool, error) {
 	tx, err := f.db.fw.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
+	var now marks
+	if err := tx.QueryRowContext(ctx, `SELECT upto, changes_upto FROM fts_state WHERE id = 1`).Scan(&now.upto, &now.changes); err != nil {
+		return false, err
+	}
+	if now != from {
+		return false, nil
+	}
 	for _, seq := range changed {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM messages_fts WHERE rowid = ?`, seq); err != nil {
-			return err
+			return false, err
 		}
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO messages_fts (rowid, body) VALUES (?, ?)`)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer ins.Close()
 	for _, batch := range [][]indexed{redo, fresh} {
 		for _, m := range batch {
 			if _, err := ins.ExecContext(ctx, m.seq, m.body); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE fts_state SET upto = ?, changes_upto = ? WHERE id = 1`, upto, changesUpto); err != nil {
-		return err
+	if _, err := tx.ExecContext(ctx, `UPDATE fts_state SET upto = ?, changes_upto = ? WHERE id = 1`, to.upto, to.changes); err != nil {
+		return false, err
 	}
-	return tx.Commit()
+	return true, tx.Commit()
 }
 
 func (f *ftsIndexer) close() {

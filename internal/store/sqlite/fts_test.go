@@ -243,3 +243,36 @@ func TestSearchPathsAgree(t *testing.T) {
 	}
 	f.expect("no such text")
 }
+
+// Two processes on one data directory (a command-line tool beside the
+// server) both index at once: a search still finds each message once, and
+// the index stays consistent.
+func TestTwoIndexersIndexEachMessageOnce(t *testing.T) {
+	f := newSearchFixture(t)
+	other := open(t, f.dir)
+	var bodies []string
+	for i := range 3000 {
+		b := fmt.Sprintf("filler %d", i)
+		if i%100 == 0 {
+			b = fmt.Sprintf("needle %d", i)
+		}
+		bodies = append(bodies, b)
+	}
+	f.store(bodies...)
+	errs := make(chan error, 2)
+	for _, db := range []*sqlite.DB{f.db, other} {
+		go func() {
+			_, err := db.SearchMessages(t.Context(), f.app, f.user, chat.Search{Text: "needle", Limit: 100})
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.search("needle"); len(got) != 30 {
+		t.Fatalf("search finds %d needles, want 30 (each once): %q", len(got), got)
+	}
+	integrity(t, f.dir)
+}
