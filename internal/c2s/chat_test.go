@@ -119,6 +119,14 @@ func TestGroupMessageFansOutWithEcho(t *testing.T) {
 	if e := c.expect("message"); e.Attr("type") != "error" || e.Child("error", "").Child("item-not-found", xmpp.NSStanzas) == nil {
 		t.Fatalf("a non-member's group message answered %s", e.AppendXML(nil))
 	}
+	// A group that allows preview is visible to non-members, who may
+	// still not post: forbidden, not unknown; its members get nothing.
+	pv := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Dialog.json", Token: alice.Token,
+		Body: map[string]any{"type": 2, "name": "preview", "occupants_ids": []int64{bob.ID}, "permissions": map[string]any{"allow_preview": true}}}, http.StatusCreated)
+	c.send(`<message type="groupchat" to="` + fmt.Sprintf("%d_%s@muc.localhost", env.App.ID, pv["_id"].(string)) + `" id="y" xmlns="jabber:client"><body>peek</body></message>`)
+	if e := c.expect("message"); e.Attr("type") != "error" || e.Child("error", "").Child("forbidden", xmpp.NSStanzas) == nil {
+		t.Fatalf("a non-member's message to a preview group answered %s", e.AppendXML(nil))
+	}
 	// Typing in a group reaches the others, not the sender.
 	b.send(`<message type="groupchat" to="` + room + `" xmlns="jabber:client"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
 	if m := a.expect("message"); m.Child("composing", "") == nil {

@@ -144,9 +144,21 @@ func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, sa
 	if !ValidID(dialogID) {
 		return refused(errNoDialog())
 	}
-	d, m, err := load(ctx, s.store, c, dialogID)
+	// The head and the caller's member row (one read) decide for group and
+	// private dialogs, whose recipients are their occupants (a second
+	// read); public and broadcast dialogs need their admins too, so the
+	// whole dialog.
+	d, m, err := s.store.DialogHead(ctx, c.AppID, dialogID, c.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return refused(errNoDialog())
+	}
 	if err != nil {
 		return refused(err)
+	}
+	if d.Type == Public || d.Type == Broadcast {
+		if d, m, err = load(ctx, s.store, c, dialogID); err != nil {
+			return refused(err)
+		}
 	}
 	ro := role{d: d, m: m, user: c.UserID}
 	if !ro.canPost() {
@@ -158,7 +170,9 @@ func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, sa
 	var recipients []int64
 	switch d.Type {
 	case Group, Private:
-		recipients = d.Occupants
+		if recipients, err = s.store.Members(ctx, d.ID, 0, MaxOccupants); err != nil {
+			return refused(err)
+		}
 	case Public:
 		if recipients, err = s.store.Members(ctx, d.ID, 0, MaxOccupants*100); err != nil {
 			return refused(err)
