@@ -176,6 +176,7 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 	usersFile := fs.String("users-file", "", "log in as the accounts in this file (\"jid password\" lines) instead of signing users up over REST")
 	peer := fs.Bool("peer", false, "log in as the existing accounts user1..userN@DOMAIN with password \"pass\" (bench-peers) instead of signing users up")
 	history := fs.Bool("history", true, "send messages with save_to_history=1; false routes them only (always false with --peer or --users-file)")
+	fs.IntVar(&c.GroupSize, "group-size", 0, "from 3: each pair becomes a group dialog of this many members (the sender and the connections after the senders), created over REST; the sender posts to the room")
 	fs.BoolVar(&c.Markers, "markers", false, "each receiver answers every message with a 'received' chat marker (the SDK's automatic delivered status)")
 	fs.IntVar(&c.Conns, "conns", 1000, "connections to open and hold")
 	fs.IntVar(&c.Pairs, "pairs", 100, "pairs of connections that chat (sender i writes to receiver i+pairs)")
@@ -265,9 +266,14 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, ", server memory %.1f KiB per connection", rep.RSSPerConnKiB)
 	}
 	fmt.Fprintln(env.Stdout)
+	who := fmt.Sprintf("%d pairs", c.Pairs)
+	if c.GroupSize > 0 {
+		// delivered counts every receiver's copy
+		who = fmt.Sprintf("%d groups of %d", c.Pairs, c.GroupSize)
+	}
 	for _, p := range rep.Phases {
-		fmt.Fprintf(env.Stdout, "chat %d pairs, %s: sent %d, delivered %d, lost %d; %.0f delivered msg/s; latency p50 %v p99 %v",
-			c.Pairs, p.Name, p.Sent, p.Delivered, p.Lost, p.DeliveredRate, p.P50.Round(time.Microsecond), p.P99.Round(time.Microsecond))
+		fmt.Fprintf(env.Stdout, "chat %s, %s: sent %d, delivered %d, lost %d; %.0f delivered msg/s; latency p50 %v p99 %v",
+			who, p.Name, p.Sent, p.Delivered, p.Lost, p.DeliveredRate, p.P50.Round(time.Microsecond), p.P99.Round(time.Microsecond))
 		if p.CPUMsPer1000 > 0 {
 			fmt.Fprintf(env.Stdout, "; server CPU %.0f ms per 1,000 messages", p.CPUMsPer1000)
 		}

@@ -37,6 +37,7 @@ func (r *chatRun) now() int64 { return int64(time.Since(r.t0)) }
 // see as synchronisation.
 type phase struct {
 	id        int
+	fanout    int     // deliveries a message makes: 1, or a group's receivers
 	rate      float64 // 0: closed loop
 	window    int
 	perSender int // count-based: messages per sender; 0 when time-based
@@ -84,19 +85,19 @@ type stanzaBuilder struct {
 	size           int
 }
 
-func newStanzaBuilder(cfg *XMPPConfig, to string) stanzaBuilder {
+func newStanzaBuilder(cfg *XMPPConfig, to, typ string) stanzaBuilder {
 	// Over TCP the stream's default namespace is jabber:client; a
 	// WebSocket frame carries its namespace itself (RFC 7395 §3.4). The
 	// extraParams element is the SDK's.
 	var b stanzaBuilder
 	if cfg.Transport == "tcp" {
-		b.prefix = []byte(`<message type='chat' to='` + to + `'><body>`)
+		b.prefix = []byte(`<message type='` + typ + `' to='` + to + `'><body>`)
 		b.suffix = []byte(`</body></message>`)
 		if !cfg.NoHistory {
 			b.suffix = []byte(`</body><extraParams><save_to_history>1</save_to_history></extraParams></message>`)
 		}
 	} else {
-		b.prefix = []byte(`<message type="chat" to="` + to + `" xmlns="jabber:client"><body>`)
+		b.prefix = []byte(`<message type="` + typ + `" to="` + to + `" xmlns="jabber:client"><body>`)
 		b.suffix = []byte(`</body></message>`)
 		if !cfg.NoHistory {
 			b.suffix = []byte(`</body><extraParams xmlns="jabber:client"><save_to_history>1</save_to_history></extraParams></message>`)
@@ -138,11 +139,28 @@ func parseBody(s string) (phase int, sched int64, ok bool) {
 func runChat(ctx context.Context, cfg *XMPPConfig, clients []conn, accounts []Account, progress io.Writer) ([]PhaseReport, error) {
 	r := &chatRun{cfg: cfg, t0: time.Now(), clients: clients}
 	pairs := cfg.Pairs
-	for p := 0; p < pairs; p++ {
-		r.builds = append(r.builds, newStanzaBuilder(cfg, accounts[p+pairs].JID))
+	// members[p] are pair (or group) p's connections, the sender first.
+	members := make([][]int, pairs)
+	fanout := 1
+	if cfg.GroupSize > 0 {
+		groups, err := createGroups(ctx, cfg, accounts)
+		if err != nil {
+			return nil, err
+		}
+		fanout = cfg.GroupSize - 1
+		for p := 0; p < pairs; p++ {
+			members[p] = append([]int{p}, groupReceivers(cfg, p)...)
+			room := fmt.Sprintf("%d_%s@muc.%s", cfg.AppID, groups[p], cfg.Domain)
+			r.builds = append(r.builds, newStanzaBuilder(cfg, room, "groupchat"))
+		}
+	} else {
+		for p := 0; p < pairs; p++ {
+			members[p] = []int{p, p + pairs}
+			r.builds = append(r.builds, newStanzaBuilder(cfg, accounts[p+pairs].JID, "chat"))
+		}
 	}
 	for i, rate := range cfg.Rates {
-		ph := &phase{id: i, rate: rate, window: cfg.Window, rec: make([]recorder, pairs),
+		ph := &phase{id: i, fanout: fanout, rate: rate, window: cfg.Window, rec: make([]recorder, pairs),
 			lag: make([][]int64, pairs), stop: make(chan struct{})}
 		if cfg.Duration <= 0 {
 			ph.perSender = cfg.Messages
@@ -162,19 +180,21 @@ func runChat(ctx context.Context, cfg *XMPPConfig, clients []conn, accounts []Ac
 
 	var readers sync.WaitGroup
 	for p := 0; p < pairs; p++ {
-		for _, c := range []conn{clients[p], clients[p+pairs]} {
+		for k, i := range members[p] {
 			readers.Add(1)
 			go func() {
 				defer readers.Done()
-				r.read(c, p)
+				r.read(clients[i], p, k == 0)
 			}()
 		}
 	}
 	defer func() {
 		// Closing the pairs' connections ends their readers (and any
 		// sender still blocked in a write).
-		for p := 0; p < 2*pairs; p++ {
-			clients[p].close()
+		for p := 0; p < pairs; p++ {
+			for _, i := range members[p] {
+				clients[i].close()
+			}
 		}
 		readers.Wait()
 		for _, done := range r.senders {
@@ -230,8 +250,9 @@ func (r *chatRun) progress(w io.Writer, done <-chan struct{}) {
 }
 
 // read handles everything that arrives on one connection of a pair:
-// deliveries on the receiver's, bounces on the sender's.
-func (r *chatRun) read(c conn, pair int) {
+// deliveries on the receiver's, bounces (and a group's echoes) on the
+// sender's.
+func (r *chatRun) read(c conn, pair int, sender bool) {
 	for {
 		el, err := c.recv()
 		if err != nil {
@@ -240,7 +261,7 @@ func (r *chatRun) read(c conn, pair int) {
 		if el.Name != "message" {
 			continue
 		}
-		if r.handle(el, pair) && r.cfg.Markers {
+		if r.handle(el, pair, sender) && r.cfg.Markers {
 			if err := c.send(marker(el)); err != nil {
 				return
 			}
@@ -263,7 +284,7 @@ func marker(el *xmpp.Element) []byte {
 
 // handle counts a message arriving on a pair's connection; true when it
 // is one of ours delivered (not a bounce, not late).
-func (r *chatRun) handle(el *xmpp.Element, pair int) bool {
+func (r *chatRun) handle(el *xmpp.Element, pair int, sender bool) bool {
 	now := r.now()
 	isErr := el.Attr("type") == "error"
 	var ph *phase
@@ -289,6 +310,12 @@ func (r *chatRun) handle(el *xmpp.Element, pair int) bool {
 		ph.credit(pair)
 		return false
 	}
+	if ph.fanout > 1 && sender {
+		// A group message's echo: stored and fanned out; the sender may
+		// send another.
+		ph.credit(pair)
+		return false
+	}
 	ph.delivered.Add(1)
 	ph.lastProgress.Store(now)
 	ms, me := ph.mStart.Load(), ph.mEnd.Load()
@@ -301,7 +328,9 @@ func (r *chatRun) handle(el *xmpp.Element, pair int) bool {
 		rec.lat = append(rec.lat, now-sched)
 		rec.mu.Unlock()
 	}
-	ph.credit(pair)
+	if ph.fanout == 1 {
+		ph.credit(pair) // a group's sender gets its window back from the echo
+	}
 	return true
 }
 
@@ -423,7 +452,7 @@ func (r *chatRun) runPhase(ctx context.Context, ph *phase) PhaseReport {
 	settled := func() bool {
 		select {
 		case <-sendersDone:
-			return ph.delivered.Load()+ph.errors.Load() >= ph.sent.Load()
+			return ph.delivered.Load()+ph.errors.Load()*int64(ph.fanout) >= ph.sent.Load()*int64(ph.fanout)
 		default:
 			return false
 		}
@@ -483,7 +512,7 @@ func (r *chatRun) runPhase(ctx context.Context, ph *phase) PhaseReport {
 	}
 	rep.Offered = ph.offered.Load()
 	rep.Sent, rep.Delivered, rep.Errors, rep.Late = ph.sent.Load(), ph.delivered.Load(), ph.errors.Load(), ph.late.Load()
-	rep.Lost = rep.Sent - rep.Delivered
+	rep.Lost = rep.Sent*int64(ph.fanout) - rep.Delivered
 	if rep.Seconds > 0 {
 		rep.DeliveredRate = float64(rep.Measured) / rep.Seconds
 	}

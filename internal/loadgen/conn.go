@@ -20,6 +20,8 @@ import (
 type Account struct {
 	JID      string // bare JID, local@domain
 	Password string
+	Login    string // REST login, for accounts the load tool signed up
+	ID       int64  // user id, for those
 }
 
 func (a Account) local() string {

@@ -49,6 +49,13 @@ type XMPPConfig struct {
 	// with automatic 'delivered' status; the server records it and routes
 	// it to the sender.
 	Markers bool
+	// GroupSize, from 3 up, makes each pair a group dialog of that many
+	// members instead: sender i and GroupSize-1 receivers (the connections
+	// after the senders, in order), created over REST, where the sender
+	// posts groupchat messages to the room. Every receiver's copy counts
+	// as a delivery (latency from the send); the sender's echo gives its
+	// closed-loop window back. 0: 1-1 pairs. Parley only (not --peer).
+	GroupSize int
 	// Rates are the chat phases, run one after another over the same
 	// sessions: 0 is a closed loop (Window messages in flight per sender,
 	// which saturates the server), N > 0 an open loop offering N messages
@@ -193,7 +200,8 @@ func signUp(ctx context.Context, cfg *XMPPConfig, n int, progress io.Writer) ([]
 					errc <- fmt.Errorf("sign up: status %d, %v", resp.StatusCode, err)
 					return
 				}
-				accounts[i] = Account{JID: fmt.Sprintf("%d-%d@%s", out.User.ID, cfg.AppID, cfg.Domain), Password: SignupPassword}
+				accounts[i] = Account{JID: fmt.Sprintf("%d-%d@%s", out.User.ID, cfg.AppID, cfg.Domain), Password: SignupPassword,
+					Login: prefix + strconv.Itoa(i), ID: out.User.ID}
 				if d := done.Add(1); d%500 == 0 || int(d) == n {
 					fmt.Fprintf(progress, "\rusers       %6d/%d", d, n)
 				}
@@ -284,8 +292,17 @@ func closeAll(clients []conn) {
 // (LoginTimeout per login, Drain per phase), and every goroutine it starts
 // has ended when it returns.
 func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPReport, error) {
-	if cfg.Pairs*2 > cfg.Conns {
+	switch {
+	case cfg.GroupSize == 0 && cfg.Pairs*2 > cfg.Conns:
 		return nil, errors.New("pairs need two connections each: --pairs at most --conns/2")
+	case cfg.GroupSize != 0 && cfg.GroupSize < 3:
+		return nil, errors.New("a group needs at least 3 members (2 is a pair)")
+	case cfg.GroupSize != 0 && cfg.Pairs*cfg.GroupSize > cfg.Conns:
+		return nil, fmt.Errorf("%d groups of %d need %d connections", cfg.Pairs, cfg.GroupSize, cfg.Pairs*cfg.GroupSize)
+	case cfg.GroupSize != 0 && cfg.Accounts != nil:
+		return nil, errors.New("groups are created over Parley's REST API: not with peer accounts")
+	case cfg.GroupSize != 0 && cfg.Markers:
+		return nil, errors.New("markers are sent in 1-1 chat only")
 	}
 	switch cfg.Transport {
 	case "":
@@ -369,4 +386,63 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 		rep.Sent, rep.Delivered, rep.Lost, rep.DeliveredRate, rep.P50, rep.P99 = p.Sent, p.Delivered, p.Lost, p.DeliveredRate, p.P50, p.P99
 	}
 	return rep, err
+}
+
+// createGroups creates group p's dialog over REST, owned by its sender,
+// with its receivers as occupants, and returns the dialogs' ids.
+func createGroups(ctx context.Context, cfg *XMPPConfig, accounts []Account) ([]string, error) {
+	client := &http.Client{Timeout: 30 * time.Second}
+	call := func(path, token string, in any, out any) error {
+		body, _ := json.Marshal(in)
+		req, err := http.NewRequestWithContext(ctx, "POST", cfg.APIURL+path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("CB-Token", token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("POST %s: status %d", path, resp.StatusCode)
+		}
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	ids := make([]string, cfg.Pairs)
+	for p := range ids {
+		owner := accounts[p]
+		var sess struct {
+			Session struct{ Token string } `json:"session"`
+		}
+		if err := call("/session.json", "", map[string]any{"application_id": cfg.AppID, "auth_key": cfg.AuthKey,
+			"user": map[string]any{"login": owner.Login, "password": owner.Password}}, &sess); err != nil {
+			return nil, fmt.Errorf("group %d: %w", p, err)
+		}
+		var occupants []int64
+		for _, r := range groupReceivers(cfg, p) {
+			occupants = append(occupants, accounts[r].ID)
+		}
+		var d struct {
+			ID string `json:"_id"`
+		}
+		if err := call("/chat/Dialog.json", sess.Session.Token, map[string]any{"type": 2, "name": fmt.Sprintf("load group %d", p),
+			"occupants_ids": occupants}, &d); err != nil {
+			return nil, fmt.Errorf("group %d: %w", p, err)
+		}
+		ids[p] = d.ID
+	}
+	return ids, nil
+}
+
+// groupReceivers are the connections of group p other than its sender.
+func groupReceivers(cfg *XMPPConfig, p int) []int {
+	var out []int
+	for k := 0; k < cfg.GroupSize-1; k++ {
+		out = append(out, cfg.Pairs+p*(cfg.GroupSize-1)+k)
+	}
+	return out
 }

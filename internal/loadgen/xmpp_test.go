@@ -211,3 +211,40 @@ func TestRunXMPPWithMarkers(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Groups: each sender posts to its group's room; every other member gets
+// every message once, the sender's echo paces it, and each group's
+// history holds its messages.
+func TestRunXMPPGroups(t *testing.T) {
+	env := servertest.Start(t)
+	rep, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
+		APIURL: env.URL, AppID: env.App.ID, AuthKey: env.App.AuthKey, Domain: "localhost",
+		Transport: "tcp", XMPPAddr: env.XMPP, LoginPrefix: "grp_", GroupSize: 4,
+		Conns: 9, Pairs: 2, Messages: 15, Window: 3, Drain: 10 * time.Second,
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 groups × 15 messages, each to 3 receivers.
+	if rep.Sent != 30 || rep.Delivered != 90 || rep.Lost != 0 || rep.P99 <= 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	// Group 1 is user 1 with users 5, 6, 7 (after the 2 senders, 3 each).
+	for _, login := range []string{"grp_1", "grp_5", "grp_7"} {
+		if d, m := history(t, env, login); d != 1 || m != 15 {
+			t.Errorf("%s: %d dialogs, %d messages in the first; want 1 dialog of 15", login, d, m)
+		}
+	}
+	if d, _ := history(t, env, "grp_8"); d != 0 {
+		t.Errorf("grp_8 is in no group, has %d dialogs", d)
+	}
+	for _, bad := range []loadgen.XMPPConfig{
+		{Conns: 9, Pairs: 2, GroupSize: 2, Messages: 1},
+		{Conns: 7, Pairs: 2, GroupSize: 4, Messages: 1},
+		{Conns: 9, Pairs: 2, GroupSize: 4, Messages: 1, Markers: true},
+	} {
+		if _, err := loadgen.RunXMPP(bounded(t), bad, io.Discard); err == nil {
+			t.Errorf("config %+v accepted", bad)
+		}
+	}
+}
