@@ -416,20 +416,22 @@ func (s *Session) writeQueued(l *link) bool {
 			}
 			return true
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		ok := s.writeFrames(ctx, l, batch)
-		cancel()
-		if !ok {
+		if !s.writeFrames(l, batch) {
 			return false
 		}
 	}
 }
 
+// maxRun bounds the stanzas one batched write carries, so that one write
+// deadline covers a bounded amount of data, as for a single stanza.
+const maxRun = 64
+
 // writeFrames writes a batch taken from the queue: each run of stanzas up
-// to a flush marker in one write where the transport allows. Stanzas are
-// counted before they are on the wire (a fast client may acknowledge them
-// before the write returns) and uncounted when the write fails.
-func (s *Session) writeFrames(ctx context.Context, l *link, batch []frame) bool {
+// to a flush marker (at most maxRun) in one write where the transport
+// allows, each write within writeTimeout. Stanzas are counted before they
+// are on the wire (a fast client may acknowledge them before the write
+// returns) and uncounted when the write fails.
+func (s *Session) writeFrames(l *link, batch []frame) bool {
 	bc, _ := l.conn.(BatchConn)
 	var run [][]byte
 	for i := 0; i < len(batch); {
@@ -443,7 +445,7 @@ func (s *Session) writeFrames(ctx context.Context, l *link, batch []frame) bool 
 		}
 		j, overflow := i, false
 		run = run[:0]
-		for j < len(batch) && batch[j].kind != kindFlush && !overflow {
+		for j < len(batch) && batch[j].kind != kindFlush && !overflow && len(run) < maxRun {
 			overflow = s.out.written(batch[j])
 			run = append(run, batch[j].b)
 			j++
@@ -453,12 +455,14 @@ func (s *Session) writeFrames(ctx context.Context, l *link, batch []frame) bool 
 		var err error
 		sent := 0
 		if bc != nil && len(run) > 1 {
+			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 			if err = bc.WriteBatch(ctx, run); err == nil {
 				sent = len(run)
 			}
+			cancel()
 		} else {
 			for _, b := range run {
-				if err = l.conn.Write(ctx, b); err != nil {
+				if err = s.writeOne(l, b); err != nil {
 					break
 				}
 				sent++
