@@ -222,76 +222,11 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []markReq)
 	msgs := make([]*Message, len(posts))
 	dialogs := make([]*Dialog, len(posts))
 	errs := make([]error, len(posts))
-	keys := make([]MemberKey, len(posts))
-	for i, p := range posts {
-		keys[i] = MemberKey{DialogID: p.In.DialogID, UserID: p.Caller.UserID}
-	}
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		if len(posts) == 0 {
-			for _, m := range marks {
-				if err := s.recordMark(ctx, tx, m); err != nil {
-					return err
-				}
+		if len(posts) > 0 {
+			if err := s.insertPosts(ctx, tx, posts, msgs, dialogs, errs); err != nil {
+				return err
 			}
-			return nil
-		}
-		heads, members, err := tx.PostingHeads(ctx, keys)
-		if err != nil {
-			return err
-		}
-		withAdmins := map[string]bool{}
-		var accepted []*Message
-		var at []int // accepted[k] is posts[at[k]]
-		for i, p := range posts {
-			d := heads[p.In.DialogID]
-			if d == nil || d.AppID != p.Caller.AppID {
-				errs[i] = errNoDialog()
-				continue
-			}
-			if d.Type == Broadcast && !withAdmins[d.ID] { // posting needs the admins
-				if d, err = tx.Dialog(ctx, p.Caller.AppID, d.ID); err != nil {
-					return err
-				}
-				heads[d.ID], withAdmins[d.ID] = d, true
-			}
-			ro := role{d: d, user: p.Caller.UserID}
-			if members[keys[i]] {
-				ro.m = &Member{DialogID: d.ID, UserID: p.Caller.UserID, IsMember: true}
-			}
-			if !ro.canPost() {
-				// Refused: whether to say 403 or 404 depends on roles (a
-				// public dialog's admins see it), which the head lacks.
-				full, err := tx.Dialog(ctx, p.Caller.AppID, d.ID)
-				if err != nil {
-					return err
-				}
-				ro.d = full
-				if !ro.visible() {
-					errs[i] = errNoDialog()
-				} else {
-					errs[i] = errForbidden()
-				}
-				continue
-			}
-			accepted = append(accepted, s.newMessage(d, p.Caller.UserID, p.In))
-			at = append(at, i)
-		}
-		if err := tx.InsertMessages(ctx, accepted); err != nil {
-			return err
-		}
-		var t tally
-		for k, msg := range accepted {
-			i := at[k]
-			if msg.Seq == 0 {
-				errs[i] = ErrDuplicate
-				continue
-			}
-			d := heads[msg.DialogID]
-			t.add(d, msg)
-			msgs[i], dialogs[i] = msg, d
-		}
-		if err := t.apply(ctx, tx); err != nil {
-			return err
 		}
 		for _, m := range marks {
 			if err := s.recordMark(ctx, tx, m); err != nil {
@@ -304,4 +239,70 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []markReq)
 		return nil, nil, nil, err
 	}
 	return msgs, dialogs, errs, nil
+}
+
+// insertPosts is storeBatch's part for the posts: each one's message (or
+// the rule that refused it) and its dialog's posting head go in msgs,
+// dialogs and errs at its index.
+func (s *Service) insertPosts(ctx context.Context, tx Tx, posts []Post, msgs []*Message, dialogs []*Dialog, errs []error) error {
+	keys := make([]MemberKey, len(posts))
+	for i, p := range posts {
+		keys[i] = MemberKey{DialogID: p.In.DialogID, UserID: p.Caller.UserID}
+	}
+	heads, members, err := tx.PostingHeads(ctx, keys)
+	if err != nil {
+		return err
+	}
+	withAdmins := map[string]bool{}
+	var accepted []*Message
+	var at []int // accepted[k] is posts[at[k]]
+	for i, p := range posts {
+		d := heads[p.In.DialogID]
+		if d == nil || d.AppID != p.Caller.AppID {
+			errs[i] = errNoDialog()
+			continue
+		}
+		if d.Type == Broadcast && !withAdmins[d.ID] { // posting needs the admins
+			if d, err = tx.Dialog(ctx, p.Caller.AppID, d.ID); err != nil {
+				return err
+			}
+			heads[d.ID], withAdmins[d.ID] = d, true
+		}
+		ro := role{d: d, user: p.Caller.UserID}
+		if members[keys[i]] {
+			ro.m = &Member{DialogID: d.ID, UserID: p.Caller.UserID, IsMember: true}
+		}
+		if !ro.canPost() {
+			// Refused: whether to say 403 or 404 depends on roles (a
+			// public dialog's admins see it), which the head lacks.
+			full, err := tx.Dialog(ctx, p.Caller.AppID, d.ID)
+			if err != nil {
+				return err
+			}
+			ro.d = full
+			if !ro.visible() {
+				errs[i] = errNoDialog()
+			} else {
+				errs[i] = errForbidden()
+			}
+			continue
+		}
+		accepted = append(accepted, s.newMessage(d, p.Caller.UserID, p.In))
+		at = append(at, i)
+	}
+	if err := tx.InsertMessages(ctx, accepted); err != nil {
+		return err
+	}
+	var t tally
+	for k, msg := range accepted {
+		i := at[k]
+		if msg.Seq == 0 {
+			errs[i] = ErrDuplicate
+			continue
+		}
+		d := heads[msg.DialogID]
+		t.add(d, msg)
+		msgs[i], dialogs[i] = msg, d
+	}
+	return t.apply(ctx, tx)
 }
