@@ -247,5 +247,5 @@ func (s *Service) recordMark(ctx context.Context, tx Tx, m markReq) error {
 	if !(role{d: d, m: mem, user: m.c.UserID}).member() {
 		return nil
 	}
-	return s.mark(ctx, tx, d, m.c.UserID, []string{m.messageID}, m.read)
+	return s.markAs(ctx, tx, d, mem, m.c.UserID, []string{m.messageID}, m.read)
 }

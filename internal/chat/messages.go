@@ -67,11 +67,20 @@ func (s *Service) markTx(ctx context.Context, d *Dialog, user int64, ids []strin
 
 func (s *Service) mark(ctx context.Context, tx Tx, d *Dialog, user int64, ids []string, read bool) error {
 	m, err := tx.Member(ctx, d.ID, user)
-	var cleared int64
-	if err == nil {
-		cleared = m.ClearedSeq
-	} else if !errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
+		m, err = nil, nil
+	}
+	if err != nil {
 		return err
+	}
+	return s.markAs(ctx, tx, d, m, user, ids, read)
+}
+
+// markAs is mark with the user's member row (nil: none) already read.
+func (s *Service) markAs(ctx context.Context, tx Tx, d *Dialog, m *Member, user int64, ids []string, read bool) error {
+	var cleared int64
+	if m != nil {
+		cleared = m.ClearedSeq
 	}
 	n, err := tx.Mark(ctx, d.ID, user, ids, read, cleared, s.now().UTC())
 	if err != nil {
