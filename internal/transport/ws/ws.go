@@ -40,7 +40,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.engine.Release(ip)
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	cw := &corkingWriter{ResponseWriter: w}
+	c, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		Subprotocols: []string{"xmpp"},
 		// Browser apps connect from their own origin; authentication is
 		// SASL inside the stream, not a cookie, so any origin may connect.
@@ -58,12 +59,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		max = xmpp.DefaultMaxStanzaBytes
 	}
 	c.SetReadLimit(int64(max) + 1024)
-	h.engine.Serve(h.ctx, &conn{c: c, limits: h.limits})
+	h.engine.Serve(h.ctx, &conn{c: c, cork: cw.cork, limits: h.limits})
 }
 
 // conn adapts a WebSocket to c2s.Conn.
 type conn struct {
 	c      *websocket.Conn
+	cork   *cork
 	limits xmpp.Limits
 }
 
@@ -80,6 +82,23 @@ func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
 
 func (c *conn) Write(ctx context.Context, frame []byte) error {
 	return c.c.Write(ctx, websocket.MessageText, frame)
+}
+
+// WriteBatch sends several stanzas, one frame each, in one write to the
+// socket (see cork).
+func (c *conn) WriteBatch(ctx context.Context, frames [][]byte) error {
+	dl, _ := ctx.Deadline()
+	c.cork.hold(dl)
+	var err error
+	for _, f := range frames {
+		if err = c.c.Write(ctx, websocket.MessageText, f); err != nil {
+			break
+		}
+	}
+	if rerr := c.cork.release(); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 func (c *conn) Close() error { return c.c.Close(websocket.StatusNormalClosure, "") }
