@@ -235,17 +235,56 @@ func (s *Service) StartReceipt(ctx context.Context, c Caller, dialogID, messageI
 	}
 }
 
-// recordMark records a receipt inside a group commit's transaction.
-func (s *Service) recordMark(ctx context.Context, tx Tx, m markReq) error {
-	d, mem, err := tx.DialogHead(ctx, m.c.AppID, m.dialogID, m.c.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return nil
+// recordMarks records a group commit's receipts inside its transaction:
+// what they need is read for all of them at once (ReceiptTargets), then
+// each changed receipt is written, and the unread counters they lower
+// are changed once per member. A receipt counts for a stored message of
+// its dialog, sent by someone else to a member; anything else is
+// ignored, as markers are dropped silently (REALTIME.md §8.2). Receipts
+// apply in order: a later one sees what an earlier one of the batch did.
+func (s *Service) recordMarks(ctx context.Context, tx Tx, marks []markReq) error {
+	keys := make([]ReceiptKey, len(marks))
+	for i, m := range marks {
+		keys[i] = ReceiptKey{MessageID: m.messageID, UserID: m.c.UserID}
 	}
+	targets, err := tx.ReceiptTargets(ctx, keys)
 	if err != nil {
 		return err
 	}
-	if !(role{d: d, m: mem, user: m.c.UserID}).member() {
-		return nil
+	now := s.now().UTC()
+	var drops map[MemberKey]int
+	for i, m := range marks {
+		t, ok := targets[keys[i]]
+		if !ok || t.DialogID != m.dialogID || t.AppID != m.c.AppID || t.SenderID == m.c.UserID {
+			continue
+		}
+		if t.DialogType != Broadcast && !t.IsMember { // role.member without the dialog
+			continue
+		}
+		want := 0
+		if m.read {
+			want = 1
+		}
+		if t.State >= want {
+			continue
+		}
+		if err := tx.SetReceipt(ctx, t, keys[i], m.read, now); err != nil {
+			return err
+		}
+		visible := t.Seq > t.ClearedSeq && !t.Hidden
+		if m.read && visible && t.DialogType.counted() && t.IsMember {
+			if drops == nil {
+				drops = map[MemberKey]int{}
+			}
+			drops[MemberKey{DialogID: t.DialogID, UserID: m.c.UserID}]++
+		}
+		t.State = want
+		targets[keys[i]] = t
 	}
-	return s.markAs(ctx, tx, d, mem, m.c.UserID, []string{m.messageID}, m.read)
+	for k, n := range drops {
+		if err := tx.AddUnread(ctx, k.DialogID, k.UserID, -n); err != nil {
+			return err
+		}
+	}
+	return nil
 }

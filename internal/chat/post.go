@@ -228,10 +228,8 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []markReq)
 				return err
 			}
 		}
-		for _, m := range marks {
-			if err := s.recordMark(ctx, tx, m); err != nil {
-				return err
-			}
+		if len(marks) > 0 {
+			return s.recordMarks(ctx, tx, marks)
 		}
 		return nil
 	})

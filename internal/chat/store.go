@@ -87,6 +87,26 @@ type MemberKey struct {
 	UserID   int64
 }
 
+// ReceiptKey names a user's receipt of a message.
+type ReceiptKey struct {
+	MessageID string
+	UserID    int64
+}
+
+// ReceiptTarget is a stored message as a receipt of it sees it: where it
+// is, who sent it, and the receiving user's standing in its dialog.
+type ReceiptTarget struct {
+	Seq        int64
+	DialogID   string
+	AppID      int64
+	DialogType Type
+	SenderID   int64
+	IsMember   bool  // the user's member row says member
+	ClearedSeq int64 // the user's cleared mark (0 without a member row)
+	Hidden     bool  // the user deleted the message for itself
+	State      int   // the user's receipt: -1 none, 0 delivered, 1 read
+}
+
 // Tx is a write transaction. Its Reader methods see its own writes.
 type Tx interface {
 	Reader
@@ -123,6 +143,13 @@ type Tx interface {
 	// every message) and returns how many of them turned read while
 	// visible and unread for the user: the amount its counter drops.
 	Mark(ctx context.Context, dialogID string, userID int64, ids []string, read bool, clearedSeq int64, at time.Time) (int, error)
+	// ReceiptTargets reads what recording a receipt needs for a batch of
+	// (message, user) keys, in a few statements whatever their number.
+	// Keys whose message is not stored are absent.
+	ReceiptTargets(ctx context.Context, keys []ReceiptKey) (map[ReceiptKey]ReceiptTarget, error)
+	// SetReceipt writes a user's receipt of a message (read, or only
+	// delivered) and moves the message's updated_at.
+	SetReceipt(ctx context.Context, t ReceiptTarget, key ReceiptKey, read bool, at time.Time) error
 	// Hide hides messages for a user and returns how many of them were
 	// unread for it.
 	Hide(ctx context.Context, dialogID string, userID int64, ids []string, clearedSeq int64) (int, error)

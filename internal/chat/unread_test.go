@@ -182,6 +182,14 @@ func TestUnreadCountersMatchRecountUnderConcurrency(t *testing.T) {
 					q := chat.Query{Sort: "date_sent", Desc: rng.IntN(2) == 0, Skip: rng.IntN(20), Limit: 1 + rng.IntN(40)}
 					_, err := s.chat.ListMessages(ctx, u, d, q, true, false)
 					fail("list", err)
+				case op < 42: // chat markers, queued together so that they share group commits
+					var waits []func() error
+					for _, m := range reg.pick(rng, 1+rng.IntN(8)) {
+						waits = append(waits, s.chat.StartReceipt(ctx, u, m.dialog, m.id, rng.IntN(2) == 0))
+					}
+					for _, w := range waits {
+						fail("marker", w())
+					}
 				case op < 50: // read=1 or delivered=1 on random ids
 					pick := reg.pick(rng, 1+rng.IntN(5))
 					upd := chat.MessageUpdate{Read: rng.IntN(4) != 0}

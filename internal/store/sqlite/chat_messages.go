@@ -418,6 +418,86 @@ func (t chatTx) DeleteDialogMessages(ctx context.Context, dialogID string) error
 	return err
 }
 
+// receiptChunk is the most keys one ReceiptTargets query carries, in
+// statements of a multiple of 8 keys as PostingHeads does.
+const receiptChunk = 64
+
+var receiptSQL = func() map[int]string {
+	out := map[int]string{}
+	for n := 8; n <= receiptChunk; n += 8 {
+		// The keys drive the join (CROSS JOIN keeps them outermost): each is
+		// one probe of the message id's index, then of the dialog, the
+		// member row, the hidden mark and the receipt by their keys.
+		out[n] = `SELECT v.column1, v.column2, m.seq, m.dialog_id, m.sender_id, d.app_id, d.type,
+			mm.member, mm.cleared_seq,
+			EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = v.column2 AND h.message_id = m.id),
+			r.read
+		FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", n), ",") + `) v
+		CROSS JOIN messages m ON m.id = v.column1
+		JOIN dialogs d ON d.id = m.dialog_id
+		LEFT JOIN members mm ON mm.dialog_id = m.dialog_id AND mm.user_id = v.column2
+		LEFT JOIN receipts r ON r.message_id = m.id AND r.user_id = v.column2`
+	}
+	return out
+}()
+
+func (t chatTx) ReceiptTargets(ctx context.Context, keys []chat.ReceiptKey) (map[chat.ReceiptKey]chat.ReceiptTarget, error) {
+	out := make(map[chat.ReceiptKey]chat.ReceiptTarget, len(keys))
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), receiptChunk)]
+		keys = keys[len(chunk):]
+		n := (len(chunk) + 7) / 8 * 8
+		args := make([]any, 0, 2*n)
+		for i := range n {
+			k := chunk[min(i, len(chunk)-1)]
+			args = append(args, k.MessageID, k.UserID)
+		}
+		if err := t.receiptChunk(ctx, receiptSQL[n], args, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (t chatTx) receiptChunk(ctx context.Context, query string, args []any, out map[chat.ReceiptKey]chat.ReceiptTarget) error {
+	rows, err := t.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k chat.ReceiptKey
+		var r chat.ReceiptTarget
+		var member, cleared, read sql.NullInt64
+		if err := rows.Scan(&k.MessageID, &k.UserID, &r.Seq, &r.DialogID, &r.SenderID, &r.AppID, &r.DialogType,
+			&member, &cleared, &r.Hidden, &read); err != nil {
+			return err
+		}
+		r.IsMember = member.Int64 == 1
+		r.ClearedSeq = cleared.Int64
+		r.State = -1
+		if read.Valid {
+			r.State = int(read.Int64)
+		}
+		out[k] = r
+	}
+	return rows.Err()
+}
+
+func (t chatTx) SetReceipt(ctx context.Context, r chat.ReceiptTarget, k chat.ReceiptKey, read bool, at time.Time) error {
+	want := 0
+	if read {
+		want = 1
+	}
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO receipts (message_id, user_id, read, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (message_id, user_id) DO UPDATE SET read = excluded.read, at = excluded.at`,
+		k.MessageID, k.UserID, want, micros(at)); err != nil {
+		return err
+	}
+	_, err := t.q.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE seq = ?`, micros(at), r.Seq)
+	return err
+}
+
 func (t chatTx) Mark(ctx context.Context, dialogID string, userID int64, ids []string, read bool, clearedSeq int64, at time.Time) (int, error) {
 	want := 0
 	if read {
