@@ -110,20 +110,34 @@ func (r chatReader) PostingHeads(ctx context.Context, keys []chat.MemberKey) (ma
 			uniq = append(uniq, k)
 		}
 	}
-	for len(uniq) > 0 {
-		chunk := uniq[:min(len(uniq), postingChunk)]
-		uniq = uniq[len(chunk):]
+	err := inChunks(uniq, postingChunk, func(k chat.MemberKey) (any, any) { return k.DialogID, k.UserID },
+		func(n int, args []any) error { return r.postingChunk(ctx, postingSQL[n], args, heads, members) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return heads, members, nil
+}
+
+// inChunks runs a statement over keys of two columns, at most max keys at
+// a time. Each chunk is padded to a multiple of 8 keys by repeating its
+// last one (the statements' answers are keyed, so a repeat adds nothing),
+// so that a few statement texts, each prepared once, serve every batch;
+// fn gets the padded count and the keys' columns in order.
+func inChunks[K any](keys []K, max int, cols func(K) (any, any), fn func(n int, args []any) error) error {
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), max)]
+		keys = keys[len(chunk):]
 		n := (len(chunk) + 7) / 8 * 8
 		args := make([]any, 0, 2*n)
 		for i := range n {
-			k := chunk[min(i, len(chunk)-1)]
-			args = append(args, k.DialogID, k.UserID)
+			a, b := cols(chunk[min(i, len(chunk)-1)])
+			args = append(args, a, b)
 		}
-		if err := r.postingChunk(ctx, postingSQL[n], args, heads, members); err != nil {
-			return nil, nil, err
+		if err := fn(n, args); err != nil {
+			return err
 		}
 	}
-	return heads, members, nil
+	return nil
 }
 
 func (r chatReader) postingChunk(ctx context.Context, query string, args []any, heads map[string]*chat.Dialog, members map[chat.MemberKey]bool) error {

@@ -418,8 +418,8 @@ func (t chatTx) DeleteDialogMessages(ctx context.Context, dialogID string) error
 	return err
 }
 
-// receiptChunk is the most keys one ReceiptTargets query carries, in
-// statements of a multiple of 8 keys as PostingHeads does.
+// receiptChunk is the most keys one ReceiptTargets query carries (see
+// inChunks).
 const receiptChunk = 64
 
 var receiptSQL = func() map[int]string {
@@ -443,18 +443,10 @@ var receiptSQL = func() map[int]string {
 
 func (t chatTx) ReceiptTargets(ctx context.Context, keys []chat.ReceiptKey) (map[chat.ReceiptKey]chat.ReceiptTarget, error) {
 	out := make(map[chat.ReceiptKey]chat.ReceiptTarget, len(keys))
-	for len(keys) > 0 {
-		chunk := keys[:min(len(keys), receiptChunk)]
-		keys = keys[len(chunk):]
-		n := (len(chunk) + 7) / 8 * 8
-		args := make([]any, 0, 2*n)
-		for i := range n {
-			k := chunk[min(i, len(chunk)-1)]
-			args = append(args, k.MessageID, k.UserID)
-		}
-		if err := t.receiptChunk(ctx, receiptSQL[n], args, out); err != nil {
-			return nil, err
-		}
+	err := inChunks(keys, receiptChunk, func(k chat.ReceiptKey) (any, any) { return k.MessageID, k.UserID },
+		func(n int, args []any) error { return t.receiptChunk(ctx, receiptSQL[n], args, out) })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -97,6 +97,19 @@ func readFrames(t *testing.T, client *websocket.Conn, n int) []string {
 	return got
 }
 
+// stanzas returns n messages with bodies of size bytes, encoded and as
+// the client should read them.
+func stanzas(n, size int) ([][]byte, []string) {
+	var frames [][]byte
+	var want []string
+	for i := range n {
+		s := fmt.Sprintf(`<message id="m%d"><body>%s</body></message>`, i, strings.Repeat("x", size))
+		frames = append(frames, []byte(s))
+		want = append(want, s)
+	}
+	return frames, want
+}
+
 // A batch reaches the client as one frame per stanza, in order, in one
 // write to the socket; a single stanza written outside a batch goes out
 // at once.
@@ -105,13 +118,7 @@ func TestBatchIsOneWrite(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
-	var frames [][]byte
-	var want []string
-	for i := range 20 {
-		s := fmt.Sprintf(`<message id="m%d"><body>%s</body></message>`, i, strings.Repeat("x", 100))
-		frames = append(frames, []byte(s))
-		want = append(want, s)
-	}
+	frames, want := stanzas(20, 100)
 	before := cc.writes.Load()
 	if err := c.WriteBatch(ctx, frames); err != nil {
 		t.Fatal(err)
@@ -141,13 +148,7 @@ func TestLargeBatchIsWrittenInParts(t *testing.T) {
 	c, cc, client := upgraded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var frames [][]byte
-	var want []string
-	for i := range 10 {
-		s := fmt.Sprintf(`<message id="m%d"><body>%s</body></message>`, i, strings.Repeat("y", 30<<10))
-		frames = append(frames, []byte(s))
-		want = append(want, s)
-	}
+	frames, want := stanzas(10, 30<<10)
 	got := make(chan []string, 1)
 	go func() { got <- readFrames(t, client, len(want)) }()
 	before := cc.writes.Load()
