@@ -246,7 +246,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		}) {
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
-			sess.Send(copy.AppendXML(nil))
+			sess.Send(copy.Encode())
 		}
 		return
 	}
@@ -258,7 +258,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		for _, sess := range sessions {
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
-			sess.Send(copy.AppendXML(nil))
+			sess.Send(copy.Encode())
 		}
 		if len(sessions) == 0 && u != s.userID && acc.Alert && !p.silent && !p.chatState {
 			s.alert(ctx, u, acc, p.in.Body)
@@ -266,7 +266,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		if len(sessions) == 0 && u != s.userID && acc.KeepOffline && isContent(out) {
 			copy := out.Clone()
 			copy.SetAttr("to", xmpp.UserJID(u, s.appID, s.e.cfg.Domain).String())
-			s.keepOffline(u, copy.AppendXML(nil))
+			s.keepOffline(u, copy.Encode())
 		}
 	}
 }
@@ -283,7 +283,7 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	out.SetAttr("from", s.jid.String())
 	out.SetAttr("to", to.String())
 	out.SetAttr("type", "chat")
-	frame := out.AppendXML(nil)
+	frame := out.Encode()
 	n := s.e.router.Deliver(to, frame)
 	if n == 0 && acc != nil && acc.KeepOffline && isContent(out) {
 		if uid, _, ok := xmpp.ParseUserLocal(to.Local); ok {
@@ -310,7 +310,7 @@ func (s *Session) carbonCopy(delivered *xmpp.Element) {
 		wrap.AppendChild(xmpp.NewElement("sent", "xmlns", xmpp.NSCarbons)).
 			AppendChild(xmpp.NewElement("forwarded", "xmlns", xmpp.NSForward)).
 			AppendChild(delivered)
-		o.Send(wrap.AppendXML(nil))
+		o.Send(wrap.Encode())
 	}
 }
 

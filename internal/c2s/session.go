@@ -226,7 +226,7 @@ func (s *Session) write(el *xmpp.Element) bool {
 	if l == nil {
 		return false
 	}
-	return s.out.pushWait(el.AppendXML(nil), kind, l.stop)
+	return s.out.pushWait(el.Encode(), kind, l.stop)
 }
 
 // endNow ends the session without resumption: the connection closes, or a

@@ -42,7 +42,7 @@ func (s *Session) smElement(el *xmpp.Element) bool {
 			enabled.SetAttr("max", strconv.Itoa(int(s.e.cfg.ResumeTimeout/time.Second)))
 		}
 		if l := s.out.currentLink(); l != nil {
-			s.out.pushWait(enabled.AppendXML(nil), kindSMStart, l.stop)
+			s.out.pushWait(enabled.Encode(), kindSMStart, l.stop)
 		}
 	case "r":
 		s.write(xmpp.NewElement("a", "xmlns", xmpp.NSSM, "h", strconv.FormatUint(uint64(s.handled), 10)))
@@ -84,7 +84,7 @@ func (s *Session) resume(el *xmpp.Element) *Session {
 		n, ph := old.out.resume(uint32(h), func() []byte {
 			// Parked: its reader is done, so its count is settled.
 			return xmpp.NewElement("resumed", "xmlns", xmpp.NSSM, "previd", old.resumeID,
-				"h", strconv.FormatUint(uint64(old.handled), 10)).AppendXML(nil)
+				"h", strconv.FormatUint(uint64(old.handled), 10)).Encode()
 		})
 		switch {
 		case ph == phaseResuming:

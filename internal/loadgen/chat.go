@@ -279,7 +279,7 @@ func marker(el *xmpp.Element) []byte {
 				AppendChild(xmpp.NewElement("dialog_id")).AppendText(d.Text())
 		}
 	}
-	return m.AppendXML(nil)
+	return m.Encode()
 }
 
 // handle counts a message arriving on a pair's connection; true when it

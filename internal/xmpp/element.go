@@ -264,7 +264,8 @@ func (e *Element) Clone() *Element {
 	}
 	c := &Element{Name: e.Name}
 	if len(e.Attrs) > 0 {
-		c.Attrs = append(make([]Attr, 0, len(e.Attrs)), e.Attrs...)
+		// Room for the two a copy is usually stamped with (from, to).
+		c.Attrs = append(make([]Attr, 0, len(e.Attrs)+2), e.Attrs...)
 	}
 	if len(e.Children) > 0 {
 		c.Children = make([]Node, len(e.Children))

@@ -69,9 +69,7 @@ func (e *Element) AppendEnd(buf []byte) []byte {
 // WriteTo writes the serialization of e (see AppendXML) to w in one Write
 // call. It implements io.WriterTo.
 func (e *Element) WriteTo(w io.Writer) (int64, error) {
-	n := e.sizeHint()
-	buf := e.AppendXML(make([]byte, 0, n+n/8))
-	n, err := w.Write(buf)
+	n, err := w.Write(e.Encode())
 	return int64(n), err
 }
 
@@ -92,9 +90,17 @@ func (e *Element) sizeHint() int {
 	return n
 }
 
+// Encode returns the serialization of e (see AppendXML) in a buffer sized
+// for it up front: a stanza is encoded for every copy delivered, and
+// growing the buffer from empty allocated several times per stanza.
+func (e *Element) Encode() []byte {
+	n := e.sizeHint()
+	return e.AppendXML(make([]byte, 0, n+n/8))
+}
+
 // String returns the serialization of e (see AppendXML).
 func (e *Element) String() string {
-	return string(e.AppendXML(nil))
+	return string(e.Encode())
 }
 
 // appendName appends a name verbatim when valid and sanitized otherwise.

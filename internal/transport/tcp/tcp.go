@@ -126,7 +126,7 @@ func (c *conn) Write(ctx context.Context, frame []byte) error {
 				head.SetAttr(a.Name, a.Value)
 			}
 		}
-		b := append([]byte("<?xml version='1.0'?>"), head.AppendXML(nil)...)
+		b := append([]byte("<?xml version='1.0'?>"), head.Encode()...)
 		b = append(b[:len(b)-2], '>') // <stream:stream .../> → open tag
 		_, err = c.nc.Write(b)
 		return err
