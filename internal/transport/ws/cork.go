@@ -58,13 +58,19 @@ func (c *cork) hold(deadline time.Time) {
 	c.nc.SetWriteDeadline(deadline)
 }
 
-// release ends the batch, writing what it collected in one write.
-func (c *cork) release() error {
+// release ends the batch, writing what it collected in one write, or,
+// with send false (the batch failed part-way: its stanzas go back to the
+// queue), dropping it.
+func (c *cork) release(send bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.writeHeld()
+	var err error
+	if send {
+		err = c.writeHeld()
+	}
 	c.nc.SetWriteDeadline(time.Time{})
 	if cap(*c.held) <= maxHeld {
+		*c.held = (*c.held)[:0]
 		heldBuffers.Put(c.held)
 	}
 	c.held = nil

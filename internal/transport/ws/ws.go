@@ -95,7 +95,7 @@ func (c *conn) WriteBatch(ctx context.Context, frames [][]byte) error {
 			break
 		}
 	}
-	if rerr := c.cork.release(); err == nil {
+	if rerr := c.cork.release(err == nil); err == nil {
 		err = rerr
 	}
 	return err
