@@ -38,7 +38,8 @@ type SeedResult struct {
 	Took        time.Duration
 }
 
-// words is the vocabulary message bodies are drawn from.
+// words is the vocabulary message bodies are drawn from (the seeder's and
+// the load tool's).
 var words = strings.Fields(`the a to and of in is it you that for on with this be are was have not at
 	what so can do we but my your all just me if about will get out up when there how like one now no
 	time know see good more today meet call later tomorrow dinner lunch coffee office home work project
