@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
@@ -27,6 +28,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	log := NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+	n := procs(cfg.Procs, env.Getenv("GOMAXPROCS") != "", runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(n)
+	log.Debug("go processors", "procs", n)
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -56,6 +60,25 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// procs is how many Go processors the server runs with: set, when set;
+// else what GOMAXPROCS chose, when the environment sets it; else one more
+// than Go's own choice (the CPUs the process may use). The full-text
+// indexer works for hundreds of milliseconds at a time; with a processor
+// to spare it never holds one that requests are waiting for, and the
+// kernel shares the cores among the threads at a finer grain than Go's
+// 10 ms preemption. Measured on 2 cores at 20,000 messages per second:
+// p99 25 to 29 ms against 31 to 37 ms, for 3% more CPU (README).
+func procs(set int, fromEnv bool, goDefault int) int {
+	switch {
+	case set > 0:
+		return set
+	case fromEnv:
+		return goDefault
+	default:
+		return goDefault + 1
+	}
 }
 
 // NewLogger returns the structured logger of --log-format and --log-level.

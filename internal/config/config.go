@@ -53,6 +53,9 @@ type Config struct {
 	// ResumeTimeout is how long a session that enabled XEP-0198
 	// resumption waits for its client after its connection is lost.
 	ResumeTimeout time.Duration
+	// Procs is how many Go processors (GOMAXPROCS) the server runs with;
+	// 0 leaves the choice to serve (see cli.procs).
+	Procs int
 }
 
 // Default returns the configuration with every default filled in.
@@ -108,6 +111,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", c.MaxConnsPerUser, "concurrent XMPP sessions per user")
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "how long an XMPP connection may stay unauthenticated")
 	fs.DurationVar(&c.ResumeTimeout, "resume-timeout", c.ResumeTimeout, "how long a resumable XMPP session waits for its client after the connection is lost")
+	fs.IntVar(&c.Procs, "procs", c.Procs, "Go processors to run on (0: one more than the CPUs available, unless GOMAXPROCS is set)")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -206,6 +210,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ResumeTimeout < time.Second || c.ResumeTimeout > time.Hour {
 		bad("resume-timeout", "must be between 1s and 1h")
+	}
+	if c.Procs < 0 || c.Procs > 1024 {
+		bad("procs", "must be between 0 and 1024")
 	}
 	return errors.Join(errs...)
 }

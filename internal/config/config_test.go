@@ -63,9 +63,10 @@ func TestValidateReportsEveryErrorAtOnce(t *testing.T) {
 	c.MaxBodyBytes = 10
 	c.ShutdownTimeout = -time.Second
 	c.PasswordIterations = 1000
+	c.Procs = -1
 	err := c.Validate()
 	wantFlagErrors(t, err, "data-dir", "http-addr", "domain", "log-format", "log-level",
-		"session-ttl", "max-body-bytes", "shutdown-timeout", "password-iterations")
+		"session-ttl", "max-body-bytes", "shutdown-timeout", "password-iterations", "procs")
 	if strings.Contains(err.Error(), "\n\n") {
 		t.Errorf("joined error has an empty line: %q", err)
 	}
@@ -189,9 +190,9 @@ func serveFlags(t *testing.T, args ...string) (*config.Config, *flag.FlagSet) {
 
 func TestFlagsBindToConfig(t *testing.T) {
 	c, _ := serveFlags(t, "--data-dir", "/d", "--http-addr", "127.0.0.1:1", "--session-ttl", "90s",
-		"--max-body-bytes", "4096", "--domain", "chat.example", "--password-iterations", "5000")
+		"--max-body-bytes", "4096", "--domain", "chat.example", "--password-iterations", "5000", "--procs", "3")
 	if c.DataDir != "/d" || c.HTTPAddr != "127.0.0.1:1" || c.SessionTTL != 90*time.Second ||
-		c.MaxBodyBytes != 4096 || c.Domain != "chat.example" || c.PasswordIterations != 5000 {
+		c.MaxBodyBytes != 4096 || c.Domain != "chat.example" || c.PasswordIterations != 5000 || c.Procs != 3 {
 		t.Errorf("config after flags = %+v", *c)
 	}
 	if c.WSAddr != config.Default().WSAddr {
