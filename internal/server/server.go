@@ -21,6 +21,7 @@ import (
 	"github.com/parley-chat/parley/internal/c2s"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/datadir"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -37,6 +38,7 @@ type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
 	db    *sqlite.DB
+	lock  *datadir.Lock // the data dir is this server's alone until Shutdown
 	Auth  *auth.Service
 	Chat  *chat.Service
 	http  *http.Server
@@ -91,11 +93,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	db, err := sqlite.Open(ctx, cfg.DataDir, log.With("component", "store"))
+	lock, err := datadir.Acquire(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, db: db, now: o.now}
+	db, err := sqlite.Open(ctx, cfg.DataDir, log.With("component", "store"))
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, db: db, lock: lock, now: o.now}
 	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), o.now)
 	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
@@ -298,6 +305,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.Chat.Close() // after HTTP: in-flight requests may still post
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		if err := s.lock.Release(); err != nil {
+			errs = append(errs, fmt.Errorf("release data dir: %w", err))
 		}
 		s.shutdownErr = errors.Join(errs...)
 	})
