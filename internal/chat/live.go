@@ -63,13 +63,16 @@ func (p *Pending) Wait() (*Accepted, error) {
 	<-p.req.done
 	switch err := p.req.err; {
 	case errors.Is(err, ErrDuplicate):
-		return p.a, nil
+		// A retransmission: delivered again as the stored message.
 	case err != nil && p.redo != nil && apperr.KindOf(err) == apperr.KindNotFound:
 		return p.redo()
 	case err != nil:
 		return nil, err
 	}
-	p.a.Message, p.a.ID = p.req.msg, p.req.msg.ID
+	// Delivered under the stored id, which is not the client's when that
+	// clashed with another message (REALTIME.md §6.2 step 3).
+	m := p.req.msg
+	p.a.Message, p.a.ID, p.a.DateSent = m, m.ID, m.DateSent
 	return p.a, nil
 }
 
