@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -199,5 +200,41 @@ func TestSameSecondListsByArrival(t *testing.T) {
 	}
 	if v.Last == nil || v.Last.Body != "second" || v.Last.ID != prefix+"0000000000000a02" {
 		t.Errorf("last message %+v; want the second", v.Last)
+	}
+}
+
+// TestIDsThatKeepClashingFailOneMessage: should the id maker keep making
+// taken ids, the message fails alone after a few tries (the loop runs on
+// the single writer and must end) and the rest of its batch is stored.
+func TestIDsThatKeepClashingFailOneMessage(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	u := s.newUsers(t, 2)
+	name := "g"
+	g, _, err := s.chat.CreateDialog(ctx, u[0], chat.DialogInput{Type: chat.Group, Name: &name, Occupants: []int64{u[1].UserID}})
+	if err != nil {
+		t.Fatalf("create group: %v", err)
+	}
+	taken, err := s.chat.CreateMessage(ctx, u[1], chat.MessageInput{DialogID: g.ID, Body: "holder"})
+	if err != nil {
+		t.Fatalf("post: %v", err)
+	}
+	s.chat.SetMessageIDs(func(time.Time) string { return taken.ID })
+	free := fmt.Sprintf("%08x%016x", time.Now().Unix(), 0xf4ee)
+	msgs, errs, err := s.chat.PostBatch(ctx, []chat.Post{
+		{Caller: u[0], In: chat.MessageInput{DialogID: g.ID, Body: "no id"}},
+		{Caller: u[0], In: chat.MessageInput{DialogID: g.ID, Body: "own id", ID: free}},
+	})
+	if err != nil {
+		t.Fatalf("PostBatch: %v", err)
+	}
+	if errs[0] == nil || errors.Is(errs[0], chat.ErrDuplicate) || msgs[0] != nil {
+		t.Errorf("endless clashes: %v, %+v; want a failure", errs[0], msgs[0])
+	}
+	if errs[1] != nil || msgs[1] == nil || msgs[1].ID != free {
+		t.Errorf("the rest of the batch: %v, %+v", errs[1], msgs[1])
+	}
+	if h := history(t, s, g.ID); len(h) != 2 || h[0].Body != "holder" || h[1].Body != "own id" {
+		t.Errorf("history %v", h)
 	}
 }

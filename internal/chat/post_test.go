@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -333,6 +334,36 @@ func TestNewMessageIDIncreases(t *testing.T) {
 			t.Fatalf("id %q has no letter", id)
 		}
 		prev = id
+	}
+}
+
+// TestNewMessageIDIsNotTheLastPlusOne: the id after one a user saw must
+// not be guessable (a user who can claim the next ids first makes the
+// server clash with them): consecutive ids of one second differ by steps
+// that vary and are large, not by one.
+func TestNewMessageIDIsNotTheLastPlusOne(t *testing.T) {
+	now := time.Now()
+	low := func(id string) uint64 {
+		v, err := strconv.ParseUint(id[8:], 16, 64)
+		if err != nil {
+			t.Fatalf("id %q: %v", id, err)
+		}
+		return v
+	}
+	prev := low(chat.NewMessageID(now))
+	steps := map[uint64]bool{}
+	small := 0
+	const n = 1000
+	for range n {
+		v := low(chat.NewMessageID(now))
+		steps[v-prev] = true
+		if v-prev < 1<<16 {
+			small++
+		}
+		prev = v
+	}
+	if len(steps) < n*9/10 || small > n/100 {
+		t.Errorf("%d distinct steps in %d ids, %d of them under 65,536: guessable", len(steps), n, small)
 	}
 }
 
