@@ -191,8 +191,10 @@ func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, sa
 }
 
 // start stores the message when it should be (saved, content, in a
-// dialog) and says what to deliver. A retransmission of a stored id is
-// delivered again but not stored twice (REALTIME.md §6.2).
+// dialog) and says what to deliver. A retransmission (the id of a message
+// stored from the same sender in the same dialog) is delivered again but
+// not stored twice; an id another message holds is replaced (REALTIME.md
+// §6.2, see insertMessages).
 func (s *Service) start(ctx context.Context, c Caller, d *Dialog, save bool, in MessageInput, recipients []int64) *Pending {
 	if err := checkMessage(&in); err != nil {
 		return refused(err)

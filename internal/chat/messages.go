@@ -95,7 +95,7 @@ func (s *Service) markAs(ctx context.Context, tx Tx, d *Dialog, m *Member, user 
 // MessageInput is a message created through REST (REST.md §6.2) or
 // received over XMPP.
 type MessageInput struct {
-	ID          string // chosen by the client; "" or malformed: generated
+	ID          string // chosen by the client; "", malformed or another message's: generated
 	DialogID    string
 	RecipientID int64 // with no DialogID: the private dialog with this user
 	Body        string
