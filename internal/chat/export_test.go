@@ -1,6 +1,9 @@
 package chat
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Marker is a chat marker for RecordTogether.
 type Marker struct {
@@ -20,3 +23,6 @@ func (s *Service) RecordTogether(ctx context.Context, markers ...Marker) error {
 	_, _, _, err := s.storeBatch(ctx, nil, marks)
 	return err
 }
+
+// SetMessageIDs replaces the maker of server ids; call it before posting.
+func (s *Service) SetMessageIDs(f func(time.Time) string) { s.newMessageID = f }

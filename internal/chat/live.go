@@ -63,13 +63,16 @@ func (p *Pending) Wait() (*Accepted, error) {
 	<-p.req.done
 	switch err := p.req.err; {
 	case errors.Is(err, ErrDuplicate):
-		return p.a, nil
+		// A retransmission: delivered again as the stored message.
 	case err != nil && p.redo != nil && apperr.KindOf(err) == apperr.KindNotFound:
 		return p.redo()
 	case err != nil:
 		return nil, err
 	}
-	p.a.Message, p.a.ID = p.req.msg, p.req.msg.ID
+	// Delivered under the stored id, which is not the client's when that
+	// clashed with another message (REALTIME.md §6.2 step 3).
+	m := p.req.msg
+	p.a.Message, p.a.ID, p.a.DateSent = m, m.ID, m.DateSent
 	return p.a, nil
 }
 
@@ -188,8 +191,10 @@ func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, sa
 }
 
 // start stores the message when it should be (saved, content, in a
-// dialog) and says what to deliver. A retransmission of a stored id is
-// delivered again but not stored twice (REALTIME.md §6.2).
+// dialog) and says what to deliver. A retransmission (the id of a message
+// stored from the same sender in the same dialog) is delivered again but
+// not stored twice; an id another message holds is replaced (REALTIME.md
+// §6.2, see insertMessages).
 func (s *Service) start(ctx context.Context, c Caller, d *Dialog, save bool, in MessageInput, recipients []int64) *Pending {
 	if err := checkMessage(&in); err != nil {
 		return refused(err)

@@ -95,7 +95,7 @@ func (s *Service) markAs(ctx context.Context, tx Tx, d *Dialog, m *Member, user 
 // MessageInput is a message created through REST (REST.md §6.2) or
 // received over XMPP.
 type MessageInput struct {
-	ID          string // chosen by the client; "" or malformed: generated
+	ID          string // chosen by the client; "", malformed or another message's: generated
 	DialogID    string
 	RecipientID int64 // with no DialogID: the private dialog with this user
 	Body        string
@@ -133,6 +133,11 @@ func (s *Service) CreateMessage(ctx context.Context, c Caller, in MessageInput) 
 		in.DialogID = v.ID
 	}
 	msg, d, err := s.commit.submit(ctx, Post{Caller: c, In: in})
+	if errors.Is(err, ErrDuplicate) {
+		// A retransmission (only a caller that chose the id can send
+		// one): the stored message, delivered again with send_to_chat.
+		err = nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -168,13 +173,15 @@ func checkMessage(in *MessageInput) error {
 }
 
 // newMessage is the row of a message from sender in d, before it is
-// stored.
-func (s *Service) newMessage(d *Dialog, sender int64, in MessageInput) *Message {
+// stored, and whether its id is the one the client chose (only such an id
+// can make it a retransmission, REALTIME.md §6.2).
+func (s *Service) newMessage(d *Dialog, sender int64, in MessageInput) (*Message, bool) {
 	now := s.now().UTC()
 	msg := &Message{ID: in.ID, AppID: d.AppID, DialogID: d.ID, DialogType: d.Type, SenderID: sender, Body: in.Body,
 		DateSent: in.DateSent, Attachments: in.Attachments, Custom: in.Custom, CreatedAt: now, UpdatedAt: now}
-	if !ValidID(msg.ID) {
-		msg.ID = NewMessageID(now)
+	chosen := ValidID(msg.ID)
+	if !chosen {
+		msg.ID = s.newMessageID(now)
 	}
 	if msg.DateSent <= 0 {
 		msg.DateSent = now.Unix()
@@ -182,7 +189,7 @@ func (s *Service) newMessage(d *Dialog, sender int64, in MessageInput) *Message 
 	if d.Type == Private {
 		msg.RecipientID = otherOfPair(d.Pair, sender)
 	}
-	return msg
+	return msg, chosen
 }
 
 // tally is the dialog bookkeeping of REALTIME.md §20.2 for the messages a

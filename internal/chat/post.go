@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -193,8 +194,11 @@ func (c *committer) queue(ctx context.Context, r *postReq) (*postReq, error) {
 }
 
 // PostBatch stores several messages in one transaction, returning each
-// message or the rule that refused it. It is the bulk path (seeding,
-// imports); live senders go through CreateMessage, which batches for them.
+// message or the rule that refused it. A post that retransmits a stored
+// message (its id, sender and dialog, REALTIME.md §6.2) gets the stored
+// message with ErrDuplicate, and nothing is stored for it. It is the bulk
+// path (seeding, imports); live senders go through CreateMessage, which
+// batches for them.
 func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []error, error) {
 	for i := range posts {
 		if err := checkMessage(&posts[i].In); err != nil {
@@ -253,7 +257,8 @@ func (s *Service) insertPosts(ctx context.Context, tx Tx, posts []Post, msgs []*
 	}
 	withAdmins := map[string]bool{}
 	var accepted []*Message
-	var at []int // accepted[k] is posts[at[k]]
+	var at []int      // accepted[k] is posts[at[k]]
+	var chosen []bool // accepted[k]'s id is its client's
 	for i, p := range posts {
 		d := heads[p.In.DialogID]
 		if d == nil || d.AppID != p.Caller.AppID {
@@ -285,22 +290,88 @@ func (s *Service) insertPosts(ctx context.Context, tx Tx, posts []Post, msgs []*
 			}
 			continue
 		}
-		accepted = append(accepted, s.newMessage(d, p.Caller.UserID, p.In))
+		msg, own := s.newMessage(d, p.Caller.UserID, p.In)
+		accepted = append(accepted, msg)
 		at = append(at, i)
+		chosen = append(chosen, own)
 	}
-	if err := tx.InsertMessages(ctx, accepted); err != nil {
+	stored, err := s.insertMessages(ctx, tx, accepted, chosen)
+	if err != nil {
 		return err
 	}
 	var t tally
 	for k, msg := range accepted {
 		i := at[k]
-		if msg.Seq == 0 {
-			errs[i] = ErrDuplicate
-			continue
-		}
 		d := heads[msg.DialogID]
-		t.add(d, msg)
-		msgs[i], dialogs[i] = msg, d
+		switch o := stored[k]; {
+		case o.err != nil:
+			errs[i] = o.err
+		case o.holder != nil: // a retransmission: not stored, not counted
+			msgs[i], dialogs[i], errs[i] = o.holder, d, ErrDuplicate
+		default:
+			t.add(d, msg)
+			msgs[i], dialogs[i] = msg, d
+		}
 	}
 	return t.apply(ctx, tx)
+}
+
+// maxIDClashes is how many ids in a row may turn out taken for one message
+// before it fails (alone). Server-made ids are drawn from four billion
+// values past the last one, so even one clash needs a client that claimed
+// that very id; this only bounds the loop.
+const maxIDClashes = 8
+
+// inserted is what became of one message of insertMessages: stored (both
+// nil), a retransmission of holder, or failed.
+type inserted struct {
+	holder *Message
+	err    error
+}
+
+// insertMessages stores msgs in order, deciding about every id the store
+// finds taken (REALTIME.md §6.2): a client's id already stored from the
+// same sender in the same dialog makes the message a retransmission,
+// stored once; any other clash (another dialog's or another sender's
+// message, or a server-made id) gets a fresh server-made id, and the
+// message is stored under it. Ids are unique store-wide while a
+// retransmission is scoped to its dialog and sender, so a clash is never
+// taken for "already stored": that let one tenant, by claiming ids
+// another would use, have that tenant's messages acknowledged and never
+// stored.
+//
+// The decision is taken inside the batch's transaction, where no other
+// writer can move the holder: the store stops at a clash and reports the
+// holder, and insertion resumes after the decided message, so seqs still
+// follow the batch. A batch without clashes is one pass and reads nothing.
+func (s *Service) insertMessages(ctx context.Context, tx Tx, msgs []*Message, chosen []bool) ([]inserted, error) {
+	out := make([]inserted, len(msgs))
+	clashAt, clashes := -1, 0 // the ids msgs[clashAt] found taken
+	for from := 0; from < len(msgs); {
+		n, holder, err := tx.InsertMessages(ctx, msgs[from:])
+		if err != nil {
+			return nil, err
+		}
+		k := from + n
+		if k == len(msgs) {
+			break
+		}
+		if k != clashAt {
+			clashAt, clashes = k, 0
+		}
+		m := msgs[k]
+		switch {
+		case chosen[k] && holder.DialogID == m.DialogID && holder.SenderID == m.SenderID:
+			out[k].holder = holder
+			from = k + 1
+		case clashes >= maxIDClashes:
+			out[k].err = fmt.Errorf("chat: %d message ids in a row were taken", clashes+1)
+			from = k + 1
+		default:
+			m.ID, chosen[k] = s.newMessageID(m.CreatedAt), false
+			clashes++
+			from = k
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,11 +54,12 @@ func history(t *testing.T, s *stack, dialogID string) []*chat.Message {
 }
 
 // TestBatchBookkeepingMatchesRecount stores one batch that mixes several
-// dialogs, several senders per dialog, a member who hid the dialog, a
-// duplicate of a stored id, a duplicate within the batch and refused posts,
-// and checks that every counter equals its recount, that the dialogs' last
-// messages are the batch's last accepted ones, and that the failed posts
-// left no trace.
+// dialogs, several senders per dialog, a member who hid the dialog, ids
+// that clash with a stored message or one of the batch (stored under new
+// ids), a retransmission (not stored again) and refused posts, and checks
+// that every counter equals its recount, that the dialogs' last messages
+// are the batch's last accepted ones, and that the failed posts and the
+// retransmissions left no trace.
 func TestBatchBookkeepingMatchesRecount(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
@@ -126,14 +128,20 @@ func TestBatchBookkeepingMatchesRecount(t *testing.T) {
 		post(u[4], g1, "refused: not a member"), // 404: the group is not visible to u4
 		post(u[1], p, "b6"),                     // un-hides p for u1 (the sender)
 		post(u[5], g2, "b7"),
-		{Caller: u[2], In: chat.MessageInput{DialogID: g2, Body: "duplicate of a stored id", ID: stored.ID}},
+		// The id of a stored message of another dialog and sender.
+		{Caller: u[2], In: chat.MessageInput{DialogID: g2, Body: "b8", ID: stored.ID}},
 		{Caller: u[2], In: chat.MessageInput{DialogID: g2, Body: "b9", ID: fresh}},
-		{Caller: u[4], In: chat.MessageInput{DialogID: g2, Body: "duplicate within the batch", ID: fresh}},
+		// b9's id from another sender of its dialog.
+		{Caller: u[4], In: chat.MessageInput{DialogID: g2, Body: "b10", ID: fresh}},
 		post(u[3], pub, "b11"),       // a subscriber posts to a public dialog
 		post(u[6], g2, "refused: 2"), // not a member either
 		post(u[0], "0123456789abcdef01234567", "unknown dialog"),
 		post(u[1], g1, "b14"),
 		post(u[0], p, "b15"),
+		// b9 again, from its sender in its dialog: a retransmission.
+		{Caller: u[2], In: chat.MessageInput{DialogID: g2, Body: "b9", ID: fresh}},
+		// The stored message's sender, in another dialog.
+		{Caller: u[0], In: chat.MessageInput{DialogID: g1, Body: "b17", ID: stored.ID}},
 	}
 	msgs, errs, err := s.chat.PostBatch(ctx, posts)
 	if err != nil {
@@ -141,12 +149,18 @@ func TestBatchBookkeepingMatchesRecount(t *testing.T) {
 	}
 	failed := map[int]error{}
 	for i, e := range errs {
-		if e != nil {
+		switch {
+		case errors.Is(e, chat.ErrDuplicate):
+			failed[i] = e
+			if msgs[i] == nil {
+				t.Errorf("post %d: a retransmission without the stored message", i)
+			}
+		case e != nil:
 			failed[i] = e
 			if msgs[i] != nil {
 				t.Errorf("post %d failed (%v) but has a message", i, e)
 			}
-		} else if msgs[i] == nil {
+		case msgs[i] == nil:
 			t.Errorf("post %d: no message and no error", i)
 		}
 	}
@@ -155,18 +169,25 @@ func TestBatchBookkeepingMatchesRecount(t *testing.T) {
 			t.Errorf("post %d: error %v, want not found", i, failed[i])
 		}
 	}
-	for _, i := range []int{8, 10} {
-		if !errors.Is(failed[i], chat.ErrDuplicate) {
-			t.Errorf("post %d: error %v, want ErrDuplicate", i, failed[i])
-		}
+	if !errors.Is(failed[16], chat.ErrDuplicate) || msgs[16] == nil || msgs[16].ID != fresh || msgs[16].Seq != msgs[9].Seq {
+		t.Errorf("retransmission: error %v, message %+v; want ErrDuplicate with message b9", failed[16], msgs[16])
 	}
-	if len(failed) != 5 {
-		t.Errorf("%d posts failed, want 5: %v", len(failed), failed)
+	if len(failed) != 4 {
+		t.Errorf("%d posts failed, want 4: %v", len(failed), failed)
+	}
+	// A clashing id was replaced by a fresh one; a free one was kept.
+	if msgs[9].ID != fresh {
+		t.Errorf("b9 stored as %s, want its own id %s", msgs[9].ID, fresh)
+	}
+	for _, i := range []int{8, 10, 17} {
+		if m := msgs[i]; m == nil || m.ID == posts[i].In.ID || !chat.ValidID(m.ID) {
+			t.Errorf("post %d (id %s) stored as %+v; want a fresh id", i, posts[i].In.ID, m)
+		}
 	}
 	// Seqs follow the batch.
 	var last int64
 	for i, m := range msgs {
-		if m == nil {
+		if m == nil || errs[i] != nil {
 			continue
 		}
 		if m.Seq <= last {
@@ -176,11 +197,11 @@ func TestBatchBookkeepingMatchesRecount(t *testing.T) {
 	}
 
 	counters := countersMatch(t, s, u, all)
-	// Exactly the accepted messages were stored, the first of two with one
-	// id among them, and the stored id kept its body.
+	// Exactly the accepted messages were stored, the retransmission once,
+	// and the stored id kept its body.
 	accepted := map[string][]string{}
 	for i, m := range msgs {
-		if m != nil {
+		if m != nil && errs[i] == nil {
 			accepted[posts[i].In.DialogID] = append(accepted[posts[i].In.DialogID], posts[i].In.Body)
 		}
 	}
@@ -211,8 +232,9 @@ func TestBatchBookkeepingMatchesRecount(t *testing.T) {
 			t.Errorf("dialog %s: last seq %d, newest stored %d", d, v.LastSeq, h[len(h)-1].Seq)
 		}
 	}
-	// Counters by hand for group 1: b0, b1, b3, b4, b14 from u0, u1, u3, u0, u1.
-	for user, want := range map[int64]int{u[2].UserID: 5} {
+	// Counters by hand for group 1: b0, b1, b3, b4, b14, b17 from u0, u1,
+	// u3, u0, u1, u0.
+	for user, want := range map[int64]int{u[2].UserID: 6} {
 		if got := counters[g1][user]; got != want {
 			t.Errorf("group 1, user %d: unread %d, want %d", user, got, want)
 		}
@@ -234,7 +256,7 @@ func TestBatchBookkeepingMatchesRecount(t *testing.T) {
 		}
 	}
 	_, errs, err = s.chat.PostBatch(ctx, []chat.Post{
-		{Caller: u[2], In: chat.MessageInput{DialogID: g2, Body: "again", ID: stored.ID}},
+		{Caller: u[2], In: chat.MessageInput{DialogID: g2, Body: "again", ID: fresh}},
 		post(u[4], g1, "refused"),
 		{Caller: u[0], In: chat.MessageInput{DialogID: g1, Body: "again", ID: msgs[0].ID}},
 	})
@@ -312,6 +334,36 @@ func TestNewMessageIDIncreases(t *testing.T) {
 			t.Fatalf("id %q has no letter", id)
 		}
 		prev = id
+	}
+}
+
+// TestNewMessageIDIsNotTheLastPlusOne: the id after one a user saw must
+// not be guessable (a user who can claim the next ids first makes the
+// server clash with them): consecutive ids of one second differ by steps
+// that vary and are large, not by one.
+func TestNewMessageIDIsNotTheLastPlusOne(t *testing.T) {
+	now := time.Now()
+	low := func(id string) uint64 {
+		v, err := strconv.ParseUint(id[8:], 16, 64)
+		if err != nil {
+			t.Fatalf("id %q: %v", id, err)
+		}
+		return v
+	}
+	prev := low(chat.NewMessageID(now))
+	steps := map[uint64]bool{}
+	small := 0
+	const n = 1000
+	for range n {
+		v := low(chat.NewMessageID(now))
+		steps[v-prev] = true
+		if v-prev < 1<<16 {
+			small++
+		}
+		prev = v
+	}
+	if len(steps) < n*9/10 || small > n/100 {
+		t.Errorf("%d distinct steps in %d ids, %d of them under 65,536: guessable", len(steps), n, small)
 	}
 }
 

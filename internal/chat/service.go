@@ -47,6 +47,9 @@ type Service struct {
 	now      func() time.Time
 	commit   *committer
 	pairs    *pairCache
+	// newMessageID makes the ids of messages whose client chose none
+	// (NewMessageID; a test makes it clash on purpose).
+	newMessageID func(time.Time) string
 }
 
 // NewService returns the domain service. notifier may be nil.
@@ -57,7 +60,8 @@ func NewService(store Store, apps Apps, notifier Notifier, log *slog.Logger, now
 	if notifier == nil {
 		notifier = noNotifier{}
 	}
-	s := &Service{store: store, apps: apps, notifier: notifier, log: log, now: now, pairs: newPairCache()}
+	s := &Service{store: store, apps: apps, notifier: notifier, log: log, now: now, pairs: newPairCache(),
+		newMessageID: NewMessageID}
 	s.commit = newCommitter(s)
 	return s
 }

@@ -9,8 +9,11 @@ import (
 // ErrNotFound is returned by a Store when a row does not exist.
 var ErrNotFound = errors.New("chat: not found")
 
-// ErrDuplicate is the outcome of a post whose message id is already stored.
-var ErrDuplicate = errors.New("chat: duplicate message id")
+// ErrDuplicate is the outcome of a post that retransmits a stored message
+// (REALTIME.md §6.2: the id its client chose is already stored, from the
+// same sender in the same dialog). It is not a failure: nothing new was
+// stored or counted, and the stored message comes with it.
+var ErrDuplicate = errors.New("chat: retransmission of a stored message")
 
 // Store persists the chat domain. Reads run on Store itself; every change
 // runs inside Tx, a write transaction in which the reads see the writes, so
@@ -119,9 +122,12 @@ type Tx interface {
 	DeleteMember(ctx context.Context, dialogID string, userID int64) error
 
 	// InsertMessages stores msgs in their order (their seqs increase in
-	// it), setting each one's Seq. A message whose id is already stored,
-	// or taken by an earlier one of msgs, is left out and keeps Seq 0.
-	InsertMessages(ctx context.Context, msgs []*Message) error
+	// it), setting each one's Seq, until it meets one whose id is already
+	// stored (an earlier one of msgs counts). It returns how many it
+	// stored, n, and when that is not all, the stored message that holds
+	// msgs[n]'s id (msgs[n] is not stored, its Seq stays 0). What to do
+	// about msgs[n] (another id, or nothing) is the caller's decision.
+	InsertMessages(ctx context.Context, msgs []*Message) (n int, holder *Message, err error)
 	// OnNewMessages applies the effect on members of n messages stored by
 	// sender in a dialog, in one statement: n more unread for every member
 	// except the sender (when counted), and the dialog un-hidden for

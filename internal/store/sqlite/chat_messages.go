@@ -105,7 +105,12 @@ func (r chatReader) Messages(ctx context.Context, dialogID string, userID, clear
 	if q.Desc {
 		dir = " DESC"
 	}
-	tie := ", m.id" + dir
+	// Ties break by arrival (seq), in the sort's direction: ids are the
+	// clients' and say nothing about order, so by id two messages sent in
+	// one second could change places between reloads. With the dialog's
+	// index on (dialog_id, date_sent, id), SQLite sorts only within each
+	// run of equal date_sent, and stops at the page's end.
+	tie := ", m.seq" + dir
 	if order == "m.id" {
 		tie = ""
 	}
@@ -341,36 +346,43 @@ func jsonOrNull(v any, empty bool) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
-func (t chatTx) InsertMessages(ctx context.Context, msgs []*chat.Message) error {
+func (t chatTx) InsertMessages(ctx context.Context, msgs []*chat.Message) (int, *chat.Message, error) {
 	// One statement per row: a multi-row INSERT was measured slower, as
 	// SQLite must then keep a statement journal (a copy of every page the
 	// statement changes) to undo the rows before a failing one, and a row
 	// here can fail its foreign key.
-	for _, m := range msgs {
+	for i, m := range msgs {
 		atts, err := jsonOrNull(m.Attachments, len(m.Attachments) == 0)
 		if err != nil {
-			return err
+			return i, nil, err
 		}
 		custom, err := jsonOrNull(m.Custom, len(m.Custom) == 0)
 		if err != nil {
-			return err
+			return i, nil, err
 		}
+		// A taken id inserts nothing rather than failing: the holder is
+		// then read, which only a clash pays for.
 		res, err := t.q.ExecContext(ctx, `INSERT INTO messages (id, app_id, dialog_id, sender_id, recipient_id, body, date_sent,
-			attachments, custom, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			attachments, custom, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			m.ID, m.AppID, m.DialogID, m.SenderID, m.RecipientID, m.Body, m.DateSent, atts, custom,
 			micros(m.CreatedAt), micros(m.UpdatedAt))
 		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE constraint failed: messages.id") {
-				continue // a duplicate: left out, Seq stays 0
-			}
-			return err
+			return i, nil, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return i, nil, err
+		}
+		if n == 0 {
+			holder, err := scanMessage(t.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.id = ?`, m.ID))
+			return i, holder, err
 		}
 		if m.Seq, err = res.LastInsertId(); err != nil {
-			return err
+			return i, nil, err
 		}
 		*t.wrote = true
 	}
-	return nil
+	return len(msgs), nil, nil
 }
 
 func (t chatTx) OnNewMessages(ctx context.Context, dialogID string, sender int64, n int, counted bool) error {

@@ -60,7 +60,14 @@ func (f *searchFixture) store(bodies ...string) []*chat.Message {
 		msgs = append(msgs, &chat.Message{ID: fmt.Sprintf("a%023x", f.n), AppID: f.app, DialogID: f.dialog, SenderID: f.user,
 			Body: b, DateSent: base.Unix(), CreatedAt: base, UpdatedAt: base})
 	}
-	if err := f.db.Tx(f.t.Context(), func(tx chat.Tx) error { return tx.InsertMessages(f.t.Context(), msgs) }); err != nil {
+	err := f.db.Tx(f.t.Context(), func(tx chat.Tx) error {
+		n, _, err := tx.InsertMessages(f.t.Context(), msgs)
+		if err == nil && n != len(msgs) {
+			err = fmt.Errorf("stored %d of %d", n, len(msgs))
+		}
+		return err
+	})
+	if err != nil {
 		f.t.Fatalf("InsertMessages: %v", err)
 	}
 	return msgs

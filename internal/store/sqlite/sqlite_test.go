@@ -45,6 +45,10 @@ func TestAuthStore(t *testing.T) {
 	storetest.RunAuth(t, func(t *testing.T) auth.Store { return open(t, t.TempDir()) })
 }
 
+func TestChatStore(t *testing.T) {
+	storetest.RunChat(t, func(t *testing.T) storetest.ChatStore { return open(t, t.TempDir()) })
+}
+
 func schemaRows(t *testing.T, dir string) (rows, distinct, max int) {
 	t.Helper()
 	err := raw(t, dir).QueryRowContext(t.Context(),

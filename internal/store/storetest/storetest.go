@@ -16,8 +16,12 @@
 // under ne/nin), time at microsecond precision, sorting, paging and totals.
 // Every time it writes is fixed (time.Date), so every assertion is exact.
 //
-// It imports only the standard library and internal/auth, and is imported
-// only by tests.
+// RunChat (chat.go) holds the rules of message storage the chat domain
+// builds on: how a taken message id is reported, and that messages of one
+// second list in the order they arrived.
+//
+// It imports only the standard library, internal/auth and internal/chat,
+// and is imported only by tests.
 package storetest
 
 import (
