@@ -191,12 +191,15 @@ func (e *Engine) end(u credUser, deleted bool, text string, match func([]byte) b
 // gets the stream error and the closing element, then closes; a parked
 // session expires at once. Called from outside the session's goroutines,
 // so it queues without waiting for room (a full queue is being closed
-// anyway).
+// anyway), and it waits for the writer to put both on the wire before
+// closing: the reader is blocked in a read, and interrupting that read
+// closes a WebSocket at once.
 func (s *Session) revoke(text string) {
 	if l := s.out.currentLink(); l != nil {
+		l.final.Store(true)
 		s.out.push(xmpp.StreamError("not-authorized", text, true).Encode(), kindNonza)
 		s.out.push(xmpp.NewElement("close", "xmlns", xmpp.NSFraming).Encode(), kindNonza)
-		l.final.Store(true)
+		s.flush()
 	}
 	s.endNow()
 }
