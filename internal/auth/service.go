@@ -271,9 +271,15 @@ func (s *Service) Login(ctx context.Context, sess *Session, c Credentials) (*Use
 		return nil, err
 	}
 	now := s.now().UTC()
+	prev := sess.UserID
 	sess.UserID, sess.UpdatedAt, sess.ExpiresAt = u.ID, now, now.Add(s.cfg.SessionTTL)
 	if err := s.store.SetSessionUser(ctx, sess); err != nil {
 		return nil, err
+	}
+	if prev != 0 && prev != u.ID {
+		// The token now logs in someone else: the previous user's
+		// connections made with it end.
+		s.events.CredentialsEnded(sess.AppID, prev, [][]byte{sess.TokenHash})
 	}
 	u.LastRequestAt = now
 	return u, nil

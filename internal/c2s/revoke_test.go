@@ -146,3 +146,23 @@ func TestPasswordChangeEndsParkedSessions(t *testing.T) {
 		t.Fatalf("resume of a session of the old password answered %s", f.AppendXML(nil))
 	}
 }
+
+// DELETE /login turns the session back into an application session, so
+// its token no longer logs the user in: the connections made with it end.
+// Logging the token in as another user ends them too.
+func TestLogoutAndReloginEndTheTokensConnections(t *testing.T) {
+	env := servertest.Start(t)
+	u, other := env.NewUser(t), env.NewUser(t)
+	byToken, _ := login(t, env, u, u.Token)
+	byPassword, _ := login(t, env, u, u.Password)
+	restJSON(t, env, servertest.Req{Method: "DELETE", Path: "/login.json", Token: u.Token}, http.StatusOK)
+	byToken.wantEnded()
+	byPassword.alive("password-ok")
+
+	tok := env.Login(t, u.Login, u.Password)
+	again, _ := login(t, env, u, tok)
+	restJSON(t, env, servertest.Req{Method: "POST", Path: "/login.json", Token: tok,
+		Body: map[string]any{"login": other.Login, "password": other.Password}}, http.StatusAccepted)
+	again.wantEnded()
+	byPassword.alive("password-still-ok")
+}
