@@ -24,11 +24,12 @@ type Config struct {
 
 // Service implements sessions, users and apps on top of a Store.
 type Service struct {
-	store Store
-	cfg   Config
-	log   *slog.Logger
-	now   func() time.Time
-	touch time.Duration
+	store  Store
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	touch  time.Duration
+	events SessionEvents
 }
 
 // NewService returns a Service over store. now may be nil (time.Now).
@@ -43,7 +44,7 @@ func NewService(store Store, cfg Config, log *slog.Logger, now func() time.Time)
 		cfg.PasswordIterations = DefaultPasswordIterations
 	}
 	touch := min(sessionTouchEvery, cfg.SessionTTL/10)
-	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch}
+	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch, events: noSessionEvents{}}
 }
 
 // randomHex returns n random bytes as lowercase hex.
@@ -251,9 +252,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	return sess, nil
 }
 
-// DestroySession ends a session at once.
+// DestroySession ends a session at once, and the chat connections that
+// authenticated with its token (REST.md §3.3).
 func (s *Service) DestroySession(ctx context.Context, sess *Session) error {
-	return s.store.DeleteSession(ctx, sess.ID)
+	if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
+		return err
+	}
+	if sess.UserID != 0 {
+		s.events.CredentialsEnded(sess.AppID, sess.UserID, [][]byte{sess.TokenHash})
+	}
+	return nil
 }
 
 // Login binds the user named by c to an existing session (POST /login).
@@ -263,40 +271,55 @@ func (s *Service) Login(ctx context.Context, sess *Session, c Credentials) (*Use
 		return nil, err
 	}
 	now := s.now().UTC()
+	prev := sess.UserID
 	sess.UserID, sess.UpdatedAt, sess.ExpiresAt = u.ID, now, now.Add(s.cfg.SessionTTL)
 	if err := s.store.SetSessionUser(ctx, sess); err != nil {
 		return nil, err
+	}
+	if prev != 0 && prev != u.ID {
+		// The token now logs in someone else: the previous user's
+		// connections made with it end.
+		s.events.CredentialsEnded(sess.AppID, prev, [][]byte{sess.TokenHash})
 	}
 	u.LastRequestAt = now
 	return u, nil
 }
 
-// Logout turns a user session back into an application session.
+// Logout turns a user session back into an application session. The
+// token no longer logs the user in, so the chat connections that
+// authenticated with it end.
 func (s *Service) Logout(ctx context.Context, sess *Session) error {
 	if sess.UserID == 0 {
 		return apperr.Forbidden("Forbidden. Need user.")
 	}
+	user := sess.UserID
 	sess.UserID = 0
-	return s.store.SetSessionUser(ctx, sess)
+	if err := s.store.SetSessionUser(ctx, sess); err != nil {
+		return err
+	}
+	s.events.CredentialsEnded(sess.AppID, user, [][]byte{sess.TokenHash})
+	return nil
 }
 
 // CheckPassword verifies a chat login: password is either the user's
-// password or a live token of a session of that user (the custom-auth case).
-func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password string) (*User, error) {
+// password or a live token of a session of that user (the custom-auth
+// case). It also returns the credential the login used (see Credential),
+// which the connection keeps so that ending the credential ends it.
+func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password string) (*User, []byte, error) {
 	u, err := s.store.UserByID(ctx, appID, userID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, apperr.Unauthorized()
+		return nil, nil, apperr.Unauthorized()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ok, _ := VerifyPassword(u.PasswordHash, password); ok {
-		return u, nil
+		return u, passwordCredential(u.PasswordHash), nil
 	}
 	if sess, err := s.Authenticate(ctx, password); err == nil && sess.AppID == appID && sess.UserID == userID {
-		return u, nil
+		return u, sess.TokenHash, nil
 	}
-	return nil, apperr.Unauthorized()
+	return nil, nil, apperr.Unauthorized()
 }
 
 // AppByAuthKey returns the app whose auth key is key (CB-AuthKey, used by
@@ -323,8 +346,8 @@ func (s *Service) DialogExtensions(ctx context.Context, appID int64) ([]string, 
 }
 
 // CheckChatPassword is CheckPassword for the XMPP engine, which needs only
-// the verdict.
-func (s *Service) CheckChatPassword(ctx context.Context, appID, userID int64, password string) error {
-	_, err := s.CheckPassword(ctx, appID, userID, password)
-	return err
+// the verdict and the credential.
+func (s *Service) CheckChatPassword(ctx context.Context, appID, userID int64, password string) ([]byte, error) {
+	_, cred, err := s.CheckPassword(ctx, appID, userID, password)
+	return cred, err
 }

@@ -45,6 +45,10 @@ type Store interface {
 	// SetSessionUser binds (or with userID 0 unbinds) a user to a session.
 	SetSessionUser(ctx context.Context, s *Session) error
 	DeleteSession(ctx context.Context, id int64) error
+	// DeleteUserSessions removes every session of a user except the one
+	// with id except (0: none) and returns the token hashes of those it
+	// removed, so that what authenticated with them can be ended too.
+	DeleteUserSessions(ctx context.Context, appID, userID, except int64) ([][]byte, error)
 }
 
 // UniqueLookupFields are the user fields UserByField accepts.

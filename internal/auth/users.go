@@ -124,6 +124,7 @@ func (s *Service) UpdateUser(ctx context.Context, sess *Session, id int64, in Us
 			return nil, apperr.Invalid("old_password", "is incorrect")
 		}
 	}
+	oldHash := u.PasswordHash
 	if err := s.apply(u, in); err != nil {
 		return nil, err
 	}
@@ -134,10 +135,32 @@ func (s *Service) UpdateUser(ctx context.Context, sess *Session, id int64, in Us
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return nil, mapDuplicate(err)
 	}
+	if in.Password != nil {
+		if err := s.passwordChanged(ctx, sess, oldHash); err != nil {
+			return nil, err
+		}
+	}
 	return u, nil
 }
 
-// DeleteUser deletes the caller's own account and every session of it.
+// passwordChanged ends what the old password let in, except the session
+// that changed it: every other session of the user (their tokens stop
+// working at once) and every chat connection that authenticated with one
+// of those tokens or with the old password. Connections that authenticated
+// with the caller's own token stay: the caller proved the old password
+// and holds the new one.
+func (s *Service) passwordChanged(ctx context.Context, sess *Session, oldHash string) error {
+	hashes, err := s.store.DeleteUserSessions(ctx, sess.AppID, sess.UserID, sess.ID)
+	if err != nil {
+		return fmt.Errorf("end other sessions: %w", err)
+	}
+	s.events.CredentialsEnded(sess.AppID, sess.UserID, append(hashes, passwordCredential(oldHash)))
+	return nil
+}
+
+// DeleteUser deletes the caller's own account and every session of it, and
+// ends its chat connections. The account's place in dialogs is the chat
+// domain's (chat.Service.RemoveUser), which the caller runs next.
 func (s *Service) DeleteUser(ctx context.Context, sess *Session, id int64) error {
 	if sess.UserID == 0 {
 		return apperr.Forbidden("Forbidden. Need user.")
@@ -148,7 +171,13 @@ func (s *Service) DeleteUser(ctx context.Context, sess *Session, id int64) error
 		}
 		return apperr.Forbidden("You can delete only your own account")
 	}
-	return s.store.DeleteUser(ctx, sess.AppID, id)
+	if err := s.store.DeleteUser(ctx, sess.AppID, id); err != nil {
+		return err
+	}
+	// The store removed the user's sessions with it; its chat connections
+	// end now, before the caller goes on to take it out of its dialogs.
+	s.events.UserDeleted(sess.AppID, id)
+	return nil
 }
 
 // apply validates in and copies it onto u. Nothing is written when any

@@ -49,9 +49,10 @@ type StreamConn interface {
 
 // Authenticator checks chat credentials: a user's password or a live
 // session token of that user (REST.md §3.7). The auth service implements
-// it.
+// it. It returns the credential used, an opaque key that ending it later
+// names (revoke.go).
 type Authenticator interface {
-	CheckChatPassword(ctx context.Context, appID, userID int64, password string) error
+	CheckChatPassword(ctx context.Context, appID, userID int64, password string) ([]byte, error)
 }
 
 // Config is the engine's settings.
@@ -109,6 +110,8 @@ type Engine struct {
 	perIP     map[string]int
 	perUsr    map[int64]int
 	resumable map[string]*Session // stream management id → session
+
+	creds credIndex // authenticated sessions by user (revoke.go)
 }
 
 // Wait blocks until every session has ended (after their context did).
@@ -174,6 +177,8 @@ type Session struct {
 
 	killOnce sync.Once
 	kill     chan struct{} // closed when the session must end now (overflow)
+
+	rev sessionCred // what it authenticated with (revoke.go)
 }
 
 // link is one connection serving a session.
@@ -372,8 +377,11 @@ func (s *Session) finish(delivered bool) {
 		s.e.releaseUser(s.userID)
 	}
 	for _, f := range s.out.end(delivered) {
-		s.keepUndelivered(f)
+		if !s.rev.deleted.Load() {
+			s.keepUndelivered(f)
+		}
 	}
+	s.e.untrack(s)
 }
 
 // writeTimeout bounds one write to a client that stopped reading.
@@ -676,7 +684,7 @@ func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
 		s.saslFailure("invalid-authzid", "")
 		return
 	}
-	if err := onFreshStack(func() error { return s.e.auth.CheckChatPassword(ctx, appID, userID, password) }); err != nil {
+	if err := s.login(ctx, appID, userID, password); err != nil {
 		s.saslFailure("not-authorized", "Password not verified")
 		return
 	}

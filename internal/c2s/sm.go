@@ -89,6 +89,7 @@ func (s *Session) resume(el *xmpp.Element) *Session {
 		switch {
 		case ph == phaseResuming:
 			old.log.Info("stream resumed", "resent", n)
+			s.e.handOver(s, old)
 			return old
 		case ph == phaseLive && attempt == 0:
 			// The client is back before its old connection was seen to

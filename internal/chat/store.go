@@ -120,6 +120,12 @@ type Tx interface {
 	// PutMember inserts or replaces a member row.
 	PutMember(ctx context.Context, m *Member) error
 	DeleteMember(ctx context.Context, dialogID string, userID int64) error
+	// MemberDialogs returns the ids of the dialogs of app in which the
+	// user has a member row of any kind.
+	MemberDialogs(ctx context.Context, appID, userID int64) ([]string, error)
+	// DeleteOffline drops the messages kept for a user (REALTIME.md
+	// §20.5); its account is being deleted.
+	DeleteOffline(ctx context.Context, appID, userID int64) error
 
 	// InsertMessages stores msgs in their order (their seqs increase in
 	// it), setting each one's Seq, until it meets one whose id is already

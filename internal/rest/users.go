@@ -199,9 +199,13 @@ func (a *API) deleteUser(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	// The account and its sessions go first (its connections end with
+	// them), then its place in the chat domain (REST.md §4.6).
 	if err := a.auth.DeleteUser(r.Context(), r.sess, id); err != nil {
 		return reply{}, err
 	}
-	a.chat.ForgetUser(r.sess.AppID, id)
+	if err := a.chat.RemoveUser(r.Context(), r.sess.AppID, id); err != nil {
+		return reply{}, err
+	}
 	return empty()
 }

@@ -283,6 +283,28 @@ func (db *DB) DeleteSession(ctx context.Context, id int64) error {
 	return err
 }
 
+func (db *DB) DeleteUserSessions(ctx context.Context, appID, userID, except int64) ([][]byte, error) {
+	var out [][]byte
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE app_id = ? AND user_id = ? AND id != ? RETURNING token_hash`,
+			appID, userID, except)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h []byte
+			if err := rows.Scan(&h); err != nil {
+				return err
+			}
+			out = append(out, h)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // DeleteExpiredSessions removes sessions that expired before now, so the
 // table does not grow with abandoned tokens.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {

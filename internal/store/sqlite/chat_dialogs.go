@@ -562,6 +562,29 @@ func (t chatTx) DeleteMember(ctx context.Context, dialogID string, userID int64)
 	return err
 }
 
+func (t chatTx) MemberDialogs(ctx context.Context, appID, userID int64) ([]string, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT m.dialog_id FROM members m CROSS JOIN dialogs d ON d.id = m.dialog_id
+		WHERE m.user_id = ? AND d.app_id = ? ORDER BY m.dialog_id`, userID, appID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func (t chatTx) DeleteOffline(ctx context.Context, appID, userID int64) error {
+	_, err := t.q.ExecContext(ctx, `DELETE FROM offline WHERE app_id = ? AND user_id = ?`, appID, userID)
+	return err
+}
+
 func (t chatTx) AddUnread(ctx context.Context, dialogID string, userID int64, delta int) error {
 	if delta == 0 {
 		return nil

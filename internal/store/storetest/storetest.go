@@ -503,6 +503,28 @@ func testUsers(t *testing.T, open func(t *testing.T) auth.Store) {
 		// The login and email are free again.
 		newUser(t, s, &auth.User{AppID: a.ID, Login: "alice", Email: "alice@example.com"})
 	})
+	t.Run("DeletedUserIDsAreNeverReused", func(t *testing.T) {
+		// A deleted account's id may still be named by member rows,
+		// messages, offline copies or a client's cached session: a new
+		// user must never get it, even when the deleted user was the
+		// newest (REST.md §4.6).
+		s := open(t)
+		a := newApp(t, s, "a")
+		b := newApp(t, s, "b")
+		seen := map[int64]bool{}
+		var newest int64
+		for i, app := range []int64{a.ID, a.ID, b.ID, a.ID} {
+			u := newUser(t, s, &auth.User{AppID: app, Login: fmt.Sprintf("user%d", i)})
+			if seen[u.ID] || u.ID <= newest {
+				t.Fatalf("user %d got id %d after ids up to %d", i, u.ID, newest)
+			}
+			seen[u.ID], newest = true, u.ID
+			if err := s.DeleteUser(t.Context(), app, u.ID); err != nil {
+				t.Fatalf("DeleteUser(%d): %v", u.ID, err)
+			}
+		}
+		wantTotal(t, s, a.ID, 0)
+	})
 	t.Run("DeleteUserNotFoundOrOtherApp", func(t *testing.T) {
 		s := open(t)
 		a := newApp(t, s, "a")
@@ -1180,6 +1202,46 @@ func testSessions(t *testing.T, open func(t *testing.T) auth.Store) {
 		if got := lastRequest(t, s, a.ID, u.ID); !got.IsZero() {
 			t.Errorf("a refused SetSessionUser set LastRequestAt to %v", got)
 		}
+	})
+	t.Run("DeleteUserSessionsExceptOne", func(t *testing.T) {
+		s := open(t)
+		a := newApp(t, s, "a")
+		alice := newUser(t, s, &auth.User{AppID: a.ID, Login: "alice"})
+		bob := newUser(t, s, &auth.User{AppID: a.ID, Login: "bob"})
+		keep := newSession(t, s, a.ID, alice.ID, "keep", base)
+		g1 := newSession(t, s, a.ID, alice.ID, "gone-1", base)
+		g2 := newSession(t, s, a.ID, alice.ID, "gone-2", base)
+		other := newSession(t, s, a.ID, bob.ID, "bob", base)
+		app := newSession(t, s, a.ID, 0, "app", base)
+		hashes, err := s.DeleteUserSessions(t.Context(), a.ID, alice.ID, keep.ID)
+		if err != nil {
+			t.Fatalf("DeleteUserSessions: %v", err)
+		}
+		got := []string{}
+		for _, h := range hashes {
+			got = append(got, string(h))
+		}
+		want := []string{string(g1.TokenHash), string(g2.TokenHash)}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("DeleteUserSessions returned %d hashes; want the 2 of the ended sessions", len(hashes))
+		}
+		for _, gone := range []*auth.Session{g1, g2} {
+			if _, err := s.SessionByTokenHash(t.Context(), gone.TokenHash); !errors.Is(err, auth.ErrNotFound) {
+				t.Errorf("session %d survived: %v", gone.ID, err)
+			}
+		}
+		for _, kept := range []*auth.Session{keep, other, app} {
+			if _, err := s.SessionByTokenHash(t.Context(), kept.TokenHash); err != nil {
+				t.Errorf("session %d was ended too: %v", kept.ID, err)
+			}
+		}
+		// A user of another app is not touched, and nothing left is fine.
+		if hs, err := s.DeleteUserSessions(t.Context(), a.ID+1000, bob.ID, 0); err != nil || len(hs) != 0 {
+			t.Errorf("DeleteUserSessions(other app) = %d hashes, %v; want none", len(hs), err)
+		}
+		sessionByToken(t, s, "bob")
 	})
 	t.Run("DeleteSession", func(t *testing.T) {
 		s := open(t)
