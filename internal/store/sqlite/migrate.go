@@ -84,7 +84,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		for v := range applied {
 			if !known[v] {
 				tx.Rollback()
-				return fmt.Errorf("sqlite: store has schema migration %d, which this binary does not know; upgrade parley", v)
+				return fmt.Errorf("sqlite: store has schema migration %d, which this binary does not know (the store is newer); upgrade parley", v)
 			}
 		}
 		var next *migration
