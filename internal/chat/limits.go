@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/parley-chat/parley/internal/apperr"
@@ -33,7 +34,7 @@ func (s *Service) SetLimits(l Limits) {
 // allowCreate takes one dialog creation from the caller's budget.
 func (s *Service) allowCreate(c Caller) error {
 	if ok, wait := s.creates.Allow(c); !ok {
-		return apperr.TooMany(wait, "Too many dialogs created, try again in %d seconds", int(wait.Seconds())+1)
+		return apperr.TooMany(wait, "Too many dialogs created, try again in %d seconds", int(max(1, math.Ceil(wait.Seconds()))))
 	}
 	return nil
 }
