@@ -544,7 +544,7 @@ func (s *Service) changeOccupants(ctx context.Context, tx Tx, ro role, push, pul
 		if err := tx.DeleteMember(ctx, d.ID, id); err != nil {
 			return nil, false, err
 		}
-		// Removed by the owner: no subscribing back (see mayRejoin).
+		// Removed by the owner: no subscribing back (role.subscribeGroup).
 		if err := tx.SetRemoved(ctx, d.ID, id, true, now); err != nil {
 			return nil, false, err
 		}
