@@ -9,6 +9,10 @@ type App struct {
 	AuthKey          string
 	AuthSecret       string
 	DialogExtensions []string // allowed dialog `extensions` fields, at most 3
+	// NoGroupSubscribe turns off subscribing to group dialogs (REST.md
+	// §5.6), allowed by default: a non-member's subscribe to a group then
+	// gets 404, like any dialog they cannot see.
+	NoGroupSubscribe bool
 	CreatedAt        time.Time
 }
 

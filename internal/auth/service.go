@@ -89,17 +89,30 @@ func CheckApp(name string, dialogExtensions []string) error {
 	return nil
 }
 
-// CreateApp creates an application with fresh credentials.
+// CreateApp creates an application with fresh credentials and the default
+// settings.
 func (s *Service) CreateApp(ctx context.Context, name string, dialogExtensions []string) (*App, error) {
-	if err := CheckApp(name, dialogExtensions); err != nil {
+	return s.CreateAppWith(ctx, AppSettings{Name: name, DialogExtensions: dialogExtensions})
+}
+
+// AppSettings is what the operator chooses for a new application.
+type AppSettings struct {
+	Name             string
+	DialogExtensions []string
+	NoGroupSubscribe bool // see App
+}
+
+// CreateAppWith creates an application with fresh credentials.
+func (s *Service) CreateAppWith(ctx context.Context, set AppSettings) (*App, error) {
+	if err := CheckApp(set.Name, set.DialogExtensions); err != nil {
 		return nil, err
 	}
-	name = strings.TrimSpace(name)
 	app := &App{
-		Name:             name,
+		Name:             strings.TrimSpace(set.Name),
 		AuthKey:          randomHex(16),
 		AuthSecret:       randomHex(16),
-		DialogExtensions: dialogExtensions,
+		DialogExtensions: set.DialogExtensions,
+		NoGroupSubscribe: set.NoGroupSubscribe,
 		CreatedAt:        s.now().UTC(),
 	}
 	if err := s.store.CreateApp(ctx, app); err != nil {
@@ -343,6 +356,16 @@ func (s *Service) DialogExtensions(ctx context.Context, appID int64) ([]string, 
 		return nil, err
 	}
 	return app.DialogExtensions, nil
+}
+
+// GroupSubscribe reports whether the app lets users subscribe to group
+// dialogs they are not in (the chat domain's view of an app's settings).
+func (s *Service) GroupSubscribe(ctx context.Context, appID int64) (bool, error) {
+	app, err := s.App(ctx, appID)
+	if err != nil {
+		return false, err
+	}
+	return !app.NoGroupSubscribe, nil
 }
 
 // CheckChatPassword is CheckPassword for the XMPP engine, which needs only

@@ -14,7 +14,8 @@ import (
 type Chat interface {
 	StartDirect(ctx context.Context, c chat.Caller, to int64, dialogID string, save bool, in chat.MessageInput) *chat.Pending
 	StartDialog(ctx context.Context, c chat.Caller, dialogID string, save bool, in chat.MessageInput) *chat.Pending
-	StartReceipt(ctx context.Context, c chat.Caller, dialogID, messageID string, read bool) (wait func() error)
+	StartMarker(ctx context.Context, c chat.Caller, to int64, dialogID, messageID string, read bool) (wait func() (route bool, err error))
+	DirectTyping(ctx context.Context, c chat.Caller, to int64, dialogID string) bool
 	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
 }
 
@@ -150,18 +151,26 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 	}
 	bare := xmpp.JID{Local: p.to.Local, Domain: p.to.Domain}
 	if p.chatState && p.marker == "" {
-		// Typing: routed, never stored (REALTIME.md §9).
+		// Typing: routed, never stored (REALTIME.md §9), unless the domain
+		// drops it (a dialog id that is not the pair's).
+		if !s.e.chat.DirectTyping(ctx, caller, to, p.dialogID) {
+			return nil, false
+		}
 		return func() { s.deliverDirect(el, bare, nil, "") }, false
 	}
 	if p.marker != "" {
 		// A marker is routed once the receipt it means is recorded (with
-		// the next group commit, REALTIME.md §8.2).
-		recorded := s.e.chat.StartReceipt(ctx, caller, p.dialogID, p.markerID, p.marker == "displayed")
+		// the next group commit, REALTIME.md §8.2), and only if the domain
+		// found it right; else it is dropped silently.
+		marked := s.e.chat.StartMarker(ctx, caller, to, p.dialogID, p.markerID, p.marker == "displayed")
 		return func() {
-			if err := recorded(); err != nil {
+			route, err := marked()
+			if err != nil {
 				s.log.Warn("record marker", "err", err)
 			}
-			s.deliverDirect(el, bare, nil, "")
+			if route {
+				s.deliverDirect(el, bare, nil, "")
+			}
 		}, true
 	}
 	pending := s.e.chat.StartDirect(ctx, caller, to, p.dialogID, p.save, p.in)

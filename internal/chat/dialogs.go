@@ -98,6 +98,9 @@ func (s *Service) CreateDialog(ctx context.Context, c Caller, in DialogInput) (*
 	if in.Type == Broadcast {
 		return nil, false, apperr.Forbidden("Broadcast dialogs are created by the administrator")
 	}
+	if err := s.allowCreate(c); err != nil {
+		return nil, false, err
+	}
 	return s.createDialog(ctx, c, in)
 }
 
@@ -180,6 +183,16 @@ func (s *Service) createDialog(ctx context.Context, c Caller, in DialogInput) (*
 		}
 		if err := s.checkUsers(ctx, tx, c.AppID, "admins_ids", admins); err != nil {
 			return err
+		}
+		switch in.Type {
+		case Group:
+			if err := s.checkJoined(ctx, tx, c.AppID, "occupants_ids", append([]int64{c.UserID}, others...)); err != nil {
+				return err
+			}
+		case Public:
+			if err := s.checkJoined(ctx, tx, c.AppID, "base", []int64{c.UserID}); err != nil {
+				return err
+			}
 		}
 		if in.Type == Private {
 			existing, err := tx.PrivateDialog(ctx, c.AppID, PairKey(c.UserID, others[0]))
@@ -505,6 +518,20 @@ func (s *Service) changeOccupants(ctx context.Context, tx Tx, ro role, push, pul
 			return nil, false, err
 		}
 	}
+	var joining []int64 // pushed users who are not occupants yet
+	for _, id := range push {
+		if !slices.Contains(d.Occupants, id) {
+			joining = append(joining, id)
+		}
+	}
+	if len(joining) > 0 {
+		if err := s.mayReadd(ctx, tx, ro, joining); err != nil {
+			return nil, false, err
+		}
+		if err := s.checkJoined(ctx, tx, d.AppID, "occupants_ids", joining); err != nil {
+			return nil, false, err
+		}
+	}
 	leaveSelf := false
 	for _, id := range pull {
 		if !slices.Contains(d.Occupants, id) {
@@ -515,6 +542,10 @@ func (s *Service) changeOccupants(ctx context.Context, tx Tx, ro role, push, pul
 			continue
 		}
 		if err := tx.DeleteMember(ctx, d.ID, id); err != nil {
+			return nil, false, err
+		}
+		// Removed by the owner: no subscribing back (role.subscribeGroup).
+		if err := tx.SetRemoved(ctx, d.ID, id, true, now); err != nil {
 			return nil, false, err
 		}
 		d.Occupants = slices.DeleteFunc(d.Occupants, func(x int64) bool { return x == id })
@@ -541,6 +572,24 @@ func (s *Service) changeOccupants(ctx context.Context, tx Tx, ro role, push, pul
 	return kicked, false, nil
 }
 
+// mayReadd refuses to add back users the group's owner removed, unless
+// the caller may (role.canReadd).
+func (s *Service) mayReadd(ctx context.Context, tx Tx, ro role, users []int64) error {
+	if ro.canReadd() {
+		return nil
+	}
+	for _, u := range users {
+		removed, err := tx.Removed(ctx, ro.d.ID, u)
+		if err != nil {
+			return err
+		}
+		if removed {
+			return errForbidden()
+		}
+	}
+	return nil
+}
+
 // join makes user an occupant of group d. Its unread counter starts at the
 // derived count, so the counters keep their definition.
 func (s *Service) join(ctx context.Context, tx Tx, d *Dialog, user int64, now time.Time) error {
@@ -552,6 +601,10 @@ func (s *Service) join(ctx context.Context, tx Tx, d *Dialog, user int64, now ti
 	}
 	m.IsMember, m.MemberSince, m.Hidden = true, now.UnixMicro(), false
 	if err := tx.PutMember(ctx, m); err != nil {
+		return err
+	}
+	// Back in: an owner's removal no longer bars anything.
+	if err := tx.SetRemoved(ctx, d.ID, user, false, now); err != nil {
 		return err
 	}
 	n, err := tx.Recount(ctx, d.ID, user)

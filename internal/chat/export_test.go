@@ -16,9 +16,9 @@ type Marker struct {
 // RecordTogether records markers in one group commit, in their order, as
 // the committer does with those queued at once.
 func (s *Service) RecordTogether(ctx context.Context, markers ...Marker) error {
-	marks := make([]markReq, len(markers))
+	marks := make([]*markReq, len(markers))
 	for i, m := range markers {
-		marks[i] = markReq{c: m.By, dialogID: m.DialogID, messageID: m.MessageID, read: m.Read}
+		marks[i] = &markReq{c: m.By, dialogID: m.DialogID, messageID: m.MessageID, read: m.Read}
 	}
 	_, _, _, err := s.storeBatch(ctx, nil, marks)
 	return err

@@ -135,6 +135,39 @@ func (s *Service) startDirect(ctx context.Context, c Caller, to int64, dialogID 
 	return p
 }
 
+// DirectTyping decides a 1-1 typing notice (REALTIME.md §9) from the
+// caller to user to, which is routed, never stored. The SDK sends it
+// without a dialog id; one that carries a dialog id must name the pair's
+// own private dialog, or the notice is dropped: the addressee's SDK
+// reports the id it finds, so a foreign one would show the caller typing
+// in a dialog (a group, say) they may not even be in. Stripping the id
+// instead would show typing in the private dialog, which is not what the
+// sender said either; no SDK sends such a notice, so dropping costs no
+// real client anything.
+//
+// Without a dialog id nothing is read (the hot case). With one, the pair's
+// dialog comes from the pair cache, as for a 1-1 message; an id the cache
+// does not match is checked once against the store (a dialog another
+// process created is not cached yet).
+func (s *Service) DirectTyping(ctx context.Context, c Caller, to int64, dialogID string) bool {
+	if dialogID == "" {
+		return true
+	}
+	if !ValidID(dialogID) || to <= 0 || to == c.UserID {
+		return false
+	}
+	for _, fresh := range []bool{false, true} {
+		pairID, err := s.pairDialog(ctx, c.AppID, c.UserID, to, fresh)
+		if err != nil {
+			return false
+		}
+		if pairID == dialogID {
+			return true
+		}
+	}
+	return false
+}
+
 // AcceptDialog is StartDialog, waited for.
 func (s *Service) AcceptDialog(ctx context.Context, c Caller, dialogID string, save bool, in MessageInput) (*Accepted, error) {
 	return s.StartDialog(ctx, c, dialogID, save, in).Wait()
@@ -222,21 +255,50 @@ func (s *Service) Receipt(ctx context.Context, c Caller, dialogID, messageID str
 }
 
 // StartReceipt queues a delivered (read false) or displayed (read true)
-// marker from the caller for recording with the next group commit, and
+// receipt from the caller for recording with the next group commit, and
 // returns the wait for it. It is recorded for a stored message of a dialog
 // the caller is a member of; anything else is ignored, as markers are
 // dropped silently (REALTIME.md §8.2).
 func (s *Service) StartReceipt(ctx context.Context, c Caller, dialogID, messageID string, read bool) (wait func() error) {
-	if !ValidID(dialogID) || !ValidID(messageID) {
-		return func() error { return nil }
-	}
-	r, err := s.commit.queue(ctx, &postReq{mark: &markReq{c: c, dialogID: dialogID, messageID: messageID, read: read}, done: make(chan struct{})})
-	if err != nil {
-		return func() error { return err }
-	}
+	marked := s.startMark(ctx, &markReq{c: c, dialogID: dialogID, messageID: messageID, read: read})
 	return func() error {
+		_, err := marked()
+		return err
+	}
+}
+
+// StartMarker takes a chat marker (REALTIME.md §8) from the caller,
+// addressed to user to, about a message of a dialog: it queues the
+// receipt for the next group commit, and the wait it returns says, once
+// that commit is done, whether to route the marker. A marker is routed
+// when the caller is a member of dialogID and, for a stored message, the
+// message is in that dialog, was sent by to and not by the caller (the
+// receipt is then recorded too, unless it already was). Anything else is
+// dropped silently: not routed, not recorded.
+//
+// The verdict costs no read of its own for a stored message: it comes
+// from the batch's ReceiptTargets, which recording reads anyway. A marker
+// of a message that was never stored (sent without save_to_history) has
+// none, and is checked on the dialog's member rows, read for all such
+// markers of the batch at once.
+func (s *Service) StartMarker(ctx context.Context, c Caller, to int64, dialogID, messageID string, read bool) (wait func() (route bool, err error)) {
+	if to <= 0 || to == c.UserID {
+		return func() (bool, error) { return false, nil }
+	}
+	return s.startMark(ctx, &markReq{c: c, to: to, dialogID: dialogID, messageID: messageID, read: read})
+}
+
+func (s *Service) startMark(ctx context.Context, m *markReq) func() (bool, error) {
+	if !ValidID(m.dialogID) || !ValidID(m.messageID) {
+		return func() (bool, error) { return false, nil }
+	}
+	r, err := s.commit.queue(ctx, &postReq{mark: m, done: make(chan struct{})})
+	if err != nil {
+		return func() (bool, error) { return false, err }
+	}
+	return func() (bool, error) {
 		<-r.done
-		return r.err
+		return r.err == nil && m.route, r.err
 	}
 }
 
@@ -244,10 +306,12 @@ func (s *Service) StartReceipt(ctx context.Context, c Caller, dialogID, messageI
 // what they need is read for all of them at once (ReceiptTargets), then
 // each changed receipt is written, and the unread counters they lower
 // are changed once per member. A receipt counts for a stored message of
-// its dialog, sent by someone else to a member; anything else is
-// ignored, as markers are dropped silently (REALTIME.md §8.2). Receipts
-// apply in order: a later one sees what an earlier one of the batch did.
-func (s *Service) recordMarks(ctx context.Context, tx Tx, marks []markReq) error {
+// its dialog, sent by someone else (the marker's addressee, when it has
+// one) to a member; anything else is ignored, as markers are dropped
+// silently (REALTIME.md §8.2). Receipts apply in order: a later one sees
+// what an earlier one of the batch did. Each mark's route says whether
+// it passed.
+func (s *Service) recordMarks(ctx context.Context, tx Tx, marks []*markReq) error {
 	keys := make([]ReceiptKey, len(marks))
 	for i, m := range marks {
 		keys[i] = ReceiptKey{MessageID: m.messageID, UserID: m.c.UserID}
@@ -258,14 +322,25 @@ func (s *Service) recordMarks(ctx context.Context, tx Tx, marks []markReq) error
 	}
 	now := s.now().UTC()
 	var drops map[MemberKey]int
+	var unstored []*markReq
 	for i, m := range marks {
 		t, ok := targets[keys[i]]
-		if !ok || t.DialogID != m.dialogID || t.AppID != m.c.AppID || t.SenderID == m.c.UserID {
+		if !ok {
+			if m.to != 0 {
+				unstored = append(unstored, m)
+			}
+			continue
+		}
+		if t.DialogID != m.dialogID || t.AppID != m.c.AppID || t.SenderID == m.c.UserID {
 			continue
 		}
 		if t.DialogType != Broadcast && !t.IsMember { // role.member without the dialog
 			continue
 		}
+		if m.to != 0 && m.to != t.SenderID { // markers go to the message's sender
+			continue
+		}
+		m.route = true
 		want := 0
 		if m.read {
 			want = 1
@@ -290,6 +365,31 @@ func (s *Service) recordMarks(ctx context.Context, tx Tx, marks []markReq) error
 		if err := tx.AddUnread(ctx, k.DialogID, k.UserID, -n); err != nil {
 			return err
 		}
+	}
+	return routeUnstored(ctx, tx, unstored)
+}
+
+// routeUnstored decides the markers of messages that are not stored
+// (nothing to record): routed when both the marker's sender and its
+// addressee are members of the dialog it names, in the sender's app.
+func routeUnstored(ctx context.Context, tx Tx, marks []*markReq) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	keys := make([]MemberKey, 0, 2*len(marks))
+	for _, m := range marks {
+		keys = append(keys, MemberKey{DialogID: m.dialogID, UserID: m.c.UserID}, MemberKey{DialogID: m.dialogID, UserID: m.to})
+	}
+	heads, members, err := tx.PostingHeads(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i, m := range marks {
+		d := heads[m.dialogID]
+		if d == nil || d.AppID != m.c.AppID {
+			continue
+		}
+		m.route = d.Type == Broadcast || members[keys[2*i]] && members[keys[2*i+1]]
 	}
 	return nil
 }

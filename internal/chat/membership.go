@@ -142,8 +142,13 @@ func (s *Service) ClearHistory(ctx context.Context, c Caller, id string, force b
 // or un-hides a broadcast. It is the one call that accepts a dialog the
 // caller cannot see yet (REST.md §5.6).
 func (s *Service) Subscribe(ctx context.Context, c Caller, id string) (*View, error) {
+	// Read before the transaction, so as not to hold the writer for it.
+	groupSubscribe, err := s.apps.GroupSubscribe(ctx, c.AppID)
+	if err != nil {
+		return nil, err
+	}
 	var view *View
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err = s.store.Tx(ctx, func(tx Tx) error {
 		d, m, err := load(ctx, tx, c, id)
 		if err != nil {
 			return err
@@ -157,6 +162,9 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, id string) (*View, er
 			return errNoDialog()
 		case Public:
 			if m == nil || !m.IsMember {
+				if err := s.checkJoined(ctx, tx, c.AppID, "base", []int64{c.UserID}); err != nil {
+					return err
+				}
 				m = orNew(m, d.ID, c.UserID)
 				m.IsMember, m.MemberSince = true, micros(now)
 				if err := tx.PutMember(ctx, m); err != nil {
@@ -170,6 +178,16 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, id string) (*View, er
 			}
 		case Group:
 			if m == nil || !m.IsMember {
+				removed, err := tx.Removed(ctx, d.ID, c.UserID)
+				if err != nil {
+					return err
+				}
+				if err := (role{d: d, m: m, user: c.UserID}).subscribeGroup(groupSubscribe, removed); err != nil {
+					return err
+				}
+				if err := s.checkJoined(ctx, tx, c.AppID, "base", []int64{c.UserID}); err != nil {
+					return err
+				}
 				if len(d.Occupants)+1 > MaxOccupants {
 					return apperr.Invalid("occupants_ids", "is too long (maximum is %d users)", MaxOccupants)
 				}

@@ -97,6 +97,28 @@ func (r role) canDeleteMessage(sender int64) bool {
 	return r.owner() || r.admin()
 }
 
+// canReadd: adding back to a group a user its owner removed (issue 10).
+// The owner and admins may; other occupants, who may add anyone else, may
+// not, or any of them could undo the owner's decision.
+func (r role) canReadd() bool { return r.owner() || r.admin() }
+
+// subscribeGroup decides a non-member's subscribe to a group dialog
+// (REST.md §5.6): allowed where the app allows subscribing to groups
+// (appAllows), unless the owner removed the caller and no owner or admin
+// added them back (removed). A user who left by themselves carries no
+// mark and may come back: leaving was their choice, not the group's. A
+// refusal answers as anything else about the dialog does: 404 unless the
+// caller can see it (allow_preview), then 403.
+func (r role) subscribeGroup(appAllows, removed bool) error {
+	if appAllows && !removed {
+		return nil
+	}
+	if r.visible() {
+		return errForbidden()
+	}
+	return errNoDialog()
+}
+
 // errNoDialog is the answer for unknown and invisible dialogs alike.
 func errNoDialog() error { return apperr.NotFound("Dialog") }
 

@@ -43,9 +43,13 @@ type postReq struct {
 // read receipt for one message of a dialog.
 type markReq struct {
 	c         Caller
+	to        int64 // the user the marker is addressed to; 0: not routed
 	dialogID  string
 	messageID string
 	read      bool
+	// route is recordMarks' verdict: the marker is one to pass on to its
+	// addressee (REALTIME.md §8.2); false drops it silently.
+	route bool
 }
 
 // committer batches posts (and receipts) into shared transactions.
@@ -128,11 +132,11 @@ func (c *committer) fill(first *postReq) []*postReq {
 // alone; a store failure fails the whole batch (nothing of it is kept).
 func (c *committer) run(batch []*postReq) {
 	var posts []Post
-	var marks []markReq
+	var marks []*markReq
 	at := make([]int, len(batch)) // batch[i] is posts[at[i]] (or a mark)
 	for i, r := range batch {
 		if r.mark != nil {
-			marks = append(marks, *r.mark)
+			marks = append(marks, r.mark)
 			continue
 		}
 		at[i] = len(posts)
@@ -222,7 +226,7 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 // Receipts (marks) ride in the same transaction, after the posts: a
 // receipt is a few statements, and each in a transaction of its own made
 // every delivered message cost a second commit.
-func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []markReq) ([]*Message, []*Dialog, []error, error) {
+func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq) ([]*Message, []*Dialog, []error, error) {
 	msgs := make([]*Message, len(posts))
 	dialogs := make([]*Dialog, len(posts))
 	errs := make([]error, len(posts))

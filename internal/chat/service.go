@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/limit"
 )
 
 // Apps tells the domain an application's settings; the auth service
@@ -15,6 +16,9 @@ type Apps interface {
 	// DialogExtensions returns the dialog extensions fields the app allows
 	// (empty: any, at most MaxExtensions).
 	DialogExtensions(ctx context.Context, appID int64) ([]string, error)
+	// GroupSubscribe reports whether users may subscribe to group dialogs
+	// they are not in (REST.md §5.6: a per-application switch).
+	GroupSubscribe(ctx context.Context, appID int64) (bool, error)
 }
 
 // Notifier is how the domain reaches connected clients. The real-time
@@ -50,6 +54,9 @@ type Service struct {
 	// newMessageID makes the ids of messages whose client chose none
 	// (NewMessageID; a test makes it clash on purpose).
 	newMessageID func(time.Time) string
+	// The per-user limits (limits.go); none until SetLimits.
+	maxJoined int
+	creates   *limit.Keyed[Caller]
 }
 
 // NewService returns the domain service. notifier may be nil.

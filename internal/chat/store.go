@@ -56,6 +56,13 @@ type Reader interface {
 	ListDialogs(ctx context.Context, appID, userID int64, q Query) ([]*Dialog, []*Member, int, error)
 	// MissingUsers returns the ids among ids that are not users of app.
 	MissingUsers(ctx context.Context, appID int64, ids []int64) ([]int64, error)
+	// Removed reports whether the user carries the mark of a removal by
+	// the group's owner (see SetRemoved).
+	Removed(ctx context.Context, dialogID string, userID int64) (bool, error)
+	// JoinedCounts returns, for each of users that has any, how many
+	// group dialogs of app they occupy plus public ones they subscribe
+	// to (the dialogs-per-user limit).
+	JoinedCounts(ctx context.Context, appID int64, users []int64) (map[int64]int, error)
 
 	// Messages returns a page of a dialog's messages visible to userID
 	// (after its cleared mark, not hidden by it) matching q.
@@ -126,6 +133,9 @@ type Tx interface {
 	// DeleteOffline drops the messages kept for a user (REALTIME.md
 	// §20.5); its account is being deleted.
 	DeleteOffline(ctx context.Context, appID, userID int64) error
+	// SetRemoved sets (removed) or clears a user's mark of removal from a
+	// group by its owner, which bars subscribing back.
+	SetRemoved(ctx context.Context, dialogID string, userID int64, removed bool, at time.Time) error
 
 	// InsertMessages stores msgs in their order (their seqs increase in
 	// it), setting each one's Seq, until it meets one whose id is already

@@ -46,6 +46,7 @@ func appCreate(ctx context.Context, args []string, env Env) error {
 	cfg.StoreFlags(fs)
 	name := fs.String("name", "", "application name (required)")
 	exts := fs.String("dialog-extensions", "", "comma-separated dialog extensions fields the app allows (at most 3)")
+	noGroupSubscribe := fs.Bool("no-group-subscribe", false, "users may not subscribe to group dialogs they are not in (they must be added)")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -70,7 +71,7 @@ func appCreate(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer closeFn()
-	app, err := svc.CreateApp(ctx, *name, fields)
+	app, err := svc.CreateAppWith(ctx, auth.AppSettings{Name: *name, DialogExtensions: fields, NoGroupSubscribe: *noGroupSubscribe})
 	if err != nil {
 		return flagError(err)
 	}
@@ -119,8 +120,9 @@ func appList(ctx context.Context, args []string, env Env) error {
 			Name             string   `json:"name"`
 			AuthKey          string   `json:"auth_key"`
 			DialogExtensions []string `json:"dialog_extensions"`
+			GroupSubscribe   bool     `json:"group_subscribe"`
 			CreatedAt        string   `json:"created_at"`
-		}{a.ID, a.Name, a.AuthKey, exts, a.CreatedAt.Format("2006-01-02T15:04:05Z")}); err != nil {
+		}{a.ID, a.Name, a.AuthKey, exts, !a.NoGroupSubscribe, a.CreatedAt.Format("2006-01-02T15:04:05Z")}); err != nil {
 			return err
 		}
 	}

@@ -121,6 +121,7 @@ type listedApp struct {
 	Name             string   `json:"name"`
 	AuthKey          string   `json:"auth_key"`
 	DialogExtensions []string `json:"dialog_extensions"`
+	GroupSubscribe   bool     `json:"group_subscribe"`
 	CreatedAt        string   `json:"created_at"`
 }
 
@@ -154,7 +155,7 @@ func notExist(t *testing.T, path string) {
 func TestAppCreateAndList(t *testing.T) {
 	dir := t.TempDir()
 	first := parseCreated(t, run(t, nil, "app", "create", "--data-dir", dir, "--name", "First", "--dialog-extensions", "a,b"))
-	second := parseCreated(t, run(t, nil, "app", "create", "--data-dir", dir, "--name", "Second"))
+	second := parseCreated(t, run(t, nil, "app", "create", "--data-dir", dir, "--name", "Second", "--no-group-subscribe"))
 	if first.ID == second.ID {
 		t.Errorf("two apps share id %d", first.ID)
 	}
@@ -170,12 +171,13 @@ func TestAppCreateAndList(t *testing.T) {
 		t.Fatalf("app list = %d apps %+v; want 2", len(apps), apps)
 	}
 	want := []listedApp{
-		{ID: first.ID, Name: "First", AuthKey: first.AuthKey, DialogExtensions: []string{"a", "b"}},
-		{ID: second.ID, Name: "Second", AuthKey: second.AuthKey, DialogExtensions: []string{}},
+		{ID: first.ID, Name: "First", AuthKey: first.AuthKey, DialogExtensions: []string{"a", "b"}, GroupSubscribe: true},
+		{ID: second.ID, Name: "Second", AuthKey: second.AuthKey, DialogExtensions: []string{}, GroupSubscribe: false},
 	}
 	for i, w := range want {
 		g := apps[i]
-		if g.ID != w.ID || g.Name != w.Name || g.AuthKey != w.AuthKey || !slices.Equal(g.DialogExtensions, w.DialogExtensions) {
+		if g.ID != w.ID || g.Name != w.Name || g.AuthKey != w.AuthKey || !slices.Equal(g.DialogExtensions, w.DialogExtensions) ||
+			g.GroupSubscribe != w.GroupSubscribe {
 			t.Errorf("app list line %d = %+v; want %+v", i, g, w)
 		}
 		if g.DialogExtensions == nil {

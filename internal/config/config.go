@@ -56,6 +56,13 @@ type Config struct {
 	// Procs is how many Go processors (GOMAXPROCS) the server runs with;
 	// 0 leaves the choice to serve (see cli.procs).
 	Procs int
+	// MaxDialogsPerUser bounds the group dialogs a user occupies plus the
+	// public ones they subscribe to (0: no bound).
+	MaxDialogsPerUser int
+	// DialogCreateRate is how many dialogs a user may create a minute
+	// (0: no limit), DialogCreateBurst how many at once.
+	DialogCreateRate  int
+	DialogCreateBurst int
 }
 
 // Default returns the configuration with every default filled in.
@@ -79,6 +86,9 @@ func Default() Config {
 		MaxConnsPerUser:    20,
 		AuthTimeout:        60 * time.Second,
 		ResumeTimeout:      5 * time.Minute,
+		MaxDialogsPerUser:  1000,
+		DialogCreateRate:   60,
+		DialogCreateBurst:  100,
 	}
 }
 
@@ -112,6 +122,9 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "how long an XMPP connection may stay unauthenticated")
 	fs.DurationVar(&c.ResumeTimeout, "resume-timeout", c.ResumeTimeout, "how long a resumable XMPP session waits for its client after the connection is lost")
 	fs.IntVar(&c.Procs, "procs", c.Procs, "Go processors to run on (0: one more than the CPUs available, unless GOMAXPROCS is set)")
+	fs.IntVar(&c.MaxDialogsPerUser, "max-dialogs-per-user", c.MaxDialogsPerUser, "group dialogs a user may occupy plus public dialogs they may subscribe to (0: no limit)")
+	fs.IntVar(&c.DialogCreateRate, "dialog-create-rate", c.DialogCreateRate, "dialogs a user may create a minute (0: no limit)")
+	fs.IntVar(&c.DialogCreateBurst, "dialog-create-burst", c.DialogCreateBurst, "dialogs a user may create at once before --dialog-create-rate applies")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -213,6 +226,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Procs < 0 || c.Procs > 1024 {
 		bad("procs", "must be between 0 and 1024")
+	}
+	if c.MaxDialogsPerUser < 0 {
+		bad("max-dialogs-per-user", "must be 0 (no limit) or more")
+	}
+	if c.DialogCreateRate < 0 || c.DialogCreateRate > 60_000 {
+		bad("dialog-create-rate", "must be between 0 (no limit) and 60000 a minute")
+	}
+	if c.DialogCreateRate > 0 && c.DialogCreateBurst < 1 {
+		bad("dialog-create-burst", "must be at least 1")
 	}
 	return errors.Join(errs...)
 }

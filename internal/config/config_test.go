@@ -284,3 +284,27 @@ func TestApplyEnvThenValidate(t *testing.T) {
 	}
 	wantFlagErrors(t, c.Validate(), "log-format")
 }
+
+// The per-user dialog limits of issue 10: flags, variables, and what
+// Validate refuses (0 turns a limit off).
+func TestDialogLimits(t *testing.T) {
+	c, fs := serveFlags(t, "--max-dialogs-per-user", "50", "--dialog-create-rate", "0")
+	if err := config.ApplyEnv(fs, envOf(map[string]string{"PARLEY_MAX_DIALOGS_PER_USER": "7", "PARLEY_DIALOG_CREATE_BURST": "9"})); err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if c.MaxDialogsPerUser != 50 || c.DialogCreateRate != 0 || c.DialogCreateBurst != 9 {
+		t.Errorf("limits after flags and env = %d, %d, %d; want 50, 0, 9", c.MaxDialogsPerUser, c.DialogCreateRate, c.DialogCreateBurst)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("limits off: Validate = %v", err)
+	}
+	d := config.Default()
+	if d.MaxDialogsPerUser != 1000 || d.DialogCreateRate != 60 || d.DialogCreateBurst != 100 {
+		t.Errorf("defaults = %d, %d a minute, burst %d", d.MaxDialogsPerUser, d.DialogCreateRate, d.DialogCreateBurst)
+	}
+	d.MaxDialogsPerUser, d.DialogCreateRate = -1, -1
+	wantFlagErrors(t, d.Validate(), "max-dialogs-per-user", "dialog-create-rate")
+	d = config.Default()
+	d.DialogCreateBurst = 0
+	wantFlagErrors(t, d.Validate(), "dialog-create-burst")
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/datadir"
+	"github.com/parley-chat/parley/internal/limit"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -105,6 +106,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s := &Server{cfg: cfg, log: log, db: db, lock: lock, now: o.now}
 	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), o.now)
 	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
+	s.Chat.SetLimits(chat.Limits{MaxDialogsPerUser: cfg.MaxDialogsPerUser, CreateRate: createRate(cfg)})
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
@@ -349,4 +351,13 @@ func (s *Server) DebugAddr() string {
 		return ""
 	}
 	return s.debugLn.Addr().String()
+}
+
+// createRate is the dialog creation rate of cfg: DialogCreateRate a minute,
+// DialogCreateBurst at once.
+func createRate(cfg config.Config) limit.Rate {
+	if cfg.DialogCreateRate <= 0 {
+		return limit.Rate{}
+	}
+	return limit.Rate{Every: time.Minute / time.Duration(cfg.DialogCreateRate), Burst: cfg.DialogCreateBurst}
 }

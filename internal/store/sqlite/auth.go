@@ -48,8 +48,8 @@ func uniqueField(err error) (string, bool) {
 
 func (db *DB) CreateApp(ctx context.Context, a *auth.App) error {
 	res, err := db.w.ExecContext(ctx,
-		`INSERT INTO apps (name, auth_key, auth_secret, dialog_extensions, created_at) VALUES (?, ?, ?, ?, ?)`,
-		a.Name, a.AuthKey, a.AuthSecret, strings.Join(a.DialogExtensions, ","), micros(a.CreatedAt))
+		`INSERT INTO apps (name, auth_key, auth_secret, dialog_extensions, group_subscribe, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.Name, a.AuthKey, a.AuthSecret, strings.Join(a.DialogExtensions, ","), !a.NoGroupSubscribe, micros(a.CreatedAt))
 	if err != nil {
 		return err
 	}
@@ -57,13 +57,14 @@ func (db *DB) CreateApp(ctx context.Context, a *auth.App) error {
 	return err
 }
 
-const appColumns = `id, name, auth_key, auth_secret, dialog_extensions, created_at`
+const appColumns = `id, name, auth_key, auth_secret, dialog_extensions, group_subscribe, created_at`
 
 func scanApp(row interface{ Scan(...any) error }) (*auth.App, error) {
 	var a auth.App
 	var ext string
 	var created int64
-	if err := row.Scan(&a.ID, &a.Name, &a.AuthKey, &a.AuthSecret, &ext, &created); err != nil {
+	var groupSubscribe bool
+	if err := row.Scan(&a.ID, &a.Name, &a.AuthKey, &a.AuthSecret, &ext, &groupSubscribe, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, auth.ErrNotFound
 		}
@@ -72,6 +73,7 @@ func scanApp(row interface{ Scan(...any) error }) (*auth.App, error) {
 	if ext != "" {
 		a.DialogExtensions = strings.Split(ext, ",")
 	}
+	a.NoGroupSubscribe = !groupSubscribe
 	a.CreatedAt = fromMicros(created)
 	return &a, nil
 }

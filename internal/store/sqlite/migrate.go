@@ -41,17 +41,21 @@ func loadMigrations() ([]migration, error) {
 		out = append(out, migration{version: v, name: base, sql: string(body)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := range out {
-		if out[i].version != i+1 {
-			return nil, fmt.Errorf("sqlite: migrations must be numbered 1..n without gaps; found %s", out[i].name)
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("sqlite: migrations %s and %s have the same number", out[i-1].name, out[i].name)
 		}
 	}
 	return out, nil
 }
 
-// migrate applies every embedded migration newer than the store's version.
-// A store written by a newer Parley (a version we do not know) is refused
-// rather than silently misread.
+// migrate applies every embedded migration the store has not applied, in
+// order of number. Numbers are reserved per branch of work and may leave
+// gaps until the branches meet, so what was applied is a set (the rows of
+// schema_migrations), not a high mark: a store that got 7 before 5 and 6
+// existed still gets them. A store that applied a migration this binary
+// does not know (written by a newer Parley) is refused rather than
+// silently misread.
 func migrate(ctx context.Context, db *sql.DB) error {
 	ms, err := loadMigrations()
 	if err != nil {
@@ -60,26 +64,40 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
 	}
-	// Each step re-reads the version inside its (immediate) transaction, so
-	// two processes opening a new store at once apply each migration once.
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	// Each step re-reads what is applied inside its (immediate)
+	// transaction, so two processes opening a new store at once apply each
+	// migration once.
 	for {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		applied, err := appliedVersions(ctx, tx)
+		if err != nil {
 			tx.Rollback()
 			return fmt.Errorf("sqlite: read schema version: %w", err)
 		}
-		if current > len(ms) {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: store schema version %d is newer than this binary knows (%d); upgrade parley", current, len(ms))
+		for v := range applied {
+			if !known[v] {
+				tx.Rollback()
+				return fmt.Errorf("sqlite: store has schema migration %d, which this binary does not know (the store is newer); upgrade parley", v)
+			}
 		}
-		if current == len(ms) {
+		var next *migration
+		for i := range ms {
+			if !applied[ms[i].version] {
+				next = &ms[i]
+				break
+			}
+		}
+		if next == nil {
 			return tx.Rollback()
 		}
-		m := ms[current]
+		m := *next
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
@@ -92,6 +110,23 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("sqlite: commit migration %s: %w", m.name, err)
 		}
 	}
+}
+
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 // SchemaVersion returns the applied schema version.

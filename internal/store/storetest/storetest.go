@@ -87,6 +87,18 @@ func testApps(t *testing.T, open func(t *testing.T) auth.Store) {
 		}
 		sameApp(t, want, got)
 	})
+	t.Run("ByIDWithGroupSubscribeOff", func(t *testing.T) {
+		s := open(t)
+		want := &auth.App{Name: "closed", AuthKey: "key-closed", AuthSecret: "secret-closed", NoGroupSubscribe: true, CreatedAt: base}
+		if err := s.CreateApp(t.Context(), want); err != nil {
+			t.Fatalf("CreateApp: %v", err)
+		}
+		got, err := s.AppByID(t.Context(), want.ID)
+		if err != nil {
+			t.Fatalf("AppByID(%d): %v", want.ID, err)
+		}
+		sameApp(t, want, got)
+	})
 	t.Run("ByAuthKey", func(t *testing.T) {
 		s := open(t)
 		newApp(t, s, "first")
@@ -197,6 +209,7 @@ func sameApp(t *testing.T, want, got *auth.App) {
 	check("AuthKey", want.AuthKey == got.AuthKey, want.AuthKey, got.AuthKey)
 	check("AuthSecret", want.AuthSecret == got.AuthSecret, want.AuthSecret, got.AuthSecret)
 	check("DialogExtensions", sameStrings(want.DialogExtensions, got.DialogExtensions), want.DialogExtensions, got.DialogExtensions)
+	check("NoGroupSubscribe", want.NoGroupSubscribe == got.NoGroupSubscribe, want.NoGroupSubscribe, got.NoGroupSubscribe)
 	check("CreatedAt", want.CreatedAt.Equal(got.CreatedAt), want.CreatedAt, got.CreatedAt)
 	if len(diffs) > 0 {
 		t.Errorf("app %d (%s):\n  %s", want.ID, want.Name, strings.Join(diffs, "\n  "))
