@@ -30,16 +30,27 @@ func NewHandler(ctx context.Context, engine *c2s.Engine, limits xmpp.Limits, log
 	return &Handler{engine: engine, limits: limits, ctx: ctx, log: log.With("component", "ws")}
 }
 
+// ServeHTTP is the endpoint at /ws of the HTTP listener.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := remoteIP(r.RemoteAddr)
 	if !h.engine.Admit(ip) {
 		http.Error(w, "too many connections from this address", http.StatusServiceUnavailable)
 		return
 	}
 	defer h.engine.Release(ip)
+	h.upgrade(w, r)
+}
+
+func remoteIP(addr string) string {
+	ip, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return ip
+}
+
+// upgrade runs a session on an admitted connection.
+func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request) {
 	cw := &corkingWriter{ResponseWriter: w}
 	c, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		Subprotocols: []string{"xmpp"},
