@@ -61,6 +61,11 @@ type Config struct {
 	// OutQueue is how many encoded stanzas may wait for a slow client
 	// before its session is closed with a policy-violation stream error.
 	OutQueue int
+	// OutQueueBytes bounds the stanza bytes a session holds (queued and
+	// unacknowledged); OutQueueTotalBytes bounds them over every session
+	// (see memory.go).
+	OutQueueBytes      int64
+	OutQueueTotalBytes int64
 	// AuthTimeout closes a connection that has not authenticated in time.
 	AuthTimeout time.Duration
 	// OfflineMax and OfflineMaxAge bound what is kept per offline user.
@@ -104,11 +109,16 @@ type Engine struct {
 	log     *slog.Logger
 	seq     atomic.Uint64
 	live    sync.WaitGroup // running connections and detached sessions
+	mem     budget
+	// offlineRefused counts messages not kept because their recipient
+	// had OfflineMax kept already.
+	offlineRefused atomic.Int64
 
 	mu        sync.Mutex // guards the maps below
 	perIP     map[string]int
 	perUsr    map[int64]int
 	resumable map[string]*Session // stream management id → session
+	offlineBy map[int64]*Session  // user → the session delivering its offline messages
 }
 
 // Wait blocks until every session has ended (after their context did).
@@ -122,6 +132,12 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 60 * time.Second
 	}
+	if cfg.OutQueueBytes <= 0 {
+		cfg.OutQueueBytes = 1 << 20
+	}
+	if cfg.OutQueueTotalBytes <= 0 {
+		cfg.OutQueueTotalBytes = 512 << 20
+	}
 	if cfg.OfflineMax <= 0 {
 		cfg.OfflineMax = 1000
 	}
@@ -131,8 +147,10 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 	if cfg.ResumeTimeout <= 0 {
 		cfg.ResumeTimeout = 5 * time.Minute
 	}
-	return &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
-		perIP: map[string]int{}, perUsr: map[int64]int{}, resumable: map[string]*Session{}}
+	e := &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
+		perIP: map[string]int{}, perUsr: map[int64]int{}, resumable: map[string]*Session{}, offlineBy: map[int64]*Session{}}
+	e.mem.max = cfg.OutQueueTotalBytes
+	return e
 }
 
 type state int
@@ -171,6 +189,7 @@ type Session struct {
 	flushed chan struct{} // the writer reached a flush marker
 
 	out outbox
+	off offlineCursor // offline delivery in progress (reader side)
 
 	killOnce sync.Once
 	kill     chan struct{} // closed when the session must end now (overflow)
@@ -205,10 +224,13 @@ func (s *Session) Available() bool { return s.available.Load() }
 // session is ended rather than left to grow; what it did not get is kept
 // for the user's next connection. False means the session is gone.
 func (s *Session) Send(frame []byte) bool {
-	ok, overflow := s.out.push(frame, kindStanza)
+	ok, overflow, overBudget := s.out.push(frame, kindStanza)
 	if overflow {
-		s.log.Warn("outbound queue full; closing session")
+		s.log.Warn("outbound queue full; closing session", "limit_stanzas", s.e.cfg.OutQueue, "limit_bytes", s.e.cfg.OutQueueBytes)
 		s.endNow()
+	}
+	if overBudget {
+		s.e.reclaim()
 	}
 	return ok
 }
@@ -295,7 +317,7 @@ func (e *Engine) Serve(ctx context.Context, conn Conn) {
 	defer e.live.Done()
 	s := &Session{e: e, kill: make(chan struct{}), flushed: make(chan struct{}, 1),
 		log: e.log.With("session", e.seq.Add(1))}
-	s.out.init(e.cfg.OutQueue)
+	s.out.init(e.cfg.OutQueue, e.cfg.OutQueueBytes, &e.mem)
 	for s != nil {
 		s = s.serveConn(ctx, conn)
 	}
@@ -371,9 +393,11 @@ func (s *Session) finish(delivered bool) {
 		s.e.router.Remove(s)
 		s.e.releaseUser(s.userID)
 	}
-	for _, f := range s.out.end(delivered) {
+	undelivered, offDone := s.out.end(delivered)
+	for _, f := range undelivered {
 		s.keepUndelivered(f)
 	}
+	s.endOffline(offDone)
 }
 
 // writeTimeout bounds one write to a client that stopped reading.

@@ -121,6 +121,25 @@ func (c *client) kept(pingID string) []string {
 	}
 }
 
+// keptAtLeast reads kept messages until want have arrived (beyond the
+// first window they follow the client's acknowledgements, so they may
+// come after answers to later requests), then pings and returns their ids
+// and those of any more that arrive before the answer.
+func (c *client) keptAtLeast(pingID string, want int) []string {
+	c.t.Helper()
+	var ids []string
+	for len(ids) < want {
+		el := c.recv()
+		if el.Name == "message" {
+			if el.Child("delay", xmpp.NSDelay) == nil {
+				c.t.Fatalf("a kept message without delay: %.200s", el.AppendXML(nil))
+			}
+			ids = append(ids, el.Attr("id"))
+		}
+	}
+	return append(ids, c.kept(pingID)...)
+}
+
 // The server counts what it sends: after delivering it asks for an
 // acknowledgement, and an acknowledgement of stanzas never sent is a
 // stream error.
