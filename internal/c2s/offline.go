@@ -58,14 +58,14 @@ func (e *Engine) OfflineNotKept() int64 { return e.offlineRefused.Load() }
 
 // deliverOffline starts sending what was kept for this user, in order,
 // each with a delay element stamped with the time it was kept; right
-// after the initial presence, as the spec says. One session of a user
-// delivers at a time: another one logging in meanwhile would get the same
-// rows, which are not deleted before they are acknowledged.
+// after the initial presence, as the spec says. The latest session of a
+// user to log in delivers them: one still delivering stops queueing more
+// (what it has queued may reach both: rows are deleted only once
+// acknowledged, so delivery is at least once). Taking over rather than
+// waiting matters for a client that reconnects before its old connection
+// was seen to fail.
 func (s *Session) deliverOffline(ctx context.Context) {
-	if !s.e.claimOffline(s) {
-		s.log.Debug("offline messages are being delivered to another session")
-		return
-	}
+	s.e.claimOffline(s)
 	s.off.active, s.off.more = true, true
 	var expired int
 	err := onFreshStack(func() (err error) {
@@ -88,6 +88,10 @@ func (s *Session) pumpOffline(ctx context.Context) {
 		return
 	}
 	for s.off.more && s.offlineRoom() {
+		if !s.e.deliversOffline(s) {
+			s.off.more = false // a newer session of the user took over
+			break
+		}
 		var page []chat.Kept
 		err := onFreshStack(func() (err error) {
 			page, err = s.e.offline.PeekOffline(ctx, s.appID, s.userID, s.off.last, offlinePage)
@@ -99,6 +103,7 @@ func (s *Session) pumpOffline(ctx context.Context) {
 			break
 		}
 		s.off.more = len(page) == offlinePage
+		s.log.Debug("offline page", "rows", len(page))
 		for _, k := range page {
 			if !s.offlineRoom() {
 				s.off.more = true // the rest of the page is read again later
@@ -152,8 +157,8 @@ func (s *Session) offlineAcked(upTo int64) {
 	s.offlineSettled()
 }
 
-// offlineSettled lets another session deliver the user's kept messages
-// once everything this one queued is deleted.
+// offlineSettled forgets the claim once everything this session queued
+// is deleted.
 func (s *Session) offlineSettled() {
 	if s.off.active && !s.off.more && s.off.deleted >= s.off.last {
 		s.off.active = false
@@ -223,16 +228,19 @@ func (s *Session) flushWait(l *link) bool {
 	}
 }
 
-// claimOffline makes s the session delivering its user's kept messages,
-// unless another one is.
-func (e *Engine) claimOffline(s *Session) bool {
+// claimOffline makes s the session delivering its user's kept messages.
+func (e *Engine) claimOffline(s *Session) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if cur := e.offlineBy[s.userID]; cur != nil && cur != s {
-		return false
-	}
 	e.offlineBy[s.userID] = s
-	return true
+}
+
+// deliversOffline reports whether s is still the session delivering its
+// user's kept messages.
+func (e *Engine) deliversOffline(s *Session) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.offlineBy[s.userID] == s
 }
 
 func (e *Engine) releaseOffline(s *Session) {

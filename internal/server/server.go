@@ -339,3 +339,7 @@ func (s *Server) DebugAddr() string {
 	}
 	return s.debugLn.Addr().String()
 }
+
+// OfflineNotKept is how many messages were not kept for offline delivery
+// because their recipient had --offline-max kept already.
+func (s *Server) OfflineNotKept() int64 { return s.engine.OfflineNotKept() }
