@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite" // the crash image is taken with the store's own driver
 
