@@ -7,9 +7,11 @@ package ws
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 
@@ -78,11 +80,18 @@ type conn struct {
 	c      *websocket.Conn
 	cork   *cork
 	limits xmpp.Limits
+	// broken is set when a read failed other than on the peer's close
+	// frame: the library has closed the connection then (a cancelled read
+	// does that), and its Close reports that as success.
+	broken atomic.Bool
 }
 
 func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
 	typ, b, err := c.c.Read(ctx)
 	if err != nil {
+		if websocket.CloseStatus(err) == -1 {
+			c.broken.Store(true)
+		}
 		return nil, err
 	}
 	if typ != websocket.MessageText {
@@ -112,4 +121,16 @@ func (c *conn) WriteBatch(ctx context.Context, frames [][]byte) error {
 	return err
 }
 
-func (c *conn) Close() error { return c.c.Close(websocket.StatusNormalClosure, "") }
+// Close runs the closing handshake; nil only when the peer answered it.
+// The library's Close also returns nil on a connection it had already
+// closed, which confirms nothing: then stanzas written but not
+// acknowledged must not count as delivered.
+func (c *conn) Close() error {
+	if c.broken.Load() {
+		c.c.CloseNow()
+		return errUnconfirmed
+	}
+	return c.c.Close(websocket.StatusNormalClosure, "")
+}
+
+var errUnconfirmed = errors.New("ws: the connection failed before its close was confirmed")
