@@ -2,7 +2,6 @@ package c2s
 
 import (
 	"context"
-	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/xmpp"
@@ -27,6 +26,7 @@ const offlinePage = 100
 // reader is done).
 type offlineCursor struct {
 	active      bool  // this session claimed the user's offline delivery
+	checkAge    bool  // the first page is still to be read
 	more        bool  // the store may hold rows after last
 	last        int64 // the highest row id queued
 	deleted     int64 // rows up to this id are deleted
@@ -40,7 +40,7 @@ type offlineCursor struct {
 // it is counted and logged, never dropped silently. The message itself is
 // in the dialog's history when it was saved.
 func (s *Session) keepOffline(to int64, frame []byte) {
-	kept, err := s.e.offline.PushOffline(context.Background(), s.appID, to, frame, time.Now(), s.e.cfg.OfflineMax)
+	kept, err := s.e.offline.PushOffline(context.Background(), s.appID, to, frame, s.e.cfg.Now(), s.e.cfg.OfflineMax)
 	if err != nil {
 		s.log.Error("keep offline message", "to", to, "err", err)
 		return
@@ -66,10 +66,17 @@ func (e *Engine) OfflineNotKept() int64 { return e.offlineRefused.Load() }
 // was seen to fail.
 func (s *Session) deliverOffline(ctx context.Context) {
 	s.e.claimOffline(s)
-	s.off.active, s.off.more = true, true
+	s.off.active, s.off.more, s.off.checkAge = true, true, true
+	s.pumpOffline(ctx)
+}
+
+// expireOffline removes the user's kept messages older than OfflineMaxAge,
+// counted and logged. It runs only when the first page shows one: a login
+// with nothing kept costs one read, no write.
+func (s *Session) expireOffline(ctx context.Context) {
 	var expired int
 	err := onFreshStack(func() (err error) {
-		expired, err = s.e.offline.ExpireOffline(ctx, s.appID, s.userID, time.Now().Add(-s.e.cfg.OfflineMaxAge))
+		expired, err = s.e.offline.ExpireOffline(ctx, s.appID, s.userID, s.e.cfg.Now().Add(-s.e.cfg.OfflineMaxAge))
 		return err
 	})
 	if err != nil {
@@ -77,7 +84,6 @@ func (s *Session) deliverOffline(ctx context.Context) {
 	} else if expired > 0 {
 		s.log.Warn("offline messages expired undelivered", "count", expired, "max_age", s.e.cfg.OfflineMaxAge)
 	}
-	s.pumpOffline(ctx)
 }
 
 // pumpOffline queues kept messages until none is left or, with stream
@@ -100,6 +106,17 @@ func (s *Session) pumpOffline(ctx context.Context) {
 		if err != nil {
 			s.log.Error("load offline messages", "err", err)
 			s.off.more = false // they stay kept for the next login
+			break
+		}
+		if s.off.checkAge {
+			s.off.checkAge = false
+			if len(page) > 0 && page[0].At.Before(s.e.cfg.Now().Add(-s.e.cfg.OfflineMaxAge)) {
+				s.expireOffline(ctx)
+				continue // read the first page again
+			}
+		}
+		if len(page) == 0 {
+			s.off.more = false
 			break
 		}
 		s.off.more = len(page) == offlinePage

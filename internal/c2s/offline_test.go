@@ -191,3 +191,45 @@ func TestThousandsOfOfflineMessagesArriveInPages(t *testing.T) {
 		t.Fatalf("%d pages of %d rows in all, want at least %d pages covering %d", len(pages), total, n/100, n)
 	}
 }
+
+// Kept messages older than --offline-max-age are not delivered; they are
+// removed, counted and logged at the next login.
+func TestExpiredOfflineMessagesAreCountedAndLogged(t *testing.T) {
+	var logs lockedBuffer
+	env := servertest.StartLogged(t, &logs, func(c *config.Config) { c.OfflineMaxAge = time.Hour })
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	a, _ := login(t, env, alice, alice.Password)
+	sendChats(a, userJID(env, bob), 3, 10)
+	env.Clock.Advance(2 * time.Hour)
+	b, _ := loginToPresence(t, env, bob, bob.Password)
+	if ids := b.kept("done"); len(ids) != 0 {
+		t.Fatalf("expired messages delivered: %v", ids)
+	}
+	w := logs.lines(t, "offline messages expired undelivered")
+	if len(w) != 1 || w[0]["level"] != "WARN" || w[0]["count"] != float64(3) || w[0]["user"] != float64(bob.ID) {
+		t.Fatalf("expiry warnings %v: want one naming user %d and the count 3", w, bob.ID)
+	}
+}
+
+// Without stream management a kept message counts as delivered once it is
+// written to the socket: its row goes then, and not before the page is
+// written.
+func TestOfflineMessagesWithoutStreamManagementGoOnceWritten(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	a, _ := login(t, env, alice, alice.Password)
+	sendChats(a, userJID(env, bob), 150, 10) // two pages
+	plainLogin := func() *client {
+		c := authenticated(t, env, bob)
+		c.send(`<iq type="set" id="b1" xmlns="jabber:client"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`)
+		c.expect("iq")
+		c.send(`<presence xmlns="jabber:client"/>`)
+		return c
+	}
+	b := plainLogin()
+	wantInOrder(t, b.kept("done"), 150)
+	b2 := plainLogin()
+	if ids := b2.kept("again"); len(ids) != 0 {
+		t.Fatalf("written offline messages delivered again: %d", len(ids))
+	}
+}

@@ -71,6 +71,9 @@ type Config struct {
 	// OfflineMax and OfflineMaxAge bound what is kept per offline user.
 	OfflineMax    int
 	OfflineMaxAge time.Duration
+	// Now is the clock offline messages are stamped and aged by (nil:
+	// time.Now).
+	Now func() time.Time
 	// MaxConnsPerIP and MaxConnsPerUser cap concurrent connections
 	// (0: no cap).
 	MaxConnsPerIP   int
@@ -143,6 +146,9 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 	}
 	if cfg.OfflineMaxAge <= 0 {
 		cfg.OfflineMaxAge = 30 * 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.ResumeTimeout <= 0 {
 		cfg.ResumeTimeout = 5 * time.Minute

@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.limits, s.tlsConfig = limits, tlsConfig
 	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain, Limits: limits, OutQueue: cfg.OutQueue,
 		OutQueueBytes: cfg.OutQueueBytes, OutQueueTotalBytes: cfg.OutQueueTotalBytes,
-		OfflineMax: cfg.OfflineMax, OfflineMaxAge: cfg.OfflineMaxAge,
+		OfflineMax: cfg.OfflineMax, OfflineMaxAge: cfg.OfflineMaxAge, Now: o.now,
 		AuthTimeout: cfg.AuthTimeout, ResumeTimeout: cfg.ResumeTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser},
 		s.Auth, s.Chat, db, router.NewLocal(), log)
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
