@@ -233,3 +233,19 @@ func TestOfflineMessagesWithoutStreamManagementGoOnceWritten(t *testing.T) {
 		t.Fatalf("written offline messages delivered again: %d", len(ids))
 	}
 }
+
+// keptRows counts the offline rows of user in the store under dataDir,
+// read directly (read-only) from the file.
+func keptRows(t *testing.T, dataDir string, user int64) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "parley.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM offline WHERE user_id = ?`, user).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -164,7 +164,8 @@ func TestServerRequestsAcksAndRefusesImpossibleOnes(t *testing.T) {
 // acknowledged, is not lost with it: without resumption it is kept as an
 // offline message, and arrives exactly once on the next connection.
 func TestUnacknowledgedMessagesOutliveTheConnection(t *testing.T) {
-	env := servertest.Start(t)
+	var dataDir string
+	env := servertest.Start(t, func(c *config.Config) { dataDir = c.DataDir })
 	alice, bob := env.NewUser(t), env.NewUser(t)
 	a, _ := login(t, env, alice, alice.Password)
 	b, _ := login(t, env, bob, bob.Password)
@@ -182,6 +183,10 @@ func TestUnacknowledgedMessagesOutliveTheConnection(t *testing.T) {
 		}
 	}
 	b.c.CloseNow() // gone without acknowledging m2 and m3
+	// The next login is not raced with the end of the old session (the
+	// server notices the dead connection a moment later; what it keeps
+	// then waits for the login after).
+	servertest.Eventually(t, 10*time.Second, "m2 and m3 kept", func() bool { return keptRows(t, dataDir, bob.ID) == 2 })
 	b2, _ := loginToPresence(t, env, bob, bob.Password)
 	ids := b2.kept("done")
 	if fmt.Sprint(ids) != "[m2 m3]" {
