@@ -175,7 +175,19 @@ func TestAckedMessagesSurviveSIGKILL(t *testing.T) {
 			len(stored), len(lost), firstFew(lost), len(dup), firstFew(dup), crashMessages)
 	}
 
-	// Offline delivery: Bob's first initial presence brings exactly the N
+	// 5. A second crash, while Bob holds his offline messages unacknowledged:
+	// they were delivered but not acknowledged, so they are still kept.
+	b0 := dialXMPP(ctx, t, srv.WS)
+	b0.noAcks = true
+	b0.login(bob.local(a), bob.Password)
+	b0.send(`<presence xmlns="jabber:client"/>`)
+	if n := len(b0.ping("unacked-offline")); n < crashMessages {
+		t.Fatalf("Bob's first login got %d stanzas before the ping answer; want the %d offline messages", n, crashMessages)
+	}
+	srv.Kill()
+	srv = startServer(ctx, t, dataDir)
+
+	// Offline delivery: Bob's next initial presence brings exactly the N
 	// messages, in the order sent, each with a delay element; a ping
 	// round trip then proves nothing more was pending.
 	bc := dialXMPP(ctx, t, srv.WS)

@@ -294,6 +294,7 @@ type xclient struct {
 	ctx      context.Context
 	c        *websocket.Conn
 	received uint32 // stanzas received since <enabled/>
+	noAcks   bool   // leave the server's <r/> unanswered
 }
 
 func dialXMPP(ctx context.Context, t *testing.T, wsAddr string) *xclient {
@@ -337,7 +338,9 @@ func (c *xclient) recv() *xmpp.Element {
 		case el.Name == "enabled" && el.Attr("xmlns") == xmpp.NSSM:
 			c.received = 0
 		case el.Name == "r" && el.Attr("xmlns") == xmpp.NSSM:
-			c.ack()
+			if !c.noAcks {
+				c.ack()
+			}
 			continue
 		case el.Name == "message" || el.Name == "presence" || el.Name == "iq":
 			c.received++

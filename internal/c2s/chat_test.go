@@ -187,7 +187,10 @@ func TestOfflineMessagesAreDeliveredOnceOnNextPresence(t *testing.T) {
 	if r := b.expect("iq"); r.Attr("id") != "after" {
 		t.Fatalf("after the kept messages: %s", r.AppendXML(nil))
 	}
-	// Once: a second connection gets nothing more.
+	// Once acknowledged (the rows go before the next stanza is handled),
+	// a second connection gets nothing more.
+	b.ack()
+	b.sync("acked")
 	b2, _ := loginToPresence(t, env, bob, bob.Password)
 	b2.send(`<iq type="get" id="again" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
 	if r := b2.expect("iq"); r.Attr("id") != "again" {

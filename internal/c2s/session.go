@@ -62,11 +62,19 @@ type Config struct {
 	// OutQueue is how many encoded stanzas may wait for a slow client
 	// before its session is closed with a policy-violation stream error.
 	OutQueue int
+	// OutQueueBytes bounds the stanza bytes a session holds (queued and
+	// unacknowledged); OutQueueTotalBytes bounds them over every session
+	// (see memory.go).
+	OutQueueBytes      int64
+	OutQueueTotalBytes int64
 	// AuthTimeout closes a connection that has not authenticated in time.
 	AuthTimeout time.Duration
 	// OfflineMax and OfflineMaxAge bound what is kept per offline user.
 	OfflineMax    int
 	OfflineMaxAge time.Duration
+	// Now is the clock offline messages are stamped and aged by (nil:
+	// time.Now).
+	Now func() time.Time
 	// MaxConnsPerIP and MaxConnsPerUser cap concurrent connections
 	// (0: no cap).
 	MaxConnsPerIP   int
@@ -105,11 +113,16 @@ type Engine struct {
 	log     *slog.Logger
 	seq     atomic.Uint64
 	live    sync.WaitGroup // running connections and detached sessions
+	mem     budget
+	// offlineRefused counts messages not kept because their recipient
+	// had OfflineMax kept already.
+	offlineRefused atomic.Int64
 
 	mu        sync.Mutex // guards the maps below
 	perIP     map[string]int
 	perUsr    map[int64]int
 	resumable map[string]*Session // stream management id → session
+	offlineBy map[int64]*Session  // user → the session delivering its offline messages
 
 	creds credIndex // authenticated sessions by user (revoke.go)
 }
@@ -125,17 +138,28 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 60 * time.Second
 	}
+	if cfg.OutQueueBytes <= 0 {
+		cfg.OutQueueBytes = 1 << 20
+	}
+	if cfg.OutQueueTotalBytes <= 0 {
+		cfg.OutQueueTotalBytes = 512 << 20
+	}
 	if cfg.OfflineMax <= 0 {
 		cfg.OfflineMax = 1000
 	}
 	if cfg.OfflineMaxAge <= 0 {
 		cfg.OfflineMaxAge = 30 * 24 * time.Hour
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.ResumeTimeout <= 0 {
 		cfg.ResumeTimeout = 5 * time.Minute
 	}
-	return &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
-		perIP: map[string]int{}, perUsr: map[int64]int{}, resumable: map[string]*Session{}}
+	e := &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
+		perIP: map[string]int{}, perUsr: map[int64]int{}, resumable: map[string]*Session{}, offlineBy: map[int64]*Session{}}
+	e.mem.max = cfg.OutQueueTotalBytes
+	return e
 }
 
 type state int
@@ -174,6 +198,7 @@ type Session struct {
 	flushed chan struct{} // the writer reached a flush marker
 
 	out outbox
+	off offlineCursor // offline delivery in progress (reader side)
 
 	killOnce sync.Once
 	kill     chan struct{} // closed when the session must end now (overflow)
@@ -210,10 +235,13 @@ func (s *Session) Available() bool { return s.available.Load() }
 // session is ended rather than left to grow; what it did not get is kept
 // for the user's next connection. False means the session is gone.
 func (s *Session) Send(frame []byte) bool {
-	ok, overflow := s.out.push(frame, kindStanza)
+	ok, overflow, overBudget := s.out.push(frame, kindStanza)
 	if overflow {
-		s.log.Warn("outbound queue full; closing session")
+		s.log.Warn("outbound queue full; closing session", "limit_stanzas", s.e.cfg.OutQueue, "limit_bytes", s.e.cfg.OutQueueBytes)
 		s.endNow()
+	}
+	if overBudget {
+		s.e.reclaim()
 	}
 	return ok
 }
@@ -300,7 +328,7 @@ func (e *Engine) Serve(ctx context.Context, conn Conn) {
 	defer e.live.Done()
 	s := &Session{e: e, kill: make(chan struct{}), flushed: make(chan struct{}, 1),
 		log: e.log.With("session", e.seq.Add(1))}
-	s.out.init(e.cfg.OutQueue)
+	s.out.init(e.cfg.OutQueue, e.cfg.OutQueueBytes, &e.mem)
 	for s != nil {
 		s = s.serveConn(ctx, conn)
 	}
@@ -376,11 +404,13 @@ func (s *Session) finish(delivered bool) {
 		s.e.router.Remove(s)
 		s.e.releaseUser(s.userID)
 	}
-	for _, f := range s.out.end(delivered) {
+	undelivered, offDone := s.out.end(delivered)
+	for _, f := range undelivered {
 		if !s.rev.deleted.Load() {
 			s.keepUndelivered(f)
 		}
 	}
+	s.endOffline(offDone)
 	s.e.untrack(s)
 }
 

@@ -48,9 +48,17 @@ func (s *Session) smElement(el *xmpp.Element) bool {
 		s.write(xmpp.NewElement("a", "xmlns", xmpp.NSSM, "h", strconv.FormatUint(uint64(s.handled), 10)))
 	case "a":
 		h, err := strconv.ParseUint(el.Attr("h"), 10, 32)
-		if err != nil || !s.out.ack(uint32(h)) {
+		if err != nil {
 			s.streamError("undefined-condition", "the acknowledged count is not a count of sent stanzas")
 			return true
+		}
+		ok, offDone := s.out.ack(uint32(h))
+		if !ok {
+			s.streamError("undefined-condition", "the acknowledged count is not a count of sent stanzas")
+			return true
+		}
+		if offDone > s.off.deleted {
+			s.offlineAcked(offDone)
 		}
 	case "resume":
 		s.write(smFailed("unexpected-request"))

@@ -121,6 +121,25 @@ func (c *client) kept(pingID string) []string {
 	}
 }
 
+// keptAtLeast reads kept messages until want have arrived (beyond the
+// first window they follow the client's acknowledgements, so they may
+// come after answers to later requests), then pings and returns their ids
+// and those of any more that arrive before the answer.
+func (c *client) keptAtLeast(pingID string, want int) []string {
+	c.t.Helper()
+	var ids []string
+	for len(ids) < want {
+		el := c.recv()
+		if el.Name == "message" {
+			if el.Child("delay", xmpp.NSDelay) == nil {
+				c.t.Fatalf("a kept message without delay: %.200s", el.AppendXML(nil))
+			}
+			ids = append(ids, el.Attr("id"))
+		}
+	}
+	return append(ids, c.kept(pingID)...)
+}
+
 // The server counts what it sends: after delivering it asks for an
 // acknowledgement, and an acknowledgement of stanzas never sent is a
 // stream error.
@@ -145,7 +164,8 @@ func TestServerRequestsAcksAndRefusesImpossibleOnes(t *testing.T) {
 // acknowledged, is not lost with it: without resumption it is kept as an
 // offline message, and arrives exactly once on the next connection.
 func TestUnacknowledgedMessagesOutliveTheConnection(t *testing.T) {
-	env := servertest.Start(t)
+	var dataDir string
+	env := servertest.Start(t, func(c *config.Config) { dataDir = c.DataDir })
 	alice, bob := env.NewUser(t), env.NewUser(t)
 	a, _ := login(t, env, alice, alice.Password)
 	b, _ := login(t, env, bob, bob.Password)
@@ -163,6 +183,10 @@ func TestUnacknowledgedMessagesOutliveTheConnection(t *testing.T) {
 		}
 	}
 	b.c.CloseNow() // gone without acknowledging m2 and m3
+	// The next login is not raced with the end of the old session (the
+	// server notices the dead connection a moment later; what it keeps
+	// then waits for the login after).
+	servertest.Eventually(t, 10*time.Second, "m2 and m3 kept", func() bool { return keptRows(t, dataDir, bob.ID) == 2 })
 	b2, _ := loginToPresence(t, env, bob, bob.Password)
 	ids := b2.kept("done")
 	if fmt.Sprint(ids) != "[m2 m3]" {

@@ -209,15 +209,25 @@ type Search struct {
 
 // Kept is a message kept for a user who was offline when it was routed.
 type Kept struct {
+	ID     int64  // increasing in the order kept
 	Stanza []byte // the encoded copy, as it would have been delivered
 	At     time.Time
 }
 
-// OfflineStore keeps messages for offline users (REALTIME.md §20.5).
+// OfflineStore keeps messages for offline users (REALTIME.md §20.5). A
+// copy stays kept until it is known delivered (acknowledged, or written
+// to a client without stream management), so a crash or a lost
+// connection during delivery loses nothing.
 type OfflineStore interface {
-	// PushOffline keeps a copy, dropping the oldest beyond max per user.
-	PushOffline(ctx context.Context, appID, userID int64, stanza []byte, at time.Time, max int) error
-	// PopOffline removes and returns a user's copies, oldest first, and
-	// drops those older than maxAge.
-	PopOffline(ctx context.Context, appID, userID int64, maxAge time.Duration, now time.Time) ([]Kept, error)
+	// PushOffline keeps a copy unless max are kept for the user already
+	// (kept is false then, and nothing is dropped or written).
+	PushOffline(ctx context.Context, appID, userID int64, stanza []byte, at time.Time, max int) (kept bool, err error)
+	// PeekOffline returns up to limit copies with ids above after, oldest
+	// first, leaving them kept.
+	PeekOffline(ctx context.Context, appID, userID, after int64, limit int) ([]Kept, error)
+	// DeleteOffline removes the copies up to and including id.
+	DeleteOffline(ctx context.Context, appID, userID, upTo int64) error
+	// ExpireOffline removes the copies kept before before; it reports how
+	// many.
+	ExpireOffline(ctx context.Context, appID, userID int64, before time.Time) (int, error)
 }

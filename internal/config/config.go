@@ -45,6 +45,18 @@ type Config struct {
 	// reading before its session is closed and its pending 1-1 messages
 	// are kept for offline delivery.
 	OutQueue int
+	// OutQueueBytes bounds the stanza bytes one XMPP session holds for its
+	// client (queued, and written but not acknowledged); past it the
+	// session is closed like past OutQueue.
+	OutQueueBytes int64
+	// OutQueueTotalBytes bounds those bytes over all sessions; past it
+	// the session holding the most is closed.
+	OutQueueTotalBytes int64
+	// OfflineMax is how many messages are kept per user for offline
+	// delivery; more are not kept (counted and logged).
+	OfflineMax int
+	// OfflineMaxAge is how long a message is kept for offline delivery.
+	OfflineMaxAge time.Duration
 	// MaxConnsPerIP and MaxConnsPerUser cap concurrent XMPP connections.
 	MaxConnsPerIP   int
 	MaxConnsPerUser int
@@ -82,6 +94,10 @@ func Default() Config {
 		PasswordIterations: 8192,
 		MaxStanzaBytes:     64 << 10,
 		OutQueue:           1024,
+		OutQueueBytes:      1 << 20,
+		OutQueueTotalBytes: 512 << 20,
+		OfflineMax:         1000,
+		OfflineMaxAge:      30 * 24 * time.Hour,
 		MaxConnsPerIP:      1000,
 		MaxConnsPerUser:    20,
 		AuthTimeout:        60 * time.Second,
@@ -117,6 +133,10 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.PasswordIterations, "password-iterations", c.PasswordIterations, "PBKDF2-SHA-256 iterations for new password hashes (at least 4096)")
 	fs.IntVar(&c.MaxStanzaBytes, "max-stanza-bytes", c.MaxStanzaBytes, "largest XMPP stanza accepted")
 	fs.IntVar(&c.OutQueue, "out-queue", c.OutQueue, "stanzas queued for a client that is not reading before its session is closed")
+	fs.Int64Var(&c.OutQueueBytes, "out-queue-bytes", c.OutQueueBytes, "stanza bytes held for one XMPP client (queued or unacknowledged) before its session is closed")
+	fs.Int64Var(&c.OutQueueTotalBytes, "out-queue-total-bytes", c.OutQueueTotalBytes, "stanza bytes held for all XMPP clients together; past it the session holding the most is closed")
+	fs.IntVar(&c.OfflineMax, "offline-max", c.OfflineMax, "messages kept per user for offline delivery (more are not kept, and logged)")
+	fs.DurationVar(&c.OfflineMaxAge, "offline-max-age", c.OfflineMaxAge, "how long a message is kept for offline delivery")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "concurrent XMPP connections per client IP")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", c.MaxConnsPerUser, "concurrent XMPP sessions per user")
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "how long an XMPP connection may stay unauthenticated")
@@ -211,6 +231,19 @@ func (c *Config) Validate() error {
 	}
 	if c.OutQueue < 1 {
 		bad("out-queue", "must be at least 1")
+	}
+	// A session must be able to hold a few stanzas of the largest size.
+	if c.OutQueueBytes < 4*int64(c.MaxStanzaBytes) {
+		bad("out-queue-bytes", "must be at least 4 × --max-stanza-bytes (%d)", 4*c.MaxStanzaBytes)
+	}
+	if c.OutQueueTotalBytes < c.OutQueueBytes {
+		bad("out-queue-total-bytes", "must be at least --out-queue-bytes")
+	}
+	if c.OfflineMax < 1 || c.OfflineMax > 1000000 {
+		bad("offline-max", "must be between 1 and 1000000")
+	}
+	if c.OfflineMaxAge < time.Minute {
+		bad("offline-max-age", "must be at least 1m")
 	}
 	if c.MaxConnsPerIP < 1 {
 		bad("max-conns-per-ip", "must be at least 1")

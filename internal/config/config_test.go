@@ -308,3 +308,19 @@ func TestDialogLimits(t *testing.T) {
 	d.DialogCreateBurst = 0
 	wantFlagErrors(t, d.Validate(), "dialog-create-burst")
 }
+
+// The memory and offline bounds of issue 10: flags, variables and their
+// validation.
+func TestOutboundAndOfflineBounds(t *testing.T) {
+	c, _ := serveFlags(t, "--out-queue-bytes", "2097152", "--out-queue-total-bytes", "1073741824",
+		"--offline-max", "5000", "--offline-max-age", "72h")
+	if c.OutQueueBytes != 2<<20 || c.OutQueueTotalBytes != 1<<30 || c.OfflineMax != 5000 || c.OfflineMaxAge != 72*time.Hour {
+		t.Errorf("config after flags = %+v", *c)
+	}
+	bad := config.Default()
+	bad.OutQueueBytes = 4*int64(bad.MaxStanzaBytes) - 1 // cannot hold four of the largest stanzas
+	bad.OutQueueTotalBytes = bad.OutQueueBytes - 1
+	bad.OfflineMax = 0
+	bad.OfflineMaxAge = time.Second
+	wantFlagErrors(t, bad.Validate(), "out-queue-bytes", "out-queue-total-bytes", "offline-max", "offline-max-age")
+}

@@ -114,6 +114,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
 	s.limits, s.tlsConfig = limits, tlsConfig
 	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain, Limits: limits, OutQueue: cfg.OutQueue,
+		OutQueueBytes: cfg.OutQueueBytes, OutQueueTotalBytes: cfg.OutQueueTotalBytes,
+		OfflineMax: cfg.OfflineMax, OfflineMaxAge: cfg.OfflineMaxAge, Now: o.now,
 		AuthTimeout: cfg.AuthTimeout, ResumeTimeout: cfg.ResumeTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser},
 		s.Auth, s.Chat, db, router.NewLocal(), log)
 	// Ending sessions, passwords and accounts closes the connections that
@@ -361,3 +363,7 @@ func createRate(cfg config.Config) limit.Rate {
 	}
 	return limit.Rate{Every: time.Minute / time.Duration(cfg.DialogCreateRate), Burst: cfg.DialogCreateBurst}
 }
+
+// OfflineNotKept is how many messages were not kept for offline delivery
+// because their recipient had --offline-max kept already.
+func (s *Server) OfflineNotKept() int64 { return s.engine.OfflineNotKept() }

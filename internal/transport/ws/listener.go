@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -17,8 +19,16 @@ import (
 const (
 	readBufferSize  = 2 << 10
 	writeBufferSize = 1 << 10
-	// handshakeTimeout bounds the HTTP upgrade request.
+	// handshakeTimeout bounds the HTTP upgrade request, headers included
+	// (the HTTP listener's ReadHeaderTimeout is the same 10s).
 	handshakeTimeout = 10 * time.Second
+	// maxHeaderBytes bounds the upgrade request line and headers, as the
+	// HTTP listener's MaxHeaderBytes does (64 KiB; net/http reads 4 KiB
+	// beyond it before answering 431, so does this one). A browser's
+	// upgrade request with its cookies is a few KiB; without a bound
+	// net/http's parser grows a header line for as long as the client
+	// sends one.
+	maxHeaderBytes = 64<<10 + 4096
 )
 
 // Serve accepts WebSocket connections on ln (the SDK's default endpoint,
@@ -53,16 +63,66 @@ func (h *Handler) Serve(ln net.Listener) error {
 
 func (h *Handler) serveConn(nc net.Conn) {
 	defer nc.Close()
+	// The per-address cap applies before anything is read: a connection
+	// over it costs one short answer, not a request buffer.
+	ip := remoteIP(nc.RemoteAddr().String())
+	if !h.engine.Admit(ip) {
+		nc.SetDeadline(time.Now().Add(time.Second))
+		fmt.Fprint(nc, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\ntoo many connections from this address\n")
+		lingeringClose(nc)
+		return
+	}
+	defer h.engine.Release(ip)
 	nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	br := bufio.NewReaderSize(nc, readBufferSize)
+	lr := &limitedReader{r: nc, n: maxHeaderBytes}
+	br := bufio.NewReaderSize(lr, readBufferSize)
 	req, err := http.ReadRequest(br)
 	if err != nil {
+		if lr.n <= 0 {
+			fmt.Fprint(nc, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nrequest headers too large\n")
+			nc.SetDeadline(time.Now().Add(time.Second))
+			lingeringClose(nc)
+			return
+		}
 		fmt.Fprint(nc, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nmalformed HTTP request\n")
 		return
 	}
+	// The WebSocket reads through br after the upgrade: no bound then
+	// (frames are bounded by the read limit).
+	lr.n = math.MaxInt64
 	req.RemoteAddr = nc.RemoteAddr().String()
 	w := &upgradeWriter{nc: nc, br: br, header: http.Header{}}
-	h.ServeHTTP(w, req)
+	h.upgrade(w, req)
+}
+
+// lingeringClose ends the sending side and discards what the client still
+// sends for a moment (at most 64 KiB, within the deadline already set):
+// closing a socket with unread input resets it, and the client could lose
+// the answer before reading it.
+func lingeringClose(nc net.Conn) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(nc, 64<<10))
+}
+
+// limitedReader is io.LimitedReader whose limit can be lifted once the
+// request is read (net/http does the same with its connection reader).
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
 }
 
 // upgradeWriter is the http.ResponseWriter (and Hijacker) of one upgrade

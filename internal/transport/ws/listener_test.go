@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/servertest"
 )
 
@@ -82,5 +83,83 @@ func TestListenerUpgradesWithTheXMPPSubprotocol(t *testing.T) {
 			t.Fatalf("after the upgrade: %q, %v", b, err)
 		}
 		c.CloseNow()
+	}
+}
+
+// An upgrade request whose headers never end is cut off at the header
+// bound (431), not read for as long as the client sends: before the bound,
+// one such connection took the server from 15 MB to 884 MB.
+func TestListenerBoundsTheUpgradeHeaders(t *testing.T) {
+	env := servertest.Start(t)
+	addr := strings.TrimPrefix(env.WSURL, "ws://")
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	answer := make(chan string, 1)
+	go func() {
+		nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+		line, _ := bufio.NewReader(nc).ReadString('\n')
+		answer <- line
+	}()
+	// The server stops reading after 68 KiB (and discards 64 KiB more);
+	// what else gets written fills the kernel's socket buffers, a few
+	// MiB on loopback. An unbounded reader takes all 256 MiB.
+	const most = 256 << 20
+	chunk := []byte("X-Filler: " + strings.Repeat("a", 32<<10-12) + "\r\n")
+	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\n")
+	written := 0
+	nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	for written < most {
+		n, err := nc.Write(chunk)
+		written += n
+		if err != nil {
+			break
+		}
+	}
+	if written >= most {
+		t.Fatalf("the server read %d MiB of headers without refusing them", written>>20)
+	}
+	if line := <-answer; line != "" && !strings.HasPrefix(line, "HTTP/1.1 431 ") {
+		t.Fatalf("answer to endless headers: %q, want 431", line)
+	}
+}
+
+// The per-address cap applies before the request is read: connections
+// over it are answered 503 and closed at once, even if they never send
+// anything (they would otherwise be held for the handshake timeout).
+// Which ones are over depends on the order the server admits them, so
+// the test counts: of five silent connections with a cap of two, exactly
+// three are refused and two are held.
+func TestListenerCapsConnectionsPerAddressBeforeReading(t *testing.T) {
+	env := servertest.Start(t, func(c *config.Config) { c.MaxConnsPerIP = 2 })
+	addr := strings.TrimPrefix(env.WSURL, "ws://")
+	const n = 5
+	answers := make(chan string, n)
+	for i := 0; i < n; i++ {
+		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		go func() {
+			// Held connections say nothing within the wait (the
+			// handshake timeout is 10 s); refused ones say 503 and end.
+			nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+			b, err := io.ReadAll(nc)
+			if err != nil {
+				answers <- "held"
+				return
+			}
+			answers <- strings.SplitN(string(b), "\r\n", 2)[0]
+		}()
+	}
+	got := map[string]int{}
+	for i := 0; i < n; i++ {
+		got[<-answers]++
+	}
+	if got["HTTP/1.1 503 Service Unavailable"] != 3 || got["held"] != 2 {
+		t.Fatalf("five silent connections with a cap of two: %v; want 3 refused at once, 2 held", got)
 	}
 }

@@ -7,9 +7,11 @@ package ws
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 
@@ -30,16 +32,27 @@ func NewHandler(ctx context.Context, engine *c2s.Engine, limits xmpp.Limits, log
 	return &Handler{engine: engine, limits: limits, ctx: ctx, log: log.With("component", "ws")}
 }
 
+// ServeHTTP is the endpoint at /ws of the HTTP listener.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := remoteIP(r.RemoteAddr)
 	if !h.engine.Admit(ip) {
 		http.Error(w, "too many connections from this address", http.StatusServiceUnavailable)
 		return
 	}
 	defer h.engine.Release(ip)
+	h.upgrade(w, r)
+}
+
+func remoteIP(addr string) string {
+	ip, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return ip
+}
+
+// upgrade runs a session on an admitted connection.
+func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request) {
 	cw := &corkingWriter{ResponseWriter: w}
 	c, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		Subprotocols: []string{"xmpp"},
@@ -67,11 +80,18 @@ type conn struct {
 	c      *websocket.Conn
 	cork   *cork
 	limits xmpp.Limits
+	// broken is set when a read failed other than on the peer's close
+	// frame: the library has closed the connection then (a cancelled read
+	// does that), and its Close reports that as success.
+	broken atomic.Bool
 }
 
 func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
 	typ, b, err := c.c.Read(ctx)
 	if err != nil {
+		if websocket.CloseStatus(err) == -1 {
+			c.broken.Store(true)
+		}
 		return nil, err
 	}
 	if typ != websocket.MessageText {
@@ -101,4 +121,16 @@ func (c *conn) WriteBatch(ctx context.Context, frames [][]byte) error {
 	return err
 }
 
-func (c *conn) Close() error { return c.c.Close(websocket.StatusNormalClosure, "") }
+// Close runs the closing handshake; nil only when the peer answered it.
+// The library's Close also returns nil on a connection it had already
+// closed, which confirms nothing: then stanzas written but not
+// acknowledged must not count as delivered.
+func (c *conn) Close() error {
+	if c.broken.Load() {
+		c.c.CloseNow()
+		return errUnconfirmed
+	}
+	return c.c.Close(websocket.StatusNormalClosure, "")
+}
+
+var errUnconfirmed = errors.New("ws: the connection failed before its close was confirmed")
