@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies a domain error; front ends map each kind to one status.
@@ -32,6 +33,9 @@ const (
 	KindConflict
 	// KindTooLarge is a request over a size limit (REST 413).
 	KindTooLarge
+	// KindRateLimited is a request refused by a rate limit or a failure
+	// backoff, without being acted on (REST 429 with Retry-After).
+	KindRateLimited
 )
 
 // Error is a domain error. Field, when set, names the request field at fault.
@@ -40,6 +44,8 @@ type Error struct {
 	Field   string
 	Message string
 	Err     error // the cause, for logs; never shown to clients
+	// RetryAfter is when a KindRateLimited request may be tried again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -88,6 +94,20 @@ func SessionExpired() *Error {
 // TooLarge reports a request over a size limit.
 func TooLarge(format string, args ...any) *Error {
 	return &Error{Kind: KindTooLarge, Message: fmt.Sprintf(format, args...)}
+}
+
+// RateLimited reports a request refused until retryAfter has passed; the
+// message should say when, in whole seconds (see RetrySeconds).
+func RateLimited(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Kind: KindRateLimited, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
+}
+
+// RetrySeconds is d in whole seconds, rounded up and at least 1: what a
+// client is told to wait (a Retry-After header has no fractions, and 0
+// would invite an immediate retry).
+func RetrySeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	return max(s, 1)
 }
 
 // KindOf returns the kind of err, KindInternal for errors of no domain kind.

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/internal/apperr"
@@ -20,7 +23,28 @@ type Config struct {
 	SessionTTL time.Duration
 	// PasswordIterations is the PBKDF2 iteration count for new hashes.
 	PasswordIterations int
+	// LoginFreeFailures is how many logins of one account from one address
+	// may fail in a row before the next must wait (1 s, doubling to
+	// LoginBackoffMax); an account from all addresses together gets
+	// accountFreeFactor times as many. See guard.go.
+	LoginFreeFailures int
+	// LoginBackoffMax caps that wait.
+	LoginBackoffMax time.Duration
+	// LoginFailuresPerIP is how many failed logins one address may have
+	// a minute (as many at once), over all accounts.
+	LoginFailuresPerIP int
+	// AppSessionsPerIP is how many application sessions one address may
+	// create a minute (as many at once).
+	AppSessionsPerIP int
 }
+
+// Defaults of the guessing limits (the command line's defaults too).
+const (
+	DefaultLoginFreeFailures  = 5
+	DefaultLoginBackoffMax    = 15 * time.Minute
+	DefaultLoginFailuresPerIP = 20
+	DefaultAppSessionsPerIP   = 1000
+)
 
 // Service implements sessions, users and apps on top of a Store.
 type Service struct {
@@ -29,6 +53,16 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	touch time.Duration
+	guard *guard
+
+	// dummy is a hash of the configured cost, verified against when the
+	// user does not exist so that the answer takes as long as for one who
+	// does; made on first use (the command line's services never need it).
+	dummyOnce sync.Once
+	dummy     string
+	// onVerify, when set (tests, through export_test.go), sees every hash
+	// a password is verified against.
+	onVerify atomic.Pointer[func(encoded string)]
 }
 
 // NewService returns a Service over store. now may be nil (time.Now).
@@ -42,8 +76,20 @@ func NewService(store Store, cfg Config, log *slog.Logger, now func() time.Time)
 	if cfg.PasswordIterations == 0 {
 		cfg.PasswordIterations = DefaultPasswordIterations
 	}
+	if cfg.LoginFreeFailures <= 0 {
+		cfg.LoginFreeFailures = DefaultLoginFreeFailures
+	}
+	if cfg.LoginBackoffMax <= 0 {
+		cfg.LoginBackoffMax = DefaultLoginBackoffMax
+	}
+	if cfg.LoginFailuresPerIP <= 0 {
+		cfg.LoginFailuresPerIP = DefaultLoginFailuresPerIP
+	}
+	if cfg.AppSessionsPerIP <= 0 {
+		cfg.AppSessionsPerIP = DefaultAppSessionsPerIP
+	}
 	touch := min(sessionTouchEvery, cfg.SessionTTL/10)
-	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch}
+	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch, guard: newGuard(cfg, log, now)}
 }
 
 // randomHex returns n random bytes as lowercase hex.
@@ -144,12 +190,20 @@ type SessionRequest struct {
 	AppID   int64
 	AuthKey string
 	User    *Credentials // nil for an application session
+	// Addr is the client's address (host or host:port), what the limits
+	// on guessing and on session creation count by.
+	Addr string
 }
 
 // CreateSession checks the app's credentials (and the user's) and starts a
 // session. The returned Session carries the token, the only time it exists
 // outside the client.
 func (s *Service) CreateSession(ctx context.Context, req SessionRequest) (*Session, *User, error) {
+	if req.User == nil {
+		if err := s.guard.appSession(ctx, req.AppID, req.Addr); err != nil {
+			return nil, nil, err
+		}
+	}
 	app, err := s.store.AppByID(ctx, req.AppID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, apperr.Unauthorized()
@@ -162,7 +216,7 @@ func (s *Service) CreateSession(ctx context.Context, req SessionRequest) (*Sessi
 	}
 	var user *User
 	if req.User != nil {
-		if user, err = s.checkCredentials(ctx, app.ID, *req.User); err != nil {
+		if user, err = s.checkCredentials(ctx, app.ID, *req.User, req.Addr); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -189,8 +243,8 @@ func constantTimeEqual(a, b string) bool {
 
 // checkCredentials returns the user whose login or email and password match.
 // Every failure is the same 401, so callers learn nothing about which part
-// was wrong.
-func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentials) (*User, error) {
+// was wrong; addr is the client's, for the guessing limits.
+func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentials, addr string) (*User, error) {
 	field, value := "login", c.Login
 	if value == "" {
 		field, value = "email", strings.ToLower(c.Email)
@@ -199,30 +253,55 @@ func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentia
 		return nil, apperr.Unauthorized()
 	}
 	u, err := s.store.UserByField(ctx, appID, field, value)
-	if errors.Is(err, ErrNotFound) {
-		// Spend the same time as a real check so user existence does not leak.
-		_, _ = VerifyPassword(dummyHash, c.Password)
-		return nil, apperr.Unauthorized()
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
 	}
+	a := attempt{account: accountKey{app: appID, name: field + ":" + value}, who: slog.String(field, value), addr: addr, via: "rest"}
+	if u != nil && err == nil {
+		a.account.name = "id:" + strconv.FormatInt(u.ID, 10)
+	} else {
+		u = nil
+	}
+	t, err := s.guard.begin(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := VerifyPassword(u.PasswordHash, c.Password)
-	if err != nil || !ok {
+	if u == nil {
+		// The same cost as a real check, so timing does not tell whether
+		// the user exists.
+		s.verifyPassword(s.dummyHash(), c.Password)
+		t.done(ctx, false, "unknown user")
 		return nil, apperr.Unauthorized()
 	}
+	if !s.verifyPassword(u.PasswordHash, c.Password) {
+		t.done(ctx, false, "wrong password")
+		return nil, apperr.Unauthorized()
+	}
+	t.done(ctx, true, "")
 	return u, nil
 }
 
-// dummyHash is a valid hash of a random password, verified against when the
-// user does not exist.
-var dummyHash = func() string {
-	h, err := HashPassword(randomHex(16), DefaultPasswordIterations)
-	if err != nil {
-		panic(err)
+// verifyPassword is VerifyPassword, seen by the test hook; a malformed
+// stored hash is a mismatch.
+func (s *Service) verifyPassword(encoded, password string) bool {
+	if f := s.onVerify.Load(); f != nil {
+		(*f)(encoded)
 	}
-	return h
-}()
+	ok, err := VerifyPassword(encoded, password)
+	return err == nil && ok
+}
+
+// dummyHash is a valid hash of a random password at the configured cost.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		h, err := HashPassword(randomHex(16), s.cfg.PasswordIterations)
+		if err != nil {
+			panic(fmt.Sprintf("auth: dummy hash: %v", err)) // only crypto/rand can fail, and does not
+		}
+		s.dummy = h
+	})
+	return s.dummy
+}
 
 // Authenticate returns the live session of token and slides its expiry.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Session, error) {
@@ -256,9 +335,10 @@ func (s *Service) DestroySession(ctx context.Context, sess *Session) error {
 	return s.store.DeleteSession(ctx, sess.ID)
 }
 
-// Login binds the user named by c to an existing session (POST /login).
-func (s *Service) Login(ctx context.Context, sess *Session, c Credentials) (*User, error) {
-	u, err := s.checkCredentials(ctx, sess.AppID, c)
+// Login binds the user named by c to an existing session (POST /login);
+// addr is the client's address.
+func (s *Service) Login(ctx context.Context, sess *Session, c Credentials, addr string) (*User, error) {
+	u, err := s.checkCredentials(ctx, sess.AppID, c, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -281,21 +361,41 @@ func (s *Service) Logout(ctx context.Context, sess *Session) error {
 }
 
 // CheckPassword verifies a chat login: password is either the user's
-// password or a live token of a session of that user (the custom-auth case).
-func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password string) (*User, error) {
+// password or a live token of a session of that user (the custom-auth
+// case); addr is the client's address, for the guessing limits.
+func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password, addr string) (*User, error) {
 	u, err := s.store.UserByID(ctx, appID, userID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, apperr.Unauthorized()
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
 	}
+	if err != nil {
+		u = nil
+	}
+	t, err := s.guard.begin(ctx, attempt{account: accountKey{app: appID, name: "id:" + strconv.FormatInt(userID, 10)},
+		who: userAttr(userID), addr: addr, via: "xmpp"})
 	if err != nil {
 		return nil, err
 	}
-	if ok, _ := VerifyPassword(u.PasswordHash, password); ok {
+	// An unknown user takes the same steps as a known one: a hash of the
+	// configured cost and a token lookup, so timing does not tell whether
+	// the user exists.
+	hash := s.dummyHash()
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	if s.verifyPassword(hash, password) && u != nil {
+		t.done(ctx, true, "")
 		return u, nil
 	}
-	if sess, err := s.Authenticate(ctx, password); err == nil && sess.AppID == appID && sess.UserID == userID {
+	if sess, err := s.Authenticate(ctx, password); err == nil && u != nil && sess.AppID == appID && sess.UserID == userID {
+		t.done(ctx, true, "")
 		return u, nil
 	}
+	reason := "wrong password"
+	if u == nil {
+		reason = "unknown user"
+	}
+	t.done(ctx, false, reason)
 	return nil, apperr.Unauthorized()
 }
 
@@ -324,7 +424,7 @@ func (s *Service) DialogExtensions(ctx context.Context, appID int64) ([]string, 
 
 // CheckChatPassword is CheckPassword for the XMPP engine, which needs only
 // the verdict.
-func (s *Service) CheckChatPassword(ctx context.Context, appID, userID int64, password string) error {
-	_, err := s.CheckPassword(ctx, appID, userID, password)
+func (s *Service) CheckChatPassword(ctx context.Context, appID, userID int64, password, addr string) error {
+	_, err := s.CheckPassword(ctx, appID, userID, password, addr)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/limit"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
@@ -51,7 +52,7 @@ type StreamConn interface {
 // session token of that user (REST.md §3.7). The auth service implements
 // it.
 type Authenticator interface {
-	CheckChatPassword(ctx context.Context, appID, userID int64, password string) error
+	CheckChatPassword(ctx context.Context, appID, userID int64, password, addr string) error
 }
 
 // Config is the engine's settings.
@@ -73,6 +74,8 @@ type Config struct {
 	// ResumeTimeout is how long a session that enabled stream resumption
 	// waits for its client after the connection is lost.
 	ResumeTimeout time.Duration
+	// StanzaRate limits the stanzas of one session (zero: no limit).
+	StanzaRate limit.Rate
 }
 
 // Alert is a chat message for a recipient with no available resource: the
@@ -163,6 +166,7 @@ type Session struct {
 	handled  uint32 // XEP-0198 h: stanzas handled from the client
 	pipe     pipeline
 	resumeID string // set when the client enabled resumption
+	lim      sessionLimits
 
 	authed    atomic.Bool
 	available atomic.Bool
@@ -560,6 +564,9 @@ func (s *Session) openReply() *xmpp.Element {
 // handle processes one element; done ends the stream, resumed is an
 // earlier session the client took up on this connection.
 func (s *Session) handle(ctx context.Context, el *xmpp.Element) (done bool, resumed *Session) {
+	if s.state == stateBound && !s.admitStanza(el) {
+		return s.refuseStanza(el), nil
+	}
 	if s.state == stateBound && el.Name == "message" {
 		step, later := s.message(ctx, el)
 		s.pipe.run(later, func() {
@@ -647,6 +654,7 @@ func (s *Session) saslFailure(cond, text string) {
 		f.AppendChild(xmpp.NewElement("text", "xml:lang", "en")).AppendText(text)
 	}
 	s.write(f)
+	s.countSASLFailure()
 }
 
 // authenticate is SASL PLAIN (REALTIME.md §2.4): authzid empty or the bare
@@ -676,8 +684,9 @@ func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
 		s.saslFailure("invalid-authzid", "")
 		return
 	}
-	if err := onFreshStack(func() error { return s.e.auth.CheckChatPassword(ctx, appID, userID, password) }); err != nil {
-		s.saslFailure("not-authorized", "Password not verified")
+	addr := peerAddr(s.conn)
+	if err := onFreshStack(func() error { return s.e.auth.CheckChatPassword(ctx, appID, userID, password, addr) }); err != nil {
+		s.authFailed(err)
 		return
 	}
 	s.userID, s.appID = userID, appID

@@ -92,15 +92,7 @@ func (k *Keyed[K]) Allow(key K) (ok bool, retryAfter time.Duration) {
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b := k.buckets[key]
-	if b == nil {
-		if len(k.buckets) >= k.maxKeys {
-			k.evict(now)
-		}
-		b = &bucket{lim: rate.NewLimiter(rate.Every(k.rate.Every), k.rate.Burst)}
-		k.buckets[key] = b
-	}
-	b.last = now
+	b := k.bucket(key, now)
 	r := b.lim.ReserveN(now, 1)
 	if !r.OK() {
 		return false, k.rate.Every
@@ -110,6 +102,49 @@ func (k *Keyed[K]) Allow(key K) (ok bool, retryAfter time.Duration) {
 		return false, d
 	}
 	return true, 0
+}
+
+// Take is Allow for an event that may turn out not to count: when ok, undo
+// gives the token back (for a login attempt that succeeded, when only
+// failures are limited). Taking before the event, rather than checking
+// before and counting after, means concurrent events cannot all slip
+// through one check.
+func (k *Keyed[K]) Take(key K) (ok bool, retryAfter time.Duration, undo func()) {
+	if k == nil || k.rate.Off() {
+		return true, 0, func() {}
+	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	b := k.bucket(key, now)
+	r := b.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return false, k.rate.Every, nil
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d, nil
+	}
+	return true, 0, func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		r.CancelAt(k.now())
+	}
+}
+
+// bucket returns key's bucket, creating it (and making room) if needed,
+// and marks it used at now. Called with mu held.
+func (k *Keyed[K]) bucket(key K, now time.Time) *bucket {
+	b := k.buckets[key]
+	if b == nil {
+		if len(k.buckets) >= k.maxKeys {
+			k.evict(now)
+		}
+		b = &bucket{lim: rate.NewLimiter(rate.Every(k.rate.Every), k.rate.Burst)}
+		k.buckets[key] = b
+	}
+	b.last = now
+	return b
 }
 
 // Len reports how many keys are held.

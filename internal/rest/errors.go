@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/rest/form"
@@ -31,6 +32,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusConflict
 	case apperr.KindTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case apperr.KindRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -55,6 +58,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(expiredBody))
 		return
+	}
+	if e.Kind == apperr.KindRateLimited {
+		w.Header().Set("Retry-After", strconv.FormatInt(apperr.RetrySeconds(e.RetryAfter), 10))
 	}
 	field, msg := "base", e.Message
 	if e.Field != "" {

@@ -59,7 +59,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		max = xmpp.DefaultMaxStanzaBytes
 	}
 	c.SetReadLimit(int64(max) + 1024)
-	h.engine.Serve(h.ctx, &conn{c: c, cork: cw.cork, limits: h.limits})
+	h.engine.Serve(h.ctx, &conn{c: c, cork: cw.cork, limits: h.limits, ip: ip})
 }
 
 // conn adapts a WebSocket to c2s.Conn.
@@ -67,7 +67,11 @@ type conn struct {
 	c      *websocket.Conn
 	cork   *cork
 	limits xmpp.Limits
+	ip     string // the client's address, for the auth limits
 }
+
+// RemoteIP is the client's address (c2s.PeerConn).
+func (c *conn) RemoteIP() string { return c.ip }
 
 func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
 	typ, b, err := c.c.Read(ctx)
