@@ -40,9 +40,11 @@ import (
 // Refused attempts are not verified and count nowhere: hammering a backed
 // off account costs the server nothing and does not extend the window,
 // and an address over its rate cannot push any account's count further.
-// Attempts are counted as failures before the password is verified and
-// forgiven on success, so that concurrent guesses cannot all pass one
-// check. A success resets both account counts.
+// Attempts are counted as account failures before the password is
+// verified and forgiven on success, so that concurrent guesses cannot all
+// pass one check; the address is charged after a failure, and may go into
+// debt when several were checked at once. A success resets both account
+// counts.
 
 // accountFreeFactor is how many times more free failures an account has
 // from all addresses together than from one.
@@ -96,15 +98,14 @@ type ticket struct {
 	a       attempt
 	host    string
 	pair    pairKey
-	undo    func()        // gives the address its token back
+	addrKey string
 	backoff time.Duration // what a failure makes the next attempt wait
 }
 
 // begin admits a, or refuses it with a rate-limited error naming the wait.
 func (g *guard) begin(ctx context.Context, a attempt) (*ticket, error) {
 	host, key := addrKey(a.addr)
-	ok, wait, undo := g.perAddr.Take(key)
-	if !ok {
+	if wait := g.perAddr.Wait(key); wait > 0 {
 		g.refused(ctx, a, host, "too many failures from this address", wait)
 		return nil, loginLimited(wait)
 	}
@@ -112,13 +113,12 @@ func (g *guard) begin(ctx context.Context, a attempt) (*ticket, error) {
 	g.mu.Lock()
 	if w := max(g.pair.Wait(pk), g.account.Wait(a.account)); w > 0 {
 		g.mu.Unlock()
-		undo()
 		g.refused(ctx, a, host, "backing off after failures", w)
 		return nil, loginLimited(w)
 	}
 	backoff := max(g.pair.Fail(pk), g.account.Fail(a.account))
 	g.mu.Unlock()
-	return &ticket{g: g, a: a, host: host, pair: pk, undo: undo, backoff: backoff}, nil
+	return &ticket{g: g, a: a, host: host, pair: pk, addrKey: key, backoff: backoff}, nil
 }
 
 // done settles the attempt: a success forgives it and resets the account's
@@ -129,9 +129,9 @@ func (t *ticket) done(ctx context.Context, ok bool, reason string) {
 		t.g.pair.Reset(t.pair)
 		t.g.account.Reset(t.a.account)
 		t.g.mu.Unlock()
-		t.undo()
 		return
 	}
+	t.g.perAddr.Charge(t.addrKey)
 	attrs := []slog.Attr{slog.Int64("app", t.a.account.app), t.a.who, slog.String("addr", t.host),
 		slog.String("via", t.a.via), slog.String("reason", reason)}
 	if t.backoff > 0 {

@@ -10,11 +10,13 @@ import (
 	"github.com/parley-chat/parley/internal/xmpp"
 )
 
-// maxSASLFailures is how many failed authentications one stream may have:
-// RFC 6120 §6.4.5 asks for "at least 2 and no more than 5" retries, then
-// a policy-violation stream error. Each failure is also counted by the
-// auth service's limits, which outlive the stream; this bound only stops
-// one connection from being a cheap loop of guesses.
+// maxSASLFailures is how many checks of credentials may fail on one
+// stream: RFC 6120 §6.4.5 asks for "at least 2 and no more than 5"
+// retries, then a policy-violation stream error. Each failure is also
+// counted by the auth service's limits, which outlive the stream; this
+// bound only stops one connection from being a cheap loop of guesses.
+// Malformed requests are not counted: they check nothing, and the
+// --auth-timeout ends a stream that never authenticates.
 const maxSASLFailures = 6
 
 // floodRate is how many refused stanzas a session may send before it is
@@ -92,6 +94,7 @@ func (s *Session) refuseStanza(el *xmpp.Element) bool {
 // credentials, temporary-auth-failure (RFC 6120 §6.5.12) when the auth
 // service's limits refused to check them, or on a server fault.
 func (s *Session) authFailed(err error) {
+	defer s.countSASLFailure()
 	e, _ := apperr.As(err)
 	switch {
 	case e != nil && e.Kind == apperr.KindUnauthorized:

@@ -654,7 +654,6 @@ func (s *Session) saslFailure(cond, text string) {
 		f.AppendChild(xmpp.NewElement("text", "xml:lang", "en")).AppendText(text)
 	}
 	s.write(f)
-	s.countSASLFailure()
 }
 
 // authenticate is SASL PLAIN (REALTIME.md §2.4): authzid empty or the bare

@@ -82,21 +82,29 @@ func TestFailuresOffRefusesNothing(t *testing.T) {
 	}
 }
 
-func TestKeyedTakeUndo(t *testing.T) {
+func TestKeyedWaitAndCharge(t *testing.T) {
 	c := &clock{t: time.Unix(1_700_000_000, 0)}
-	k := NewKeyed[string](PerMinute(2), 0, c.now)
-	ok, _, undo := k.Take("a")
-	if !ok {
-		t.Fatal("first take refused")
+	k := NewKeyed[string](PerMinute(2), 0, c.now) // 2 at once, then one every 30 s
+	if w := k.Wait("a"); w != 0 {
+		t.Fatalf("Wait of a new key = %v", w)
 	}
-	undo() // it did not count
-	for i := range 2 {
-		if ok, _, _ := k.Take("a"); !ok {
-			t.Fatalf("take %d refused after an undo", i+1)
-		}
+	// Three checked together all pass, and all are charged after: the
+	// bucket is one in debt, so the next event waits two intervals.
+	for range 3 {
+		k.Charge("a")
 	}
-	ok, retry, undo := k.Take("a")
-	if ok || undo != nil || retry <= 0 {
-		t.Fatalf("take beyond the burst: ok %v retry %v", ok, retry)
+	if w := k.Wait("a"); w != 60*time.Second {
+		t.Fatalf("Wait in debt = %v; want 60s", w)
+	}
+	c.add(30 * time.Second)
+	if w := k.Wait("a"); w != 30*time.Second {
+		t.Fatalf("Wait after one interval = %v; want 30s", w)
+	}
+	c.add(30 * time.Second)
+	if w := k.Wait("a"); w != 0 {
+		t.Fatalf("Wait after the debt is repaid = %v; want 0", w)
+	}
+	if w := k.Wait("b"); w != 0 {
+		t.Fatalf("another key waits %v", w)
 	}
 }

@@ -104,32 +104,39 @@ func (k *Keyed[K]) Allow(key K) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
-// Take is Allow for an event that may turn out not to count: when ok, undo
-// gives the token back (for a login attempt that succeeded, when only
-// failures are limited). Taking before the event, rather than checking
-// before and counting after, means concurrent events cannot all slip
-// through one check.
-func (k *Keyed[K]) Take(key K) (ok bool, retryAfter time.Duration, undo func()) {
+// Wait reports how long until key's bucket has an event to give (0: now),
+// without taking it.
+func (k *Keyed[K]) Wait(key K) time.Duration {
 	if k == nil || k.rate.Off() {
-		return true, 0, func() {}
+		return 0
 	}
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b := k.bucket(key, now)
-	r := b.lim.ReserveN(now, 1)
-	if !r.OK() {
-		return false, k.rate.Every, nil
+	b := k.buckets[key]
+	if b == nil {
+		return 0
 	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d, nil
+	tokens := b.lim.TokensAt(now)
+	if tokens >= 1 {
+		return 0
 	}
-	return true, 0, func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		r.CancelAt(k.now())
+	return time.Duration((1 - tokens) * float64(k.rate.Every))
+}
+
+// Charge takes one event from key's bucket whether there is one or not:
+// a bucket in debt makes Wait refuse until it is repaid. It is for events
+// that count only once their outcome is known (a failed login), checked
+// with Wait before: several that pass one check together are each charged
+// after, so the rate still holds over time.
+func (k *Keyed[K]) Charge(key K) {
+	if k == nil || k.rate.Off() {
+		return
 	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.bucket(key, now).lim.ReserveN(now, 1)
 }
 
 // bucket returns key's bucket, creating it (and making room) if needed,
