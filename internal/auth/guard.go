@@ -24,11 +24,10 @@ import (
 //     attacker wait, not the account's owner logging in from elsewhere;
 //   - failures in a row of one account from any address, with many more
 //     free failures (accountFreeFactor times as many): the brake on
-//     guessing one account from many addresses. Tripping it does lock the
-//     owner out for the window, but one address alone cannot do that
-//     cheaply: its own pair backoff lets it fail only about 15 times in
-//     the first quarter hour and 4 an hour after, so reaching this count
-//     takes a day from one address, or many addresses;
+//     guessing one account from many addresses. Tripping it does make the
+//     owner wait too, so only the free failures of each address count
+//     toward it: one address alone can never trip it, it takes
+//     accountFreeFactor addresses (IPv6 /64s) at least;
 //   - failed logins per address, a token bucket over all accounts: the
 //     brake on one address trying one password on many accounts, which no
 //     per-account count sees. It is a sustained rate, not a growing
@@ -68,6 +67,7 @@ type guard struct {
 	account *limit.Failures[accountKey]
 	perAddr *limit.Keyed[string] // failed logins per address
 	appSess *limit.Keyed[string] // application sessions per address
+	free    int                  // free failures of a pair
 	log     *slog.Logger
 }
 
@@ -80,6 +80,7 @@ func newGuard(cfg Config, log *slog.Logger, now func() time.Time) *guard {
 		account: limit.NewFailures[accountKey](acct, 0, now),
 		perAddr: limit.NewKeyed[string](limit.PerMinute(cfg.LoginFailuresPerIP), 0, now),
 		appSess: limit.NewKeyed[string](limit.PerMinute(cfg.AppSessionsPerIP), 0, now),
+		free:    cfg.LoginFreeFailures,
 		log:     log,
 	}
 }
@@ -116,7 +117,14 @@ func (g *guard) begin(ctx context.Context, a attempt) (*ticket, error) {
 		g.refused(ctx, a, host, "backing off after failures", w)
 		return nil, loginLimited(w)
 	}
-	backoff := max(g.pair.Fail(pk), g.account.Fail(a.account))
+	// Only an address's free failures count toward the account: one
+	// address alone can never trip the account-wide backoff, however long
+	// it keeps guessing.
+	var acctWait time.Duration
+	if g.pair.Count(pk) < g.free {
+		acctWait = g.account.Fail(a.account)
+	}
+	backoff := max(g.pair.Fail(pk), acctWait)
 	g.mu.Unlock()
 	return &ticket{g: g, a: a, host: host, pair: pk, addrKey: key, backoff: backoff}, nil
 }

@@ -80,6 +80,21 @@ func (f *Failures[K]) Wait(key K) time.Duration {
 	return r.until.Sub(now)
 }
 
+// Count reports key's failures in a row (those not yet forgotten).
+func (f *Failures[K]) Count(key K) int {
+	if f == nil || f.policy.Off() {
+		return 0
+	}
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.keys[key]
+	if r == nil || now.Sub(r.last) >= f.policy.forget() {
+		return 0
+	}
+	return r.n
+}
+
 // Fail records a failure of key and returns how long it must now wait (0
 // while its failures are still free).
 func (f *Failures[K]) Fail(key K) time.Duration {
