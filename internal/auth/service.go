@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,9 +56,8 @@ type Service struct {
 
 	// dummy is a hash of the configured cost, verified against when the
 	// user does not exist so that the answer takes as long as for one who
-	// does; made on first use (the command line's services never need it).
-	dummyOnce sync.Once
-	dummy     string
+	// does (made once, at start: a few milliseconds).
+	dummy string
 	// onVerify, when set (tests, through export_test.go), sees every hash
 	// a password is verified against.
 	onVerify atomic.Pointer[func(encoded string)]
@@ -89,7 +87,8 @@ func NewService(store Store, cfg Config, log *slog.Logger, now func() time.Time)
 		cfg.AppSessionsPerIP = DefaultAppSessionsPerIP
 	}
 	touch := min(sessionTouchEvery, cfg.SessionTTL/10)
-	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch, guard: newGuard(cfg, log, now)}
+	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch,
+		guard: newGuard(cfg, log, now), dummy: dummyHash(cfg.PasswordIterations)}
 }
 
 // randomHex returns n random bytes as lowercase hex.
@@ -253,14 +252,14 @@ func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentia
 		return nil, apperr.Unauthorized()
 	}
 	u, err := s.store.UserByField(ctx, appID, field, value)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
+		u = nil
+	} else if err != nil {
 		return nil, err
 	}
 	a := attempt{account: accountKey{app: appID, name: field + ":" + value}, who: slog.String(field, value), addr: addr, via: "rest"}
-	if u != nil && err == nil {
-		a.account.name = "id:" + strconv.FormatInt(u.ID, 10)
-	} else {
-		u = nil
+	if u != nil {
+		a.account.name = "id:" + strconv.FormatInt(u.ID, 10) // the count XMPP logins share
 	}
 	t, err := s.guard.begin(ctx, a)
 	if err != nil {
@@ -269,7 +268,7 @@ func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentia
 	if u == nil {
 		// The same cost as a real check, so timing does not tell whether
 		// the user exists.
-		s.verifyPassword(s.dummyHash(), c.Password)
+		s.verifyPassword(s.dummy, c.Password)
 		t.done(ctx, false, "unknown user")
 		return nil, apperr.Unauthorized()
 	}
@@ -291,16 +290,13 @@ func (s *Service) verifyPassword(encoded, password string) bool {
 	return err == nil && ok
 }
 
-// dummyHash is a valid hash of a random password at the configured cost.
-func (s *Service) dummyHash() string {
-	s.dummyOnce.Do(func() {
-		h, err := HashPassword(randomHex(16), s.cfg.PasswordIterations)
-		if err != nil {
-			panic(fmt.Sprintf("auth: dummy hash: %v", err)) // only crypto/rand can fail, and does not
-		}
-		s.dummy = h
-	})
-	return s.dummy
+// dummyHash returns a valid hash of a random password at cost iterations.
+func dummyHash(iterations int) string {
+	h, err := HashPassword(randomHex(16), iterations)
+	if err != nil {
+		panic(fmt.Sprintf("auth: dummy hash: %v", err)) // only crypto/rand can fail, and does not
+	}
+	return h
 }
 
 // Authenticate returns the live session of token and slides its expiry.
@@ -365,11 +361,10 @@ func (s *Service) Logout(ctx context.Context, sess *Session) error {
 // case); addr is the client's address, for the guessing limits.
 func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password, addr string) (*User, error) {
 	u, err := s.store.UserByID(ctx, appID, userID)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
 		u = nil
+	} else if err != nil {
+		return nil, err
 	}
 	t, err := s.guard.begin(ctx, attempt{account: accountKey{app: appID, name: "id:" + strconv.FormatInt(userID, 10)},
 		who: userAttr(userID), addr: addr, via: "xmpp"})
@@ -379,7 +374,7 @@ func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, passwo
 	// An unknown user takes the same steps as a known one: a hash of the
 	// configured cost and a token lookup, so timing does not tell whether
 	// the user exists.
-	hash := s.dummyHash()
+	hash := s.dummy
 	if u != nil {
 		hash = u.PasswordHash
 	}
