@@ -33,8 +33,9 @@ const (
 	KindConflict
 	// KindTooLarge is a request over a size limit (REST 413).
 	KindTooLarge
-	// KindTooMany is a rate limit reached (REST 429 with Retry-After).
-	KindTooMany
+	// KindRateLimited is a request refused by a rate limit or a failure
+	// backoff, without being acted on (REST 429 with Retry-After).
+	KindRateLimited
 )
 
 // Error is a domain error. Field, when set, names the request field at fault.
@@ -43,8 +44,7 @@ type Error struct {
 	Field   string
 	Message string
 	Err     error // the cause, for logs; never shown to clients
-	// RetryAfter is, for KindTooMany, how long until the limit allows the
-	// request again.
+	// RetryAfter is when a KindRateLimited request may be tried again.
 	RetryAfter time.Duration
 }
 
@@ -96,10 +96,18 @@ func TooLarge(format string, args ...any) *Error {
 	return &Error{Kind: KindTooLarge, Message: fmt.Sprintf(format, args...)}
 }
 
-// TooMany reports a rate limit reached; retryAfter is how long until the
-// request would be allowed.
-func TooMany(retryAfter time.Duration, format string, args ...any) *Error {
-	return &Error{Kind: KindTooMany, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
+// RateLimited reports a request refused until retryAfter has passed; the
+// message should say when, in whole seconds (see RetrySeconds).
+func RateLimited(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Kind: KindRateLimited, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
+}
+
+// RetrySeconds is d in whole seconds, rounded up and at least 1: what a
+// client is told to wait (a Retry-After header has no fractions, and 0
+// would invite an immediate retry).
+func RetrySeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	return max(s, 1)
 }
 
 // KindOf returns the kind of err, KindInternal for errors of no domain kind.

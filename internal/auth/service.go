@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/internal/apperr"
@@ -20,7 +22,28 @@ type Config struct {
 	SessionTTL time.Duration
 	// PasswordIterations is the PBKDF2 iteration count for new hashes.
 	PasswordIterations int
+	// LoginFreeFailures is how many logins of one account from one address
+	// may fail in a row before the next must wait (1 s, doubling to
+	// LoginBackoffMax); an account from all addresses together gets
+	// accountFreeFactor times as many. See guard.go.
+	LoginFreeFailures int
+	// LoginBackoffMax caps that wait.
+	LoginBackoffMax time.Duration
+	// LoginFailuresPerIP is how many failed logins one address may have
+	// a minute (as many at once), over all accounts.
+	LoginFailuresPerIP int
+	// AppSessionsPerIP is how many application sessions one address may
+	// create a minute (as many at once).
+	AppSessionsPerIP int
 }
+
+// Defaults of the guessing limits (the command line's defaults too).
+const (
+	DefaultLoginFreeFailures  = 5
+	DefaultLoginBackoffMax    = 15 * time.Minute
+	DefaultLoginFailuresPerIP = 20
+	DefaultAppSessionsPerIP   = 1000
+)
 
 // Service implements sessions, users and apps on top of a Store.
 type Service struct {
@@ -29,7 +52,16 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	touch  time.Duration
+	guard  *guard
 	events SessionEvents
+
+	// dummy is a hash of the configured cost, verified against when the
+	// user does not exist so that the answer takes as long as for one who
+	// does (made once, at start: a few milliseconds).
+	dummy string
+	// onVerify, when set (tests, through export_test.go), sees every hash
+	// a password is verified against.
+	onVerify atomic.Pointer[func(encoded string)]
 }
 
 // NewService returns a Service over store. now may be nil (time.Now).
@@ -43,8 +75,21 @@ func NewService(store Store, cfg Config, log *slog.Logger, now func() time.Time)
 	if cfg.PasswordIterations == 0 {
 		cfg.PasswordIterations = DefaultPasswordIterations
 	}
+	if cfg.LoginFreeFailures <= 0 {
+		cfg.LoginFreeFailures = DefaultLoginFreeFailures
+	}
+	if cfg.LoginBackoffMax <= 0 {
+		cfg.LoginBackoffMax = DefaultLoginBackoffMax
+	}
+	if cfg.LoginFailuresPerIP <= 0 {
+		cfg.LoginFailuresPerIP = DefaultLoginFailuresPerIP
+	}
+	if cfg.AppSessionsPerIP <= 0 {
+		cfg.AppSessionsPerIP = DefaultAppSessionsPerIP
+	}
 	touch := min(sessionTouchEvery, cfg.SessionTTL/10)
-	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch, events: noSessionEvents{}}
+	return &Service{store: store, cfg: cfg, log: log, now: now, touch: touch, events: noSessionEvents{},
+		guard: newGuard(cfg, log, now), dummy: dummyHash(cfg.PasswordIterations)}
 }
 
 // randomHex returns n random bytes as lowercase hex.
@@ -158,12 +203,20 @@ type SessionRequest struct {
 	AppID   int64
 	AuthKey string
 	User    *Credentials // nil for an application session
+	// Addr is the client's address (host or host:port), what the limits
+	// on guessing and on session creation count by.
+	Addr string
 }
 
 // CreateSession checks the app's credentials (and the user's) and starts a
 // session. The returned Session carries the token, the only time it exists
 // outside the client.
 func (s *Service) CreateSession(ctx context.Context, req SessionRequest) (*Session, *User, error) {
+	if req.User == nil {
+		if err := s.guard.appSession(ctx, req.AppID, req.Addr); err != nil {
+			return nil, nil, err
+		}
+	}
 	app, err := s.store.AppByID(ctx, req.AppID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, apperr.Unauthorized()
@@ -176,7 +229,7 @@ func (s *Service) CreateSession(ctx context.Context, req SessionRequest) (*Sessi
 	}
 	var user *User
 	if req.User != nil {
-		if user, err = s.checkCredentials(ctx, app.ID, *req.User); err != nil {
+		if user, err = s.checkCredentials(ctx, app.ID, *req.User, req.Addr); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -203,8 +256,8 @@ func constantTimeEqual(a, b string) bool {
 
 // checkCredentials returns the user whose login or email and password match.
 // Every failure is the same 401, so callers learn nothing about which part
-// was wrong.
-func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentials) (*User, error) {
+// was wrong; addr is the client's, for the guessing limits.
+func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentials, addr string) (*User, error) {
 	field, value := "login", c.Login
 	if value == "" {
 		field, value = "email", strings.ToLower(c.Email)
@@ -214,29 +267,51 @@ func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentia
 	}
 	u, err := s.store.UserByField(ctx, appID, field, value)
 	if errors.Is(err, ErrNotFound) {
-		// Spend the same time as a real check so user existence does not leak.
-		_, _ = VerifyPassword(dummyHash, c.Password)
-		return nil, apperr.Unauthorized()
+		u = nil
+	} else if err != nil {
+		return nil, err
 	}
+	a := attempt{account: accountKey{app: appID, name: field + ":" + value}, who: slog.String(field, value), addr: addr, via: "rest"}
+	if u != nil {
+		a.account.name = "id:" + strconv.FormatInt(u.ID, 10) // the count XMPP logins share
+	}
+	t, err := s.guard.begin(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := VerifyPassword(u.PasswordHash, c.Password)
-	if err != nil || !ok {
+	if u == nil {
+		// The same cost as a real check, so timing does not tell whether
+		// the user exists.
+		s.verifyPassword(s.dummy, c.Password)
+		t.done(ctx, false, "unknown user")
 		return nil, apperr.Unauthorized()
 	}
+	if !s.verifyPassword(u.PasswordHash, c.Password) {
+		t.done(ctx, false, "wrong password")
+		return nil, apperr.Unauthorized()
+	}
+	t.done(ctx, true, "")
 	return u, nil
 }
 
-// dummyHash is a valid hash of a random password, verified against when the
-// user does not exist.
-var dummyHash = func() string {
-	h, err := HashPassword(randomHex(16), DefaultPasswordIterations)
+// verifyPassword is VerifyPassword, seen by the test hook; a malformed
+// stored hash is a mismatch.
+func (s *Service) verifyPassword(encoded, password string) bool {
+	if f := s.onVerify.Load(); f != nil {
+		(*f)(encoded)
+	}
+	ok, err := VerifyPassword(encoded, password)
+	return err == nil && ok
+}
+
+// dummyHash returns a valid hash of a random password at cost iterations.
+func dummyHash(iterations int) string {
+	h, err := HashPassword(randomHex(16), iterations)
 	if err != nil {
-		panic(err)
+		panic(fmt.Sprintf("auth: dummy hash: %v", err)) // only crypto/rand can fail, and does not
 	}
 	return h
-}()
+}
 
 // Authenticate returns the live session of token and slides its expiry.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Session, error) {
@@ -277,9 +352,10 @@ func (s *Service) DestroySession(ctx context.Context, sess *Session) error {
 	return nil
 }
 
-// Login binds the user named by c to an existing session (POST /login).
-func (s *Service) Login(ctx context.Context, sess *Session, c Credentials) (*User, error) {
-	u, err := s.checkCredentials(ctx, sess.AppID, c)
+// Login binds the user named by c to an existing session (POST /login);
+// addr is the client's address.
+func (s *Service) Login(ctx context.Context, sess *Session, c Credentials, addr string) (*User, error) {
+	u, err := s.checkCredentials(ctx, sess.AppID, c, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -316,22 +392,41 @@ func (s *Service) Logout(ctx context.Context, sess *Session) error {
 
 // CheckPassword verifies a chat login: password is either the user's
 // password or a live token of a session of that user (the custom-auth
-// case). It also returns the credential the login used (see Credential),
-// which the connection keeps so that ending the credential ends it.
-func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password string) (*User, []byte, error) {
+// case); addr is the client's address, for the guessing limits. It also
+// returns the credential the login used (see Credential), which the
+// connection keeps so that ending the credential ends it.
+func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, password, addr string) (*User, []byte, error) {
 	u, err := s.store.UserByID(ctx, appID, userID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, nil, apperr.Unauthorized()
+		u = nil
+	} else if err != nil {
+		return nil, nil, err
 	}
+	t, err := s.guard.begin(ctx, attempt{account: accountKey{app: appID, name: "id:" + strconv.FormatInt(userID, 10)},
+		who: userAttr(userID), addr: addr, via: "xmpp"})
 	if err != nil {
 		return nil, nil, err
 	}
-	if ok, _ := VerifyPassword(u.PasswordHash, password); ok {
+	// An unknown user takes the same steps as a known one: a hash of the
+	// configured cost and a token lookup, so timing does not tell whether
+	// the user exists.
+	hash := s.dummy
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	if s.verifyPassword(hash, password) && u != nil {
+		t.done(ctx, true, "")
 		return u, passwordCredential(u.PasswordHash), nil
 	}
-	if sess, err := s.Authenticate(ctx, password); err == nil && sess.AppID == appID && sess.UserID == userID {
+	if sess, err := s.Authenticate(ctx, password); err == nil && u != nil && sess.AppID == appID && sess.UserID == userID {
+		t.done(ctx, true, "")
 		return u, sess.TokenHash, nil
 	}
+	reason := "wrong password"
+	if u == nil {
+		reason = "unknown user"
+	}
+	t.done(ctx, false, reason)
 	return nil, nil, apperr.Unauthorized()
 }
 
@@ -370,7 +465,7 @@ func (s *Service) GroupSubscribe(ctx context.Context, appID int64) (bool, error)
 
 // CheckChatPassword is CheckPassword for the XMPP engine, which needs only
 // the verdict and the credential.
-func (s *Service) CheckChatPassword(ctx context.Context, appID, userID int64, password string) ([]byte, error) {
-	_, cred, err := s.CheckPassword(ctx, appID, userID, password)
+func (s *Service) CheckChatPassword(ctx context.Context, appID, userID int64, password, addr string) ([]byte, error) {
+	_, cred, err := s.CheckPassword(ctx, appID, userID, password, addr)
 	return cred, err
 }

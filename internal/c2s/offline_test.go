@@ -30,6 +30,12 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // lines returns the decoded log lines whose msg starts with prefix.
 func (l *lockedBuffer) lines(t *testing.T, prefix string) []map[string]any {
 	t.Helper()

@@ -3,11 +3,11 @@ package c2s
 import (
 	"bytes"
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
 
@@ -55,13 +55,13 @@ type sessionCred struct {
 
 // errEndedMeanwhile refuses a login whose credential kept being ended
 // while it was checked.
-var errEndedMeanwhile = errors.New("c2s: credentials ended while they were checked")
+var errEndedMeanwhile = apperr.Unauthorized()
 
 // login checks the credentials and records the session under its user. A
 // check that raced an ending (the password was right when it was read, but
 // the session or password was ended before the session was recorded, so
 // the ending could not see it) is made again, against the new state.
-func (s *Session) login(ctx context.Context, appID, userID int64, password string) error {
+func (s *Session) login(ctx context.Context, appID, userID int64, password, addr string) error {
 	e := s.e
 	for range 3 {
 		e.creds.mu.Lock()
@@ -69,7 +69,7 @@ func (s *Session) login(ctx context.Context, appID, userID int64, password strin
 		e.creds.mu.Unlock()
 		var cred []byte
 		err := onFreshStack(func() (err error) {
-			cred, err = e.auth.CheckChatPassword(ctx, appID, userID, password)
+			cred, err = e.auth.CheckChatPassword(ctx, appID, userID, password, addr)
 			return err
 		})
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/limit"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
@@ -52,7 +53,7 @@ type StreamConn interface {
 // it. It returns the credential used, an opaque key that ending it later
 // names (revoke.go).
 type Authenticator interface {
-	CheckChatPassword(ctx context.Context, appID, userID int64, password string) ([]byte, error)
+	CheckChatPassword(ctx context.Context, appID, userID int64, password, addr string) ([]byte, error)
 }
 
 // Config is the engine's settings.
@@ -82,6 +83,8 @@ type Config struct {
 	// ResumeTimeout is how long a session that enabled stream resumption
 	// waits for its client after the connection is lost.
 	ResumeTimeout time.Duration
+	// StanzaRate limits the stanzas of one session (zero: no limit).
+	StanzaRate limit.Rate
 }
 
 // Alert is a chat message for a recipient with no available resource: the
@@ -190,6 +193,7 @@ type Session struct {
 	handled  uint32 // XEP-0198 h: stanzas handled from the client
 	pipe     pipeline
 	resumeID string // set when the client enabled resumption
+	lim      sessionLimits
 
 	authed    atomic.Bool
 	available atomic.Bool
@@ -598,6 +602,9 @@ func (s *Session) openReply() *xmpp.Element {
 // handle processes one element; done ends the stream, resumed is an
 // earlier session the client took up on this connection.
 func (s *Session) handle(ctx context.Context, el *xmpp.Element) (done bool, resumed *Session) {
+	if s.state == stateBound && !s.admitStanza(el) {
+		return s.refuseStanza(el), nil
+	}
 	if s.state == stateBound && el.Name == "message" {
 		step, later := s.message(ctx, el)
 		s.pipe.run(later, func() {
@@ -714,8 +721,8 @@ func (s *Session) authenticate(ctx context.Context, el *xmpp.Element) {
 		s.saslFailure("invalid-authzid", "")
 		return
 	}
-	if err := s.login(ctx, appID, userID, password); err != nil {
-		s.saslFailure("not-authorized", "Password not verified")
+	if err := s.login(ctx, appID, userID, password, peerAddr(s.conn)); err != nil {
+		s.authFailed(err)
 		return
 	}
 	s.userID, s.appID = userID, appID

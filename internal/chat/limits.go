@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/parley-chat/parley/internal/apperr"
@@ -34,7 +33,7 @@ func (s *Service) SetLimits(l Limits) {
 // allowCreate takes one dialog creation from the caller's budget.
 func (s *Service) allowCreate(c Caller) error {
 	if ok, wait := s.creates.Allow(c); !ok {
-		return apperr.TooMany(wait, "Too many dialogs created, try again in %d seconds", int(max(1, math.Ceil(wait.Seconds()))))
+		return apperr.RateLimited(wait, "Too many dialogs created, try again in %d seconds", apperr.RetrySeconds(wait))
 	}
 	return nil
 }

@@ -35,14 +35,14 @@ func TestRemoveUserDropsOfflineCopiesAndHandsOnPublicDialogs(t *testing.T) {
 	if _, err := s.chat.CreateMessage(ctx, bob, chat.MessageInput{DialogID: priv.ID, Body: "for alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.PushOffline(ctx, s.appID, alice.UserID, []byte("<message/>"), time.Now(), 10); err != nil {
+	if _, err := s.db.PushOffline(ctx, s.appID, alice.UserID, []byte("<message/>"), time.Now(), 10); err != nil {
 		t.Fatal(err)
 	}
 
 	if err := s.chat.RemoveUser(ctx, s.appID, alice.UserID); err != nil {
 		t.Fatalf("RemoveUser: %v", err)
 	}
-	kept, err := s.db.PopOffline(ctx, s.appID, alice.UserID, time.Hour, time.Now())
+	kept, err := s.db.PeekOffline(ctx, s.appID, alice.UserID, 0, 10)
 	if err != nil || len(kept) != 0 {
 		t.Errorf("offline copies of the removed user: %d, %v; want none", len(kept), err)
 	}

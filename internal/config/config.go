@@ -65,6 +65,24 @@ type Config struct {
 	// ResumeTimeout is how long a session that enabled XEP-0198
 	// resumption waits for its client after its connection is lost.
 	ResumeTimeout time.Duration
+	// LoginFreeFailures is how many logins of one account from one address
+	// may fail in a row before the next must wait (1 s, doubling up to
+	// LoginBackoffMax); the account from all addresses gets 20 times as
+	// many. REST and XMPP logins count together.
+	LoginFreeFailures int
+	// LoginBackoffMax caps the wait after failed logins.
+	LoginBackoffMax time.Duration
+	// LoginFailuresPerIP is how many failed logins one client address may
+	// have a minute, over all accounts.
+	LoginFailuresPerIP int
+	// AppSessionsPerIP is how many application sessions one client
+	// address may create a minute.
+	AppSessionsPerIP int
+	// MaxStanzaRate and MaxStanzaBurst limit the stanzas of one XMPP
+	// session: MaxStanzaBurst at once, MaxStanzaRate a second sustained
+	// (0: no limit).
+	MaxStanzaRate  int
+	MaxStanzaBurst int
 	// Procs is how many Go processors (GOMAXPROCS) the server runs with;
 	// 0 leaves the choice to serve (see cli.procs).
 	Procs int
@@ -105,6 +123,12 @@ func Default() Config {
 		MaxDialogsPerUser:  1000,
 		DialogCreateRate:   60,
 		DialogCreateBurst:  100,
+		LoginFreeFailures:  5,
+		LoginBackoffMax:    15 * time.Minute,
+		LoginFailuresPerIP: 20,
+		AppSessionsPerIP:   1000,
+		MaxStanzaRate:      1000,
+		MaxStanzaBurst:     2000,
 	}
 }
 
@@ -141,6 +165,12 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", c.MaxConnsPerUser, "concurrent XMPP sessions per user")
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "how long an XMPP connection may stay unauthenticated")
 	fs.DurationVar(&c.ResumeTimeout, "resume-timeout", c.ResumeTimeout, "how long a resumable XMPP session waits for its client after the connection is lost")
+	fs.IntVar(&c.LoginFreeFailures, "login-free-failures", c.LoginFreeFailures, "failed logins in a row of one account from one address before the next must wait")
+	fs.DurationVar(&c.LoginBackoffMax, "login-backoff-max", c.LoginBackoffMax, "longest wait after failed logins (the wait starts at 1s and doubles)")
+	fs.IntVar(&c.LoginFailuresPerIP, "login-failures-per-ip", c.LoginFailuresPerIP, "failed logins a minute per client address, over all accounts")
+	fs.IntVar(&c.AppSessionsPerIP, "app-sessions-per-ip", c.AppSessionsPerIP, "application sessions a client address may create a minute")
+	fs.IntVar(&c.MaxStanzaRate, "max-stanza-rate", c.MaxStanzaRate, "stanzas a second per XMPP session, sustained (0: no limit)")
+	fs.IntVar(&c.MaxStanzaBurst, "max-stanza-burst", c.MaxStanzaBurst, "stanzas an XMPP session may send at once above --max-stanza-rate")
 	fs.IntVar(&c.Procs, "procs", c.Procs, "Go processors to run on (0: one more than the CPUs available, unless GOMAXPROCS is set)")
 	fs.IntVar(&c.MaxDialogsPerUser, "max-dialogs-per-user", c.MaxDialogsPerUser, "group dialogs a user may occupy plus public dialogs they may subscribe to (0: no limit)")
 	fs.IntVar(&c.DialogCreateRate, "dialog-create-rate", c.DialogCreateRate, "dialogs a user may create a minute (0: no limit)")
@@ -256,6 +286,24 @@ func (c *Config) Validate() error {
 	}
 	if c.ResumeTimeout < time.Second || c.ResumeTimeout > time.Hour {
 		bad("resume-timeout", "must be between 1s and 1h")
+	}
+	if c.LoginFreeFailures < 1 || c.LoginFreeFailures > 1000 {
+		bad("login-free-failures", "must be between 1 and 1000")
+	}
+	if c.LoginBackoffMax < time.Second || c.LoginBackoffMax > 24*time.Hour {
+		bad("login-backoff-max", "must be between 1s and 24h")
+	}
+	if c.LoginFailuresPerIP < 1 || c.LoginFailuresPerIP > 1_000_000 {
+		bad("login-failures-per-ip", "must be between 1 and 1000000")
+	}
+	if c.AppSessionsPerIP < 1 || c.AppSessionsPerIP > 1_000_000 {
+		bad("app-sessions-per-ip", "must be between 1 and 1000000")
+	}
+	if c.MaxStanzaRate < 0 || c.MaxStanzaRate > 1_000_000 {
+		bad("max-stanza-rate", "must be between 0 (no limit) and 1000000")
+	}
+	if c.MaxStanzaBurst < 1 || c.MaxStanzaBurst > 1_000_000 {
+		bad("max-stanza-burst", "must be between 1 and 1000000")
 	}
 	if c.Procs < 0 || c.Procs > 1024 {
 		bad("procs", "must be between 0 and 1024")

@@ -324,3 +324,41 @@ func TestOutboundAndOfflineBounds(t *testing.T) {
 	bad.OfflineMaxAge = time.Second
 	wantFlagErrors(t, bad.Validate(), "out-queue-bytes", "out-queue-total-bytes", "offline-max", "offline-max-age")
 }
+
+// The limits on guessing and flooding: flags, variables, and bounds.
+func TestGuessingAndFloodLimits(t *testing.T) {
+	c, fs := serveFlags(t, "--login-free-failures", "3", "--max-stanza-rate", "0")
+	if err := config.ApplyEnv(fs, envOf(map[string]string{
+		"PARLEY_LOGIN_BACKOFF_MAX":       "5m",
+		"PARLEY_LOGIN_FAILURES_PER_IP":   "7",
+		"PARLEY_APP_SESSIONS_PER_IP":     "50",
+		"PARLEY_MAX_STANZA_BURST":        "9",
+		"PARLEY_LOGIN_FREE_FAILURES":     "8", // given as a flag: ignored
+		"PARLEY_MAX_STANZA_RATE":         "5", // given as a flag: ignored
+		"PARLEY_NOT_A_LIMIT_OF_OURS_XYZ": "1",
+	})); err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if c.LoginFreeFailures != 3 || c.LoginBackoffMax != 5*time.Minute || c.LoginFailuresPerIP != 7 ||
+		c.AppSessionsPerIP != 50 || c.MaxStanzaRate != 0 || c.MaxStanzaBurst != 9 {
+		t.Fatalf("config = %+v", *c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v (0 turns the stanza rate off)", err)
+	}
+
+	bad := config.Default()
+	bad.LoginFreeFailures = 0
+	bad.LoginBackoffMax = 500 * time.Millisecond
+	bad.LoginFailuresPerIP = 0
+	bad.AppSessionsPerIP = -1
+	bad.MaxStanzaRate = -1
+	bad.MaxStanzaBurst = 0
+	wantFlagErrors(t, bad.Validate(), "login-free-failures", "login-backoff-max", "login-failures-per-ip",
+		"app-sessions-per-ip", "max-stanza-rate", "max-stanza-burst")
+
+	high := config.Default()
+	high.LoginFreeFailures = 1001
+	high.LoginBackoffMax = 25 * time.Hour
+	wantFlagErrors(t, high.Validate(), "login-free-failures", "login-backoff-max")
+}

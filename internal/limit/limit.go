@@ -92,15 +92,7 @@ func (k *Keyed[K]) Allow(key K) (ok bool, retryAfter time.Duration) {
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b := k.buckets[key]
-	if b == nil {
-		if len(k.buckets) >= k.maxKeys {
-			k.evict(now)
-		}
-		b = &bucket{lim: rate.NewLimiter(rate.Every(k.rate.Every), k.rate.Burst)}
-		k.buckets[key] = b
-	}
-	b.last = now
+	b := k.bucket(key, now)
 	r := b.lim.ReserveN(now, 1)
 	if !r.OK() {
 		return false, k.rate.Every
@@ -110,6 +102,56 @@ func (k *Keyed[K]) Allow(key K) (ok bool, retryAfter time.Duration) {
 		return false, d
 	}
 	return true, 0
+}
+
+// Wait reports how long until key's bucket has an event to give (0: now),
+// without taking it.
+func (k *Keyed[K]) Wait(key K) time.Duration {
+	if k == nil || k.rate.Off() {
+		return 0
+	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	b := k.buckets[key]
+	if b == nil {
+		return 0
+	}
+	tokens := b.lim.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) * float64(k.rate.Every))
+}
+
+// Charge takes one event from key's bucket whether there is one or not:
+// a bucket in debt makes Wait refuse until it is repaid. It is for events
+// that count only once their outcome is known (a failed login), checked
+// with Wait before: several that pass one check together are each charged
+// after, so the rate still holds over time.
+func (k *Keyed[K]) Charge(key K) {
+	if k == nil || k.rate.Off() {
+		return
+	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.bucket(key, now).lim.ReserveN(now, 1)
+}
+
+// bucket returns key's bucket, creating it (and making room) if needed,
+// and marks it used at now. Called with mu held.
+func (k *Keyed[K]) bucket(key K, now time.Time) *bucket {
+	b := k.buckets[key]
+	if b == nil {
+		if len(k.buckets) >= k.maxKeys {
+			k.evict(now)
+		}
+		b = &bucket{lim: rate.NewLimiter(rate.Every(k.rate.Every), k.rate.Burst)}
+		k.buckets[key] = b
+	}
+	b.last = now
+	return b
 }
 
 // Len reports how many keys are held.

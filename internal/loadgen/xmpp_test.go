@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/loadgen"
 	"github.com/parley-chat/parley/internal/servertest"
 )
@@ -77,7 +78,10 @@ func TestRunXMPPOverTCP(t *testing.T) {
 // lost, nothing stored; the server's CPU is read over each window (the
 // server runs in this process).
 func TestRunXMPPRoutingOnly(t *testing.T) {
-	env := servertest.Start(t)
+	// A timed closed loop of 3 senders saturates the server on purpose:
+	// each sends a few thousand stanzas a second on loopback, over the
+	// per-session rate real clients get (--max-stanza-rate), so lift it.
+	env := servertest.Start(t, func(c *config.Config) { c.MaxStanzaRate = 0 })
 	rep, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
 		APIURL: env.URL, AppID: env.App.ID, AuthKey: env.App.AuthKey, Domain: "localhost",
 		Transport: "tcp", XMPPAddr: env.XMPP, LoginPrefix: "route_", NoHistory: true,

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 
@@ -33,7 +32,7 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusConflict
 	case apperr.KindTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case apperr.KindTooMany:
+	case apperr.KindRateLimited:
 		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
@@ -60,13 +59,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		_, _ = w.Write([]byte(expiredBody))
 		return
 	}
+	if e.Kind == apperr.KindRateLimited {
+		w.Header().Set("Retry-After", strconv.FormatInt(apperr.RetrySeconds(e.RetryAfter), 10))
+	}
 	field, msg := "base", e.Message
 	if e.Field != "" {
 		field = e.Field
-	}
-	if e.Kind == apperr.KindTooMany {
-		// Whole seconds, rounded up: a client that waits this long is let in.
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, math.Ceil(e.RetryAfter.Seconds()))), 10))
 	}
 	writeJSON(w, statusOf(e.Kind), errorBody(field, msg))
 }

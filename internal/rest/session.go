@@ -33,7 +33,9 @@ func (a *API) createSession(r *request) (reply, error) {
 	if p.has("provider") {
 		return reply{}, apperr.Invalid("base", "Provider is not supported")
 	}
-	req := auth.SessionRequest{AppID: appID, AuthKey: key}
+	// The connection's peer: X-Forwarded-For is not trusted, since any
+	// client could set it to dodge the limits counted by address.
+	req := auth.SessionRequest{AppID: appID, AuthKey: key, Addr: r.RemoteAddr}
 	user, err := p.object("user")
 	if err != nil {
 		return reply{}, err
@@ -128,7 +130,7 @@ func (a *API) login(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	u, err := a.auth.Login(r.Context(), r.sess, c)
+	u, err := a.auth.Login(r.Context(), r.sess, c, r.RemoteAddr)
 	if err != nil {
 		return reply{}, err
 	}

@@ -104,7 +104,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, db: db, lock: lock, now: o.now}
-	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), o.now)
+	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations,
+		LoginFreeFailures: cfg.LoginFreeFailures, LoginBackoffMax: cfg.LoginBackoffMax,
+		LoginFailuresPerIP: cfg.LoginFailuresPerIP, AppSessionsPerIP: cfg.AppSessionsPerIP},
+		log.With("component", "auth"), o.now)
 	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
 	s.Chat.SetLimits(chat.Limits{MaxDialogsPerUser: cfg.MaxDialogsPerUser, CreateRate: createRate(cfg)})
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
@@ -116,7 +119,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.engine = c2s.NewEngine(c2s.Config{Domain: cfg.Domain, Limits: limits, OutQueue: cfg.OutQueue,
 		OutQueueBytes: cfg.OutQueueBytes, OutQueueTotalBytes: cfg.OutQueueTotalBytes,
 		OfflineMax: cfg.OfflineMax, OfflineMaxAge: cfg.OfflineMaxAge, Now: o.now,
-		AuthTimeout: cfg.AuthTimeout, ResumeTimeout: cfg.ResumeTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser},
+		AuthTimeout: cfg.AuthTimeout, ResumeTimeout: cfg.ResumeTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser,
+		StanzaRate: limit.PerSecond(cfg.MaxStanzaRate, cfg.MaxStanzaBurst)},
 		s.Auth, s.Chat, db, router.NewLocal(), log)
 	// Ending sessions, passwords and accounts closes the connections that
 	// used them.

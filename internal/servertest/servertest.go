@@ -38,11 +38,24 @@ type Env struct {
 	seq   atomic.Int64
 }
 
-// Clock is real time shifted by an adjustable offset.
-type Clock struct{ offset atomic.Int64 }
+// Clock is real time shifted by an adjustable offset, or, once frozen,
+// a fixed time that only Advance moves.
+type Clock struct {
+	offset atomic.Int64
+	frozen atomic.Int64 // Unix nanoseconds of the frozen time; 0 while running
+}
 
 // Now is the shifted time.
-func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *Clock) Now() time.Time {
+	if f := c.frozen.Load(); f != 0 {
+		return time.Unix(0, f).Add(time.Duration(c.offset.Load()))
+	}
+	return time.Now().Add(time.Duration(c.offset.Load()))
+}
+
+// Freeze stops the clock where it is, for tests of waits that must not
+// shrink while the test runs (a rate limit's Retry-After).
+func (c *Clock) Freeze() { c.frozen.CompareAndSwap(0, time.Now().UnixNano()) }
 
 // Advance moves the clock forward by d.
 func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }

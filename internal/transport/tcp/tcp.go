@@ -58,7 +58,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) {
 		go func() {
 			defer s.wg.Done()
 			defer s.engine.Release(ip)
-			c := &conn{nc: nc, limits: s.limits, tls: s.tls}
+			c := &conn{nc: nc, ip: ip, limits: s.limits, tls: s.tls}
 			if s.direct {
 				tc := tls.Server(nc, s.tls)
 				c.nc, c.secure = tc, true
@@ -72,6 +72,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) {
 // conn adapts a TCP stream to c2s.Conn (and c2s.StreamConn).
 type conn struct {
 	nc     net.Conn
+	ip     string // the client's address, for the auth limits
 	dec    *xmpp.Decoder
 	limits xmpp.Limits
 	tls    *tls.Config
@@ -83,6 +84,9 @@ var (
 	openPrefix  = []byte("<open ")
 	closePrefix = []byte("<close ")
 )
+
+// RemoteIP is the client's address (c2s.PeerConn).
+func (c *conn) RemoteIP() string { return c.ip }
 
 func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
 	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Now()) })

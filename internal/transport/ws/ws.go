@@ -72,7 +72,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request) {
 		max = xmpp.DefaultMaxStanzaBytes
 	}
 	c.SetReadLimit(int64(max) + 1024)
-	h.engine.Serve(h.ctx, &conn{c: c, cork: cw.cork, limits: h.limits})
+	h.engine.Serve(h.ctx, &conn{c: c, cork: cw.cork, limits: h.limits, ip: remoteIP(r.RemoteAddr)})
 }
 
 // conn adapts a WebSocket to c2s.Conn.
@@ -84,7 +84,11 @@ type conn struct {
 	// frame: the library has closed the connection then (a cancelled read
 	// does that), and its Close reports that as success.
 	broken atomic.Bool
+	ip     string // the client's address, for the auth limits
 }
+
+// RemoteIP is the client's address (c2s.PeerConn).
+func (c *conn) RemoteIP() string { return c.ip }
 
 func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
 	typ, b, err := c.c.Read(ctx)
