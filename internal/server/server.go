@@ -125,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	// Ending sessions, passwords and accounts closes the connections that
 	// used them.
 	s.Auth.SetSessionEvents(s.engine)
+	s.Chat.SetNotifier(s.engine.Notifier()) // what REST changes is told live
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", wsHandler) // XMPP over WebSocket beside REST (spec README §3)
