@@ -197,8 +197,10 @@ func (e *Engine) end(u credUser, deleted bool, text string, match func([]byte) b
 func (s *Session) revoke(text string) {
 	if l := s.out.currentLink(); l != nil {
 		l.final.Store(true)
-		s.out.push(xmpp.StreamError("not-authorized", text, true).Encode(), kindNonza)
-		s.out.push(xmpp.NewElement("close", "xmlns", xmpp.NSFraming).Encode(), kindNonza)
+		if !l.closing.Swap(true) { // not if the stream is ending already
+			s.out.push(xmpp.StreamError("not-authorized", text, true).Encode(), kindNonza)
+			s.out.push(xmpp.NewElement("close", "xmlns", xmpp.NSFraming).Encode(), kindNonza)
+		}
 		s.flush()
 	}
 	s.endNow()

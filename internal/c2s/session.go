@@ -217,6 +217,11 @@ type link struct {
 	stopOnce sync.Once
 	cancel   context.CancelFunc // interrupts a blocked read
 	final    atomic.Bool        // the stream ended on purpose: no resumption
+	// closing is set by whoever queues this server's closing element
+	// first: a stream ends once. A second </close> (the answer to the
+	// client's own, racing a revoke) reaches a client that has already
+	// torn its parser down, and the SDK's XMPP library throws on it.
+	closing atomic.Bool
 	writer   sync.WaitGroup
 	done     chan struct{} // closed once the session parked or finished after it
 }
@@ -586,9 +591,12 @@ func (s *Session) flush() bool {
 // streamError sends a stream error and the closing element, then ends the
 // connection.
 func (s *Session) streamError(cond, text string) {
-	s.write(xmpp.StreamError(cond, text, true))
-	s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
-	if l := s.out.currentLink(); l != nil {
+	l := s.out.currentLink()
+	if l == nil || !l.closing.Swap(true) {
+		s.write(xmpp.StreamError(cond, text, true))
+		s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
+	}
+	if l != nil {
 		l.final.Store(true)
 		l.close()
 	}
@@ -618,7 +626,9 @@ func (s *Session) handle(ctx context.Context, el *xmpp.Element) (done bool, resu
 	// Everything else takes effect after the messages before it.
 	s.pipe.drain()
 	if el.Name == "close" && el.Attr("xmlns") == xmpp.NSFraming {
-		s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
+		if l := s.out.currentLink(); l == nil || !l.closing.Swap(true) {
+			s.write(xmpp.NewElement("close", "xmlns", xmpp.NSFraming))
+		}
 		return true, nil
 	}
 	switch s.state {
