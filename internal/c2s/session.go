@@ -222,8 +222,8 @@ type link struct {
 	// client's own, racing a revoke) reaches a client that has already
 	// torn its parser down, and the SDK's XMPP library throws on it.
 	closing atomic.Bool
-	writer   sync.WaitGroup
-	done     chan struct{} // closed once the session parked or finished after it
+	writer  sync.WaitGroup
+	done    chan struct{} // closed once the session parked or finished after it
 }
 
 func (l *link) close() {
