@@ -25,6 +25,10 @@ const (
 	MaxIDFieldLen    = 128 // external_id, facebook_id, twitter_id
 	MaxTags          = 20
 	MaxTagLen        = 64
+	// MaxListValues bounds an in/nin/between list of a user filter: each
+	// value is a term of the statement (a tag an OR of LIKEs), and SQLite
+	// refuses statements past a depth of 1,000 terms.
+	MaxListValues = 100
 )
 
 // UserInput is a sign-up or an update. A nil field is absent from the
@@ -98,6 +102,11 @@ func (s *Service) UserBy(ctx context.Context, appID int64, field, value string) 
 
 // Users lists users of app.
 func (s *Service) Users(ctx context.Context, appID int64, q UserQuery) ([]User, int, error) {
+	for _, c := range q.Conds {
+		if len(c.Values) > MaxListValues {
+			return nil, 0, apperr.Invalid(c.Field, "is too long (maximum is %d values)", MaxListValues)
+		}
+	}
 	return s.store.ListUsers(ctx, appID, q)
 }
 

@@ -132,6 +132,9 @@ func fieldConds(field, param string, kind chat.Kind, v any) ([]chat.Cond, error)
 				return nil, invalidFilter(name)
 			}
 			raws = *list
+			if err := listLimit(name, len(raws)); err != nil {
+				return nil, err
+			}
 		default:
 			s, err := leafString(name, o.raw)
 			if err != nil {
@@ -206,6 +209,16 @@ func idList(p params, key string) ([]int64, error) {
 		return nil, apperr.Invalid(key, "is too long (maximum is %d)", chat.MaxOccupants)
 	}
 	return out, nil
+}
+
+// listLimit refuses a list of more than MaxIDsPerRequest values (ids, tags,
+// types): each value becomes a term of the SQL statement, and SQLite
+// refuses statements past a depth of 1,000 terms (that was a 500).
+func listLimit(name string, n int) error {
+	if n > chat.MaxIDsPerRequest {
+		return apperr.Invalid(name, "is too long (maximum is %d values)", chat.MaxIDsPerRequest)
+	}
+	return nil
 }
 
 // pathIDs splits a path segment of comma-separated ids (REST.md §1.1).

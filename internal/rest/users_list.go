@@ -159,6 +159,9 @@ func userCond(field string, o opValue) (auth.UserCond, error) {
 			return auth.UserCond{}, invalidFilter(name)
 		}
 		raws = *list
+		if err := listLimit(name, len(raws)); err != nil {
+			return auth.UserCond{}, err
+		}
 	} else {
 		s, err := leafString(name, o.raw)
 		if err != nil {
@@ -310,6 +313,15 @@ func legacyFilter(f string) (auth.UserCond, error) {
 	if !ok {
 		return auth.UserCond{}, invalidFilter("filter[] " + f)
 	}
+	if mapped == "in" {
+		// Named apart from the other mistakes, which echo the filter
+		// (too long to echo here).
+		if list, _ := (params{"v": value}).strList("v"); list != nil {
+			if err := listLimit("filter[]", len(*list)); err != nil {
+				return auth.UserCond{}, err
+			}
+		}
+	}
 	cond, err := userCond(field, opValue{op: mapped, raw: value})
 	if err != nil {
 		return auth.UserCond{}, invalidFilter("filter[] " + f)
@@ -340,6 +352,9 @@ func (a *API) listUsersByTags(r *request) (reply, error) {
 	}
 	if tags == nil || len(*tags) == 0 {
 		return reply{}, apperr.Invalid("tags", "can't be blank")
+	}
+	if err := listLimit("tags", len(*tags)); err != nil {
+		return reply{}, err
 	}
 	vals := make([]any, len(*tags))
 	for i, t := range *tags {
