@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies a domain error; front ends map each kind to one status.
@@ -32,6 +33,8 @@ const (
 	KindConflict
 	// KindTooLarge is a request over a size limit (REST 413).
 	KindTooLarge
+	// KindTooMany is a rate limit reached (REST 429 with Retry-After).
+	KindTooMany
 )
 
 // Error is a domain error. Field, when set, names the request field at fault.
@@ -40,6 +43,9 @@ type Error struct {
 	Field   string
 	Message string
 	Err     error // the cause, for logs; never shown to clients
+	// RetryAfter is, for KindTooMany, how long until the limit allows the
+	// request again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -88,6 +94,12 @@ func SessionExpired() *Error {
 // TooLarge reports a request over a size limit.
 func TooLarge(format string, args ...any) *Error {
 	return &Error{Kind: KindTooLarge, Message: fmt.Sprintf(format, args...)}
+}
+
+// TooMany reports a rate limit reached; retryAfter is how long until the
+// request would be allowed.
+func TooMany(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Kind: KindTooMany, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
 }
 
 // KindOf returns the kind of err, KindInternal for errors of no domain kind.

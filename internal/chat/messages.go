@@ -554,6 +554,11 @@ func (s *Service) Search(ctx context.Context, c Caller, q Search) (*SearchResult
 	if q.Limit <= 0 || q.Limit > MaxPageSize {
 		q.Limit = MaxPageSize
 	}
+	// Counted after the checks above (they cost nothing): a mistaken
+	// request is answered with its mistake, not a wait.
+	if err := s.allowSearch(c); err != nil {
+		return nil, err
+	}
 	msgs, err := s.store.SearchMessages(ctx, c.AppID, c.UserID, q)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"github.com/parley-chat/parley/internal/limit"
 	"log/slog"
 	"time"
 
@@ -47,6 +48,7 @@ type Service struct {
 	now      func() time.Time
 	commit   *committer
 	pairs    *pairCache
+	searches *limit.Keyed[Caller] // nil: no search rate limit
 }
 
 // NewService returns the domain service. notifier may be nil.

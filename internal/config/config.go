@@ -56,6 +56,10 @@ type Config struct {
 	// Procs is how many Go processors (GOMAXPROCS) the server runs with;
 	// 0 leaves the choice to serve (see cli.procs).
 	Procs int
+	// SearchRate is how many searches a user may run a minute (0: no
+	// limit), SearchBurst how many at once.
+	SearchRate  int
+	SearchBurst int
 }
 
 // Default returns the configuration with every default filled in.
@@ -79,6 +83,8 @@ func Default() Config {
 		MaxConnsPerUser:    20,
 		AuthTimeout:        60 * time.Second,
 		ResumeTimeout:      5 * time.Minute,
+		SearchRate:         60,
+		SearchBurst:        10,
 	}
 }
 
@@ -112,6 +118,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", c.AuthTimeout, "how long an XMPP connection may stay unauthenticated")
 	fs.DurationVar(&c.ResumeTimeout, "resume-timeout", c.ResumeTimeout, "how long a resumable XMPP session waits for its client after the connection is lost")
 	fs.IntVar(&c.Procs, "procs", c.Procs, "Go processors to run on (0: one more than the CPUs available, unless GOMAXPROCS is set)")
+	fs.IntVar(&c.SearchRate, "search-rate", c.SearchRate, "searches (GET /chat/search) a user may run a minute (0: no limit)")
+	fs.IntVar(&c.SearchBurst, "search-burst", c.SearchBurst, "searches a user may run at once before --search-rate applies")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -213,6 +221,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Procs < 0 || c.Procs > 1024 {
 		bad("procs", "must be between 0 and 1024")
+	}
+	if c.SearchRate < 0 || c.SearchRate > 60_000 {
+		bad("search-rate", "must be between 0 (no limit) and 60000 a minute")
+	}
+	if c.SearchRate > 0 && c.SearchBurst < 1 {
+		bad("search-burst", "must be at least 1")
 	}
 	return errors.Join(errs...)
 }

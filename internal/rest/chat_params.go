@@ -67,7 +67,12 @@ func chatQuery(p params, fields map[string]chat.Kind, sorts map[string]string, r
 			sort.Strings(names)
 			for _, n := range names {
 				field := key + "." + n
-				if _, ok := fields[field]; !ok && !(key == "extensions" && fields["extensions.*"] == chat.KindString && validExtName(n)) {
+				// Present in the table, not merely KindString: a missing
+				// key reads as KindString (0), which let extensions[x]
+				// through to the messages' store, which has no such
+				// column (a 500).
+				_, anyExt := fields["extensions.*"]
+				if _, ok := fields[field]; !ok && !(key == "extensions" && anyExt && validExtName(n)) {
 					return q, invalidFilter(fieldf(key, n))
 				}
 				conds, err := fieldConds(field, fieldf(key, n), chat.KindString, sub[n])

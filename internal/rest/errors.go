@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/rest/form"
@@ -31,6 +33,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusConflict
 	case apperr.KindTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case apperr.KindTooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -59,6 +63,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	field, msg := "base", e.Message
 	if e.Field != "" {
 		field = e.Field
+	}
+	if e.Kind == apperr.KindTooMany {
+		// Whole seconds, rounded up: a client that waits this long is let in.
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, math.Ceil(e.RetryAfter.Seconds()))), 10))
 	}
 	writeJSON(w, statusOf(e.Kind), errorBody(field, msg))
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/parley-chat/parley/internal/limit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -98,6 +99,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s := &Server{cfg: cfg, log: log, db: db, now: o.now}
 	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations}, log.With("component", "auth"), o.now)
 	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
+	if cfg.SearchRate > 0 {
+		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
+	}
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
