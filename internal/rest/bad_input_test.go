@@ -161,3 +161,20 @@ func TestMessageExtensionsFilter(t *testing.T) {
 		wantError(t, resp, http.StatusUnprocessableEntity, "base")
 	}
 }
+
+// A value longer than SQLite's LIKE pattern limit (50,000 bytes) made the
+// LIKE of a user filter fail ("LIKE or GLOB pattern too complex").
+func TestUsersFilterValueTooLong(t *testing.T) {
+	env := servertest.Start(t)
+	a := env.NewUser(t)
+	long := strings.Repeat("a", 50_001)
+	for _, c := range []struct{ path, field string }{
+		{"/users/by_full_name.json?full_name=" + long, "full_name"},
+		{"/users/v2.json?login[start_with]=" + long, "login[start_with]"},
+		{"/users/v2.json?user_tags=" + long, "user_tags[eq]"},
+		{"/users/by_tags.json?tags=" + long, "tags"},
+	} {
+		resp := env.Do(t, req{Method: "GET", Path: c.path, Token: a.Token})
+		wantError(t, resp, http.StatusUnprocessableEntity, c.field)
+	}
+}

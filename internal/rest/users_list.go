@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
@@ -171,6 +172,9 @@ func userCond(field string, o opValue) (auth.UserCond, error) {
 	}
 	cond := auth.UserCond{Field: field, Op: o.op}
 	for _, s := range raws {
+		if err := filterText(name, s); err != nil {
+			return auth.UserCond{}, err
+		}
 		v, ok := typedValue(auth.UserFieldTypes[field], s)
 		if !ok {
 			return auth.UserCond{}, invalidFilter(name)
@@ -341,7 +345,19 @@ func (a *API) listUsersByFullName(r *request) (reply, error) {
 	if name == "" {
 		return reply{}, apperr.Invalid("full_name", "can't be blank")
 	}
+	if err := filterText("full_name", name); err != nil {
+		return reply{}, err
+	}
 	return a.legacyPage(r, auth.UserQuery{Conds: []auth.UserCond{{Field: "full_name", Op: "contains", Values: []any{name}}}})
+}
+
+// filterText refuses a filter value longer than any field it could match
+// (it becomes a LIKE pattern, which SQLite refuses past 50,000 bytes).
+func filterText(name, s string) error {
+	if utf8.RuneCountInString(s) > auth.MaxFilterText {
+		return apperr.Invalid(name, "is too long (maximum is %d characters)", auth.MaxFilterText)
+	}
+	return nil
 }
 
 // listUsersByTags is GET /users/by_tags: users having any of the tags.
@@ -355,6 +371,11 @@ func (a *API) listUsersByTags(r *request) (reply, error) {
 	}
 	if err := listLimit("tags", len(*tags)); err != nil {
 		return reply{}, err
+	}
+	for _, tag := range *tags {
+		if err := filterText("tags", tag); err != nil {
+			return reply{}, err
+		}
 	}
 	vals := make([]any, len(*tags))
 	for i, t := range *tags {
