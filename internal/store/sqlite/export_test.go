@@ -1,9 +1,41 @@
 package sqlite
 
+import (
+	"context"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
 // SetSearchProbe lets a test take both of SearchMessages' paths; it
 // returns the function that puts the default back.
 func SetSearchProbe(n int) (restore func()) {
 	old := searchProbe
 	searchProbe = n
 	return func() { searchProbe = old }
+}
+
+// SetSearchScan sets how many visible messages a caller may have for a
+// search to read them rather than the index; -1: always the index.
+func (db *DB) SetSearchScan(n int) { db.searchScan = n }
+
+// SearchScanPlan returns SQLite's plan for the scan path of a search (the
+// caller's messages read), one line per step.
+func (db *DB) SearchScanPlan(ctx context.Context, appID, userID int64, s chat.Search) ([]string, error) {
+	v := searchVisibility(appID, userID, s)
+	rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+scanSearchSQL+v.sql()+` ORDER BY m.seq DESC LIMIT ?`,
+		append(append([]any{s.Text}, v.args()...), s.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		out = append(out, detail)
+	}
+	return out, rows.Err()
 }

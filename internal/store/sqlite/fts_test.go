@@ -28,6 +28,7 @@ type searchFixture struct {
 func newSearchFixture(t *testing.T) *searchFixture {
 	f := &searchFixture{t: t, dir: t.TempDir(), dialog: "d00000000000000000000001"}
 	f.db = open(t, f.dir)
+	f.db.SetSearchScan(-1) // these tests are about the index
 	ctx := t.Context()
 	app := &auth.App{Name: "search", AuthKey: "k", AuthSecret: "s", CreatedAt: base}
 	if err := f.db.CreateApp(ctx, app); err != nil {
@@ -95,6 +96,7 @@ func (f *searchFixture) reopen() {
 		f.t.Fatal(err)
 	}
 	f.db = open(f.t, f.dir)
+	f.db.SetSearchScan(-1)
 }
 
 // integrity runs FTS5's own consistency check on the index file.
@@ -226,8 +228,11 @@ func TestSearchPathsAgree(t *testing.T) {
 	}
 	slices.Reverse(want)
 	want = want[:7]
-	for _, probe := range []int{10000, 5} {
-		restore := sqlite.SetSearchProbe(probe)
+	// The caller's messages read (scan 1000), or the index with all
+	// matches collected (probe 10000) or walked newest first (probe 5).
+	for _, c := range []struct{ scan, probe int }{{1000, 10000}, {-1, 10000}, {-1, 5}} {
+		f.db.SetSearchScan(c.scan)
+		restore := sqlite.SetSearchProbe(c.probe)
 		found, err := f.db.SearchMessages(ctx, f.app, f.user, chat.Search{Text: "needle", Limit: 7})
 		restore()
 		if err != nil {
@@ -238,9 +243,10 @@ func TestSearchPathsAgree(t *testing.T) {
 			got = append(got, m.Body)
 		}
 		if !slices.Equal(got, want) {
-			t.Errorf("probe %d: %q, want %q", probe, got, want)
+			t.Errorf("scan %d probe %d: %q, want %q", c.scan, c.probe, got, want)
 		}
 	}
+	f.db.SetSearchScan(-1)
 	f.expect("no such text")
 }
 
