@@ -342,6 +342,14 @@ func (r chatReader) scanSearch(ctx context.Context, s chat.Search, v searchScope
 // within about 2,000.
 var searchProbe = 2000
 
+const indexProbeSQL = `SELECT rowid FROM search.messages_fts WHERE messages_fts MATCH ? ORDER BY rowid LIMIT ?`
+
+// searchMatch is the MATCH expression of a search: text as one FTS5
+// phrase in the body column, among the messages of app.
+func searchMatch(appID int64, text string) string {
+	return `body : "` + strings.ReplaceAll(text, `"`, `""`) + `" AND app : "` + appToken(appID) + `"`
+}
+
 // SearchMessages searches through the full-text index (attached as
 // "search"), whatever the caller's data.
 func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s chat.Search) ([]*chat.Message, error) {
@@ -349,7 +357,10 @@ func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s c
 	// exact, case-sensitive substring match. (Splitting it into words ANDed
 	// together and checking the phrase with instr() was measured slower:
 	// common words have long doclists.)
-	phrase := `"` + strings.ReplaceAll(s.Text, `"`, `""`) + `"`
+	// Only the caller's app's matches are walked: the index is shared by
+	// all apps, and another app's matches (however many) are none of
+	// the caller's business, nor of its search's cost.
+	phrase := searchMatch(appID, s.Text)
 	v := searchVisibility(appID, userID, s)
 	visible, args := v.sql(), v.args()
 	// Newest first. FTS5 walks a term's matches backwards a third slower
@@ -357,7 +368,7 @@ func (r chatReader) SearchMessages(ctx context.Context, appID, userID int64, s c
 	// the direction (few of its matches are in the caller's dialogs). So
 	// the matches are first collected forwards, up to searchProbe: when
 	// there are no more, the newest visible ones are picked from them.
-	seqs, err := r.ids(ctx, `SELECT rowid FROM search.messages_fts WHERE messages_fts MATCH ? ORDER BY rowid LIMIT ?`, phrase, searchProbe+1)
+	seqs, err := r.ids(ctx, indexProbeSQL, phrase, searchProbe+1)
 	if err != nil {
 		return nil, err
 	}

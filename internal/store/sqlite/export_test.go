@@ -39,3 +39,13 @@ func (db *DB) SearchScanPlan(ctx context.Context, appID, userID int64, s chat.Se
 	}
 	return out, rows.Err()
 }
+
+// IndexWalk returns the rows the index search of text by a caller of app
+// walks (its forward probe, unbounded).
+func (db *DB) IndexWalk(ctx context.Context, appID int64, text string) ([]int64, error) {
+	if err := db.fts.flush(ctx); err != nil {
+		return nil, err
+	}
+	r := chatReader{q: poolQuerier{db: db.sr, cache: db.srStmt}}
+	return r.ids(ctx, indexProbeSQL, searchMatch(appID, text), -1)
+}

@@ -282,3 +282,33 @@ func TestTwoIndexersIndexEachMessageOnce(t *testing.T) {
 	}
 	integrity(t, f.dir)
 }
+
+// An index of version 1 (no app column, from before searches walked their
+// own app only) is dropped and rebuilt at the next start, and searches
+// through it find what they found before.
+func TestSearchIndexOfVersion1IsRebuilt(t *testing.T) {
+	f := newSearchFixture(t)
+	f.store("first message", "second message")
+	f.expect("message", "first message", "second message")
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", "file:"+filepath.Join(f.dir, sqlite.SearchFileName)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 1's schema, with both messages indexed in it.
+	if _, err := old.Exec(`DROP TABLE messages_fts;
+		CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='', contentless_delete=1, tokenize='trigram case_sensitive 1');
+		INSERT INTO messages_fts (rowid, body) VALUES (1, 'first message'), (2, 'second message');
+		UPDATE fts_state SET upto = 2;
+		PRAGMA user_version = 1;`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	f.db = open(t, f.dir)
+	f.db.SetSearchScan(-1)
+	f.store("third message")
+	f.expect("message", "first message", "second message", "third message")
+	integrity(t, f.dir)
+}

@@ -17,7 +17,7 @@ import (
 // follow the caller's data, not the server's.
 type tenantWorld struct {
 	db               *sqlite.DB
-	small            int64
+	big, small       int64
 	fewUser, manyUse int64
 }
 
@@ -77,6 +77,7 @@ func seedTenants(tb testing.TB, ctx context.Context, dir string, big int) *tenan
 		}
 	}
 	bigApp := app("big")
+	w.big = bigApp
 	bigUser := user(bigApp, "big")
 	var bigDialogs []string
 	for range 20 {
@@ -104,9 +105,10 @@ func seedTenants(tb testing.TB, ctx context.Context, dir string, big int) *tenan
 			return fmt.Sprintf("lunch for two, note %d of part %d", i, part)
 		})
 	}
-	// Index everything before measuring (a search brings the index up to
-	// date first).
-	if _, err := db.SearchMessages(ctx, w.small, w.fewUser, chat.Search{Text: "dinner", Limit: 1}); err != nil {
+	// Index everything before measuring: a search through the index
+	// brings it up to date first (the caller with many messages searches
+	// through the index).
+	if _, err := db.SearchMessages(ctx, w.small, w.manyUse, chat.Search{Text: "dinner", Limit: 1}); err != nil {
 		tb.Fatal(err)
 	}
 	return w

@@ -150,6 +150,17 @@ func TestSearchAcrossTenants(t *testing.T) {
 		}
 		restore()
 	}
+	// The index walk itself is restricted to the caller's app: the big
+	// app's thousands of matches are not even visited.
+	if walked, err := db.IndexWalk(ctx, w.small, "dinner at eight"); err != nil || len(walked) != 0 {
+		t.Errorf("index walk of the small app visits %d rows (%v), want none", len(walked), err)
+	}
+	if walked, err := db.IndexWalk(ctx, w.small, "dinner"); err != nil || len(walked) != benchFew/3+12 {
+		t.Errorf("index walk of the small app visits %d rows (%v), want its %d matches", len(walked), err, benchFew/3+12)
+	}
+	if walked, err := db.IndexWalk(ctx, w.big, "dinner at eight"); err != nil || len(walked) != 2700 {
+		t.Errorf("index walk of the big app visits %d rows (%v), want 2,700", len(walked), err)
+	}
 	plan, err := db.SearchScanPlan(ctx, w.small, w.fewUser, chat.Search{Text: "dinner", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
