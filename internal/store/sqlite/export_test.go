@@ -41,11 +41,24 @@ func (db *DB) SearchScanPlan(ctx context.Context, appID, userID int64, s chat.Se
 }
 
 // IndexWalk returns the rows the index search of text by a caller of app
-// walks (its forward probe, unbounded).
-func (db *DB) IndexWalk(ctx context.Context, appID int64, text string) ([]int64, error) {
+// walks (its forward probe, unbounded), restricted to the app or not.
+func (db *DB) IndexWalk(ctx context.Context, appID int64, text string, ownApp bool) ([]int64, error) {
 	if err := db.fts.flush(ctx); err != nil {
 		return nil, err
 	}
 	r := chatReader{q: poolQuerier{db: db.sr, cache: db.srStmt}}
-	return r.ids(ctx, indexProbeSQL, searchMatch(appID, text), -1)
+	return r.ids(ctx, indexProbeSQL, searchMatch(appID, text, ownApp), -1)
 }
+
+// SearchesOwnApp reports whether an index search by a caller of app walks
+// its own app's matches only.
+func (db *DB) SearchesOwnApp(ctx context.Context, appID int64) (bool, error) {
+	if err := db.fts.flush(ctx); err != nil {
+		return false, err
+	}
+	return chatReader{q: poolQuerier{db: db.sr, cache: db.srStmt}}.ownAppWalk(ctx, appID)
+}
+
+// DefaultSearchScan is the store's threshold for reading a caller's
+// messages rather than the index.
+const DefaultSearchScan = defaultSearchScan

@@ -61,6 +61,13 @@ CREATE TABLE IF NOT EXISTS fts_state (
     changes_upto BIGINT NOT NULL   -- fts_changes with id <= this are applied
 );
 INSERT OR IGNORE INTO fts_state (id, upto, changes_upto) VALUES (1, 0, 0);
+-- Messages indexed per app (app 0: all), counted as they are added and
+-- never taken back: what a search needs is each app's share of the index
+-- (appShare), which edits and deletes hardly move.
+CREATE TABLE IF NOT EXISTS fts_apps (
+    app BIGINT PRIMARY KEY,
+    n   BIGINT NOT NULL
+) WITHOUT ROWID;
 `
 
 // openSearchWriter opens (creating or rebuilding when needed) the index's
@@ -96,7 +103,7 @@ func openSearchWriter(ctx context.Context, dataDir string, main *sql.DB) (*sql.D
 			stale = upto > lastSeq
 		}
 		if stale {
-			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS messages_fts; DROP TABLE IF EXISTS fts_state`); err != nil {
+			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS messages_fts; DROP TABLE IF EXISTS fts_state; DROP TABLE IF EXISTS fts_apps`); err != nil {
 				return err
 			}
 		}
@@ -342,6 +349,15 @@ func (f *ftsIndexer) apply(ctx context.Context, changed []int64, redo, fresh []i
 			if _, err := ins.ExecContext(ctx, m.seq, appToken(m.app), m.body); err != nil {
 				return false, err
 			}
+		}
+	}
+	perApp := map[int64]int64{0: int64(len(fresh))}
+	for _, m := range fresh {
+		perApp[m.app]++
+	}
+	for app, n := range perApp {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fts_apps (app, n) VALUES (?, ?) ON CONFLICT (app) DO UPDATE SET n = n + excluded.n`, app, n); err != nil {
+			return false, err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE fts_state SET upto = ?, changes_upto = ? WHERE id = 1`, to.upto, to.changes); err != nil {

@@ -19,7 +19,9 @@ import (
 // from the whole table.
 func TestSearchAcrossTenants(t *testing.T) {
 	ctx := t.Context()
-	w := seedTenants(t, ctx, t.TempDir(), 3000)
+	// The small app holds a seventh of the index: its searches walk its own
+	// matches only.
+	w := seedTenants(t, ctx, t.TempDir(), 12_000, 2000)
 	db := w.db
 	// The few-messages caller also sees a second dialog, partly cleared,
 	// with a hidden message; a group it left is not searched.
@@ -150,16 +152,21 @@ func TestSearchAcrossTenants(t *testing.T) {
 		}
 		restore()
 	}
-	// The index walk itself is restricted to the caller's app: the big
-	// app's thousands of matches are not even visited.
-	if walked, err := db.IndexWalk(ctx, w.small, "dinner at eight"); err != nil || len(walked) != 0 {
+	// The index walk itself is restricted to the caller's app when the
+	// app is small: the big app's thousands of matches are not visited.
+	for app, want := range map[int64]bool{w.small: true, w.big: false} {
+		if own, err := db.SearchesOwnApp(ctx, app); err != nil || own != want {
+			t.Errorf("app %d walks its own matches only: %v (%v), want %v", app, own, err, want)
+		}
+	}
+	if walked, err := db.IndexWalk(ctx, w.small, "dinner at eight", true); err != nil || len(walked) != 0 {
 		t.Errorf("index walk of the small app visits %d rows (%v), want none", len(walked), err)
 	}
-	if walked, err := db.IndexWalk(ctx, w.small, "dinner"); err != nil || len(walked) != benchFew/3+12 {
+	if walked, err := db.IndexWalk(ctx, w.small, "dinner", true); err != nil || len(walked) != benchFew/3+12 {
 		t.Errorf("index walk of the small app visits %d rows (%v), want its %d matches", len(walked), err, benchFew/3+12)
 	}
-	if walked, err := db.IndexWalk(ctx, w.big, "dinner at eight"); err != nil || len(walked) != 2700 {
-		t.Errorf("index walk of the big app visits %d rows (%v), want 2,700", len(walked), err)
+	if walked, err := db.IndexWalk(ctx, w.big, "dinner at eight", false); err != nil || len(walked) != 12_000*9/10 {
+		t.Errorf("index walk of the big app visits %d rows (%v), want 10,800", len(walked), err)
 	}
 	plan, err := db.SearchScanPlan(ctx, w.small, w.fewUser, chat.Search{Text: "dinner", Limit: 100})
 	if err != nil {
