@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -360,9 +361,16 @@ func (r chatReader) ownAppWalk(ctx context.Context, appID int64) (bool, error) {
 }
 
 // searchMatch is the MATCH expression of a search: text as one FTS5
-// phrase in the body column, among the messages of app when ownApp.
+// phrase of the bodies, among the messages of app when ownApp.
 func searchMatch(appID int64, text string, ownApp bool) string {
-	m := `body : "` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	m := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	// Without a column filter when the text cannot be found in the app
+	// column anyway (its three characters are one trigram; a longer
+	// phrase needs two in a row): FTS5's column filter checks every
+	// position's column, which made a rare phrase's walk a fifth slower.
+	if utf8.RuneCountInString(text) <= 3 {
+		m = `body : ` + m
+	}
 	if ownApp {
 		m += ` AND app : "` + appToken(appID) + `"`
 	}

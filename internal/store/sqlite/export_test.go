@@ -62,3 +62,6 @@ func (db *DB) SearchesOwnApp(ctx context.Context, appID int64) (bool, error) {
 // DefaultSearchScan is the store's threshold for reading a caller's
 // messages rather than the index.
 const DefaultSearchScan = defaultSearchScan
+
+// AppToken is appToken.
+func AppToken(app int64) string { return appToken(app) }

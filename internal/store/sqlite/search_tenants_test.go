@@ -145,6 +145,14 @@ func TestSearchAcrossTenants(t *testing.T) {
 				t.Errorf("%s, %s: %v", p.name, q.name, err)
 			}
 		}
+		// The app column is never matched as text, even by its own
+		// characters.
+		for _, text := range []string{sqlite.AppToken(w.small), sqlite.AppToken(w.small) + "d", "r" + sqlite.AppToken(w.small)} {
+			found, err := db.SearchMessages(ctx, w.small, w.fewUser, chat.Search{Text: text, Limit: 100})
+			if err != nil || len(found) != 0 {
+				t.Errorf("%s: the app token as text found %d (%v), want none", p.name, len(found), err)
+			}
+		}
 		// The caller with many messages is never shown the big app's.
 		found, err := db.SearchMessages(ctx, w.small, w.manyUse, chat.Search{Text: "dinner at eight", Limit: 100})
 		if err != nil || len(found) != 0 {
