@@ -284,3 +284,15 @@ func TestApplyEnvThenValidate(t *testing.T) {
 	}
 	wantFlagErrors(t, c.Validate(), "log-format")
 }
+
+func TestValidateSearchRate(t *testing.T) {
+	c := config.Default()
+	c.SearchRate = -1
+	wantFlagErrors(t, c.Validate(), "search-rate")
+	c.SearchRate, c.SearchBurst = 60, 0
+	wantFlagErrors(t, c.Validate(), "search-burst")
+	c.SearchRate, c.SearchBurst = 0, 0 // no limit: the burst does not matter
+	if err := c.Validate(); err != nil {
+		t.Fatalf("search-rate 0: %v", err)
+	}
+}
