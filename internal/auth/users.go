@@ -25,6 +25,14 @@ const (
 	MaxIDFieldLen    = 128 // external_id, facebook_id, twitter_id
 	MaxTags          = 20
 	MaxTagLen        = 64
+	// MaxListValues bounds an in/nin/between list of a user filter: each
+	// value is a term of the statement (a tag an OR of LIKEs), and SQLite
+	// refuses statements past a depth of 1,000 terms.
+	MaxListValues = 100
+	// MaxFilterText bounds a text value of a user filter: longer than any
+	// field it could match (URLs, 2,048), and well under SQLite's limit on
+	// a LIKE pattern (50,000 bytes; past it the query fails).
+	MaxFilterText = 2048
 )
 
 // UserInput is a sign-up or an update. A nil field is absent from the
@@ -98,6 +106,16 @@ func (s *Service) UserBy(ctx context.Context, appID int64, field, value string) 
 
 // Users lists users of app.
 func (s *Service) Users(ctx context.Context, appID int64, q UserQuery) ([]User, int, error) {
+	for _, c := range q.Conds {
+		if len(c.Values) > MaxListValues {
+			return nil, 0, apperr.Invalid(c.Field, "is too long (maximum is %d values)", MaxListValues)
+		}
+		for _, v := range c.Values {
+			if text, ok := v.(string); ok && utf8.RuneCountInString(text) > MaxFilterText {
+				return nil, 0, apperr.Invalid(c.Field, "is too long (maximum is %d characters)", MaxFilterText)
+			}
+		}
+	}
 	return s.store.ListUsers(ctx, appID, q)
 }
 

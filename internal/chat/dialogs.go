@@ -269,6 +269,9 @@ func (s *Service) createDialog(ctx context.Context, c Caller, in DialogInput) (*
 
 // ListDialogs returns the caller's listed dialogs (REST.md §5.1).
 func (s *Service) ListDialogs(ctx context.Context, c Caller, q Query) ([]View, int, error) {
+	if err := checkConds(q); err != nil {
+		return nil, 0, err
+	}
 	ds, ms, total, err := s.store.ListDialogs(ctx, c.AppID, c.UserID, q)
 	if err != nil {
 		return nil, 0, err

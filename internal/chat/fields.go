@@ -1,5 +1,7 @@
 package chat
 
+import "github.com/parley-chat/parley/internal/apperr"
+
 // Kind is how a filter field's values are typed.
 type Kind int
 
@@ -85,3 +87,15 @@ const (
 	MaxSearchDialogs   = 10
 	MaxReactionLen     = 64
 )
+
+// checkConds refuses a filter list longer than MaxIDsPerRequest: every value
+// is a term of the store's statement, which has a size limit of its own
+// (the REST layer names the parameter first; this keeps the rule whole).
+func checkConds(q Query) error {
+	for _, c := range q.Conds {
+		if len(c.Values) > MaxIDsPerRequest {
+			return apperr.Invalid(c.Field, "is too long (maximum is %d values)", MaxIDsPerRequest)
+		}
+	}
+	return nil
+}

@@ -16,6 +16,9 @@ import (
 // false. preview lets a non-member read the newest messages of a group or
 // public dialog that allows it.
 func (s *Service) ListMessages(ctx context.Context, c Caller, dialogID string, q Query, markRead, preview bool) ([]*Message, error) {
+	if err := checkConds(q); err != nil {
+		return nil, err
+	}
 	d, m, err := load(ctx, s.store, c, dialogID)
 	if err != nil {
 		return nil, err
@@ -542,8 +545,10 @@ func (s *Service) Search(ctx context.Context, c Caller, q Search) (*SearchResult
 	if utf8.RuneCountInString(q.Text) < MinSearchLen {
 		return nil, apperr.Invalid("search_text", "must be at least %d characters", MinSearchLen)
 	}
-	if utf8.RuneCountInString(q.Text) > MaxNameLen {
-		return nil, apperr.Invalid("search_text", "is too long (maximum is %d characters)", MaxNameLen)
+	// Text, like every other field: a NUL would cut the FTS5 query
+	// string short inside SQLite (a syntax error, once a 500).
+	if err := checkText("search_text", &q.Text, MaxNameLen); err != nil {
+		return nil, err
 	}
 	if len(q.DialogIDs) > MaxSearchDialogs {
 		return nil, apperr.Invalid("chat_dialog_ids", "may name at most %d dialogs", MaxSearchDialogs)
@@ -555,6 +560,11 @@ func (s *Service) Search(ctx context.Context, c Caller, q Search) (*SearchResult
 	}
 	if q.Limit <= 0 || q.Limit > MaxPageSize {
 		q.Limit = MaxPageSize
+	}
+	// Counted after the checks above (they cost nothing): a mistaken
+	// request is answered with its mistake, not a wait.
+	if err := s.allowSearch(c); err != nil {
+		return nil, err
 	}
 	msgs, err := s.store.SearchMessages(ctx, c.AppID, c.UserID, q)
 	if err != nil {
@@ -616,8 +626,8 @@ func (s *Service) React(ctx context.Context, c Caller, messageID, add, remove st
 		return apperr.Invalid("add", "give add or remove")
 	}
 	for field, r := range map[string]string{"add": add, "remove": remove} {
-		if utf8.RuneCountInString(r) > MaxReactionLen || !utf8.ValidString(r) {
-			return apperr.Invalid(field, "must be at most %d characters", MaxReactionLen)
+		if err := checkText(field, &r, MaxReactionLen); err != nil {
+			return err
 		}
 	}
 	var msg *Message

@@ -57,6 +57,7 @@ type Service struct {
 	// The per-user limits (limits.go); none until SetLimits.
 	maxJoined int
 	creates   *limit.Keyed[Caller]
+	searches  *limit.Keyed[Caller] // nil: no search rate limit
 }
 
 // NewService returns the domain service. notifier may be nil.

@@ -93,6 +93,10 @@ type Config struct {
 	// (0: no limit), DialogCreateBurst how many at once.
 	DialogCreateRate  int
 	DialogCreateBurst int
+	// SearchRate is how many searches a user may run a minute (0: no
+	// limit), SearchBurst how many at once.
+	SearchRate  int
+	SearchBurst int
 }
 
 // Default returns the configuration with every default filled in.
@@ -129,6 +133,8 @@ func Default() Config {
 		AppSessionsPerIP:   1000,
 		MaxStanzaRate:      1000,
 		MaxStanzaBurst:     2000,
+		SearchRate:         60,
+		SearchBurst:        10,
 	}
 }
 
@@ -175,6 +181,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxDialogsPerUser, "max-dialogs-per-user", c.MaxDialogsPerUser, "group dialogs a user may occupy plus public dialogs they may subscribe to (0: no limit)")
 	fs.IntVar(&c.DialogCreateRate, "dialog-create-rate", c.DialogCreateRate, "dialogs a user may create a minute (0: no limit)")
 	fs.IntVar(&c.DialogCreateBurst, "dialog-create-burst", c.DialogCreateBurst, "dialogs a user may create at once before --dialog-create-rate applies")
+	fs.IntVar(&c.SearchRate, "search-rate", c.SearchRate, "searches (GET /chat/search) a user may run a minute (0: no limit)")
+	fs.IntVar(&c.SearchBurst, "search-burst", c.SearchBurst, "searches a user may run at once before --search-rate applies")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -316,6 +324,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DialogCreateRate > 0 && c.DialogCreateBurst < 1 {
 		bad("dialog-create-burst", "must be at least 1")
+	}
+	if c.SearchRate < 0 || c.SearchRate > 60_000 {
+		bad("search-rate", "must be between 0 (no limit) and 60000 a minute")
+	}
+	if c.SearchRate > 0 && c.SearchBurst < 1 {
+		bad("search-burst", "must be at least 1")
 	}
 	return errors.Join(errs...)
 }

@@ -362,3 +362,15 @@ func TestGuessingAndFloodLimits(t *testing.T) {
 	high.LoginBackoffMax = 25 * time.Hour
 	wantFlagErrors(t, high.Validate(), "login-free-failures", "login-backoff-max")
 }
+
+func TestValidateSearchRate(t *testing.T) {
+	c := config.Default()
+	c.SearchRate = -1
+	wantFlagErrors(t, c.Validate(), "search-rate")
+	c.SearchRate, c.SearchBurst = 60, 0
+	wantFlagErrors(t, c.Validate(), "search-burst")
+	c.SearchRate, c.SearchBurst = 0, 0 // no limit: the burst does not matter
+	if err := c.Validate(); err != nil {
+		t.Fatalf("search-rate 0: %v", err)
+	}
+}

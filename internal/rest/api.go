@@ -3,6 +3,7 @@ package rest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -147,7 +148,14 @@ func (a *API) decodeParams(r *http.Request) (params, error) {
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, err
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err // 413, by writeError
+		}
+		// The client's mistake, not ours: a body shorter than its
+		// Content-Length, a broken chunked encoding, a connection that
+		// went away. Answered 400 (if anyone still listens).
+		return nil, apperr.Malformed("Request body could not be read: %v", err)
 	}
 	var tree form.Tree
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -122,7 +122,8 @@ func checkQuery(t *testing.T, name, raw string, q chat.Query, fields map[string]
 		kind, ok := fields[c.Field]
 		if !ok {
 			ext, isExt := strings.CutPrefix(c.Field, "extensions.")
-			if !isExt || fields["extensions.*"] != chat.KindString || !validExtName(ext) {
+			extKind, anyExt := fields["extensions.*"]
+			if !isExt || !anyExt || extKind != chat.KindString || !validExtName(ext) {
 				t.Fatalf("%s: %q: condition on unknown field %q", name, raw, c.Field)
 			}
 			kind = chat.KindString

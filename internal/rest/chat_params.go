@@ -67,7 +67,12 @@ func chatQuery(p params, fields map[string]chat.Kind, sorts map[string]string, r
 			sort.Strings(names)
 			for _, n := range names {
 				field := key + "." + n
-				if _, ok := fields[field]; !ok && !(key == "extensions" && fields["extensions.*"] == chat.KindString && validExtName(n)) {
+				// Present in the table, not merely KindString: a missing
+				// key reads as KindString (0), which let extensions[x]
+				// through to the messages' store, which has no such
+				// column (a 500).
+				_, anyExt := fields["extensions.*"]
+				if _, ok := fields[field]; !ok && !(key == "extensions" && anyExt && validExtName(n)) {
 					return q, invalidFilter(fieldf(key, n))
 				}
 				conds, err := fieldConds(field, fieldf(key, n), chat.KindString, sub[n])
@@ -132,6 +137,9 @@ func fieldConds(field, param string, kind chat.Kind, v any) ([]chat.Cond, error)
 				return nil, invalidFilter(name)
 			}
 			raws = *list
+			if err := listLimit(name, len(raws)); err != nil {
+				return nil, err
+			}
 		default:
 			s, err := leafString(name, o.raw)
 			if err != nil {
@@ -206,6 +214,16 @@ func idList(p params, key string) ([]int64, error) {
 		return nil, apperr.Invalid(key, "is too long (maximum is %d)", chat.MaxOccupants)
 	}
 	return out, nil
+}
+
+// listLimit refuses a list of more than MaxIDsPerRequest values (ids, tags,
+// types): each value becomes a term of the SQL statement, and SQLite
+// refuses statements past a depth of 1,000 terms (that was a 500).
+func listLimit(name string, n int) error {
+	if n > chat.MaxIDsPerRequest {
+		return apperr.Invalid(name, "is too long (maximum is %d values)", chat.MaxIDsPerRequest)
+	}
+	return nil
 }
 
 // pathIDs splits a path segment of comma-separated ids (REST.md §1.1).

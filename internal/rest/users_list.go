@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
@@ -159,6 +160,9 @@ func userCond(field string, o opValue) (auth.UserCond, error) {
 			return auth.UserCond{}, invalidFilter(name)
 		}
 		raws = *list
+		if err := listLimit(name, len(raws)); err != nil {
+			return auth.UserCond{}, err
+		}
 	} else {
 		s, err := leafString(name, o.raw)
 		if err != nil {
@@ -168,6 +172,9 @@ func userCond(field string, o opValue) (auth.UserCond, error) {
 	}
 	cond := auth.UserCond{Field: field, Op: o.op}
 	for _, s := range raws {
+		if err := filterText(name, s); err != nil {
+			return auth.UserCond{}, err
+		}
 		v, ok := typedValue(auth.UserFieldTypes[field], s)
 		if !ok {
 			return auth.UserCond{}, invalidFilter(name)
@@ -310,6 +317,15 @@ func legacyFilter(f string) (auth.UserCond, error) {
 	if !ok {
 		return auth.UserCond{}, invalidFilter("filter[] " + f)
 	}
+	if mapped == "in" {
+		// Named apart from the other mistakes, which echo the filter
+		// (too long to echo here).
+		if list, _ := (params{"v": value}).strList("v"); list != nil {
+			if err := listLimit("filter[]", len(*list)); err != nil {
+				return auth.UserCond{}, err
+			}
+		}
+	}
 	cond, err := userCond(field, opValue{op: mapped, raw: value})
 	if err != nil {
 		return auth.UserCond{}, invalidFilter("filter[] " + f)
@@ -329,7 +345,19 @@ func (a *API) listUsersByFullName(r *request) (reply, error) {
 	if name == "" {
 		return reply{}, apperr.Invalid("full_name", "can't be blank")
 	}
+	if err := filterText("full_name", name); err != nil {
+		return reply{}, err
+	}
 	return a.legacyPage(r, auth.UserQuery{Conds: []auth.UserCond{{Field: "full_name", Op: "contains", Values: []any{name}}}})
+}
+
+// filterText refuses a filter value longer than any field it could match
+// (it becomes a LIKE pattern, which SQLite refuses past 50,000 bytes).
+func filterText(name, s string) error {
+	if utf8.RuneCountInString(s) > auth.MaxFilterText {
+		return apperr.Invalid(name, "is too long (maximum is %d characters)", auth.MaxFilterText)
+	}
+	return nil
 }
 
 // listUsersByTags is GET /users/by_tags: users having any of the tags.
@@ -340,6 +368,14 @@ func (a *API) listUsersByTags(r *request) (reply, error) {
 	}
 	if tags == nil || len(*tags) == 0 {
 		return reply{}, apperr.Invalid("tags", "can't be blank")
+	}
+	if err := listLimit("tags", len(*tags)); err != nil {
+		return reply{}, err
+	}
+	for _, tag := range *tags {
+		if err := filterText("tags", tag); err != nil {
+			return reply{}, err
+		}
 	}
 	vals := make([]any, len(*tags))
 	for i, t := range *tags {

@@ -110,6 +110,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		log.With("component", "auth"), o.now)
 	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
 	s.Chat.SetLimits(chat.Limits{MaxDialogsPerUser: cfg.MaxDialogsPerUser, CreateRate: createRate(cfg)})
+	if cfg.SearchRate > 0 {
+		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
+	}
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.

@@ -32,6 +32,10 @@ type DB struct {
 	srStmt *stmtCache
 	ckptDB *sql.DB
 	ckpt   *checkpointer
+	// searchScan: a caller who may see at most this many messages is
+	// searched by reading them, not the index (chat_messages.go); -1
+	// always uses the index.
+	searchScan int
 	chatReader
 }
 
@@ -83,7 +87,7 @@ func Open(ctx context.Context, dataDir string, log *slog.Logger) (*DB, error) {
 	}
 	sr := openSearchReaders(dataDir)
 	db := &DB{w: w, r: r, rStmts: newStmtCache(r), wStmts: newWriterStmts(w), ckptDB: ckptDB, ckpt: newCheckpointer(ckptDB, log),
-		fw: fw, sr: sr, srStmt: newStmtCache(sr)}
+		fw: fw, sr: sr, srStmt: newStmtCache(sr), searchScan: defaultSearchScan}
 	db.chatReader = chatReader{q: poolQuerier{db: r, cache: db.rStmts}}
 	db.fts = newFTSIndexer(db, log)
 	return db, nil

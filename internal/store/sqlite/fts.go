@@ -38,17 +38,25 @@ const (
 	SearchFileName = "search.db"
 	// searchVersion is the index's schema; an index of another version is
 	// dropped and rebuilt.
-	searchVersion = 1
+	// Version 2 added the app column (appToken): a search walks its own
+	// app's matches only.
+	searchVersion = 2
 
 	ftsEvery   = 250 * time.Millisecond
 	ftsBatch   = 2000 // messages indexed per transaction
 	ftsChanges = 5000 // edits and deletes applied per transaction
 )
 
-// Contentless (the bodies stay in parley.db), with deletes by rowid.
+// Contentless (the bodies stay in parley.db), with deletes by rowid. The
+// index is shared by every app; app holds the message's app as one
+// trigram (appToken), so that a search can restrict its walk to the
+// caller's app: `body : "<text>" AND app : "<token>"`. body comes first:
+// FTS5 marks the positions of every column but the first with the
+// column's number, and with app first every body term's positions grew
+// by it (a rare phrase's search got half slower, single-app seed).
 const searchSchema = `
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
-    body, content='', contentless_delete=1, tokenize='trigram case_sensitive 1'
+    body, app, content='', contentless_delete=1, tokenize='trigram case_sensitive 1'
 );
 CREATE TABLE IF NOT EXISTS fts_state (
     id           INTEGER PRIMARY KEY CHECK (id = 1),
@@ -56,6 +64,13 @@ CREATE TABLE IF NOT EXISTS fts_state (
     changes_upto BIGINT NOT NULL   -- fts_changes with id <= this are applied
 );
 INSERT OR IGNORE INTO fts_state (id, upto, changes_upto) VALUES (1, 0, 0);
+-- Messages indexed per app (app 0: all), counted as they are added and
+-- never taken back: what a search needs is each app's share of the index
+-- (appShare), which edits and deletes hardly move.
+CREATE TABLE IF NOT EXISTS fts_apps (
+    app BIGINT PRIMARY KEY,
+    n   BIGINT NOT NULL
+) WITHOUT ROWID;
 `
 
 // openSearchWriter opens (creating or rebuilding when needed) the index's
@@ -91,7 +106,7 @@ func openSearchWriter(ctx context.Context, dataDir string, main *sql.DB) (*sql.D
 			stale = upto > lastSeq
 		}
 		if stale {
-			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS messages_fts; DROP TABLE IF EXISTS fts_state`); err != nil {
+			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS messages_fts; DROP TABLE IF EXISTS fts_state; DROP TABLE IF EXISTS fts_apps`); err != nil {
 				return err
 			}
 		}
@@ -188,7 +203,18 @@ func (f *ftsIndexer) loop() {
 
 type indexed struct {
 	seq  int64
+	app  int64
 	body string
+}
+
+// appToken writes an app id as exactly three characters of Unicode's
+// first private use area (4,096 values each: ids below 2^36), so that the
+// trigram tokenizer indexes it as one term, whose doclist is the app's
+// messages. Text is only ever matched in the body column, so no message
+// can pose as an app.
+func appToken(app int64) string {
+	const base, digit = 4096, 0xE000
+	return string([]rune{digit + rune(app/base/base%base), digit + rune(app/base%base), digit + rune(app%base)})
 }
 
 // flush brings the index up to date with parley.db: the bodies that
@@ -208,11 +234,11 @@ func (f *ftsIndexer) flush(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		redo, err := f.bodies(ctx, `SELECT seq, body FROM messages WHERE seq IN (`+placeholders(len(changed))+`)`, anySlice(changed)...)
+		redo, err := f.bodies(ctx, `SELECT seq, app_id, body FROM messages WHERE seq IN (`+placeholders(len(changed))+`)`, anySlice(changed)...)
 		if err != nil {
 			return err
 		}
-		fresh, err := f.bodies(ctx, `SELECT seq, body FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`, upto, ftsBatch)
+		fresh, err := f.bodies(ctx, `SELECT seq, app_id, body FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`, upto, ftsBatch)
 		if err != nil {
 			return err
 		}
@@ -279,7 +305,7 @@ func (f *ftsIndexer) bodies(ctx context.Context, query string, args ...any) ([]i
 	var out []indexed
 	for rows.Next() {
 		var m indexed
-		if err := rows.Scan(&m.seq, &m.body); err != nil {
+		if err := rows.Scan(&m.seq, &m.app, &m.body); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
@@ -316,16 +342,25 @@ func (f *ftsIndexer) apply(ctx context.Context, changed []int64, redo, fresh []i
 			return false, err
 		}
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO messages_fts (rowid, body) VALUES (?, ?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO messages_fts (rowid, app, body) VALUES (?, ?, ?)`)
 	if err != nil {
 		return false, err
 	}
 	defer ins.Close()
 	for _, batch := range [][]indexed{redo, fresh} {
 		for _, m := range batch {
-			if _, err := ins.ExecContext(ctx, m.seq, m.body); err != nil {
+			if _, err := ins.ExecContext(ctx, m.seq, appToken(m.app), m.body); err != nil {
 				return false, err
 			}
+		}
+	}
+	perApp := map[int64]int64{0: int64(len(fresh))}
+	for _, m := range fresh {
+		perApp[m.app]++
+	}
+	for app, n := range perApp {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fts_apps (app, n) VALUES (?, ?) ON CONFLICT (app) DO UPDATE SET n = n + excluded.n`, app, n); err != nil {
+			return false, err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE fts_state SET upto = ?, changes_upto = ? WHERE id = 1`, to.upto, to.changes); err != nil {

@@ -28,6 +28,7 @@ type searchFixture struct {
 func newSearchFixture(t *testing.T) *searchFixture {
 	f := &searchFixture{t: t, dir: t.TempDir(), dialog: "d00000000000000000000001"}
 	f.db = open(t, f.dir)
+	f.db.SetSearchScan(-1) // these tests are about the index
 	ctx := t.Context()
 	app := &auth.App{Name: "search", AuthKey: "k", AuthSecret: "s", CreatedAt: base}
 	if err := f.db.CreateApp(ctx, app); err != nil {
@@ -102,6 +103,7 @@ func (f *searchFixture) reopen() {
 		f.t.Fatal(err)
 	}
 	f.db = open(f.t, f.dir)
+	f.db.SetSearchScan(-1)
 }
 
 // integrity runs FTS5's own consistency check on the index file.
@@ -233,8 +235,11 @@ func TestSearchPathsAgree(t *testing.T) {
 	}
 	slices.Reverse(want)
 	want = want[:7]
-	for _, probe := range []int{10000, 5} {
-		restore := sqlite.SetSearchProbe(probe)
+	// The caller's messages read (scan 1000), or the index with all
+	// matches collected (probe 10000) or walked newest first (probe 5).
+	for _, c := range []struct{ scan, probe int }{{1000, 10000}, {-1, 10000}, {-1, 5}} {
+		f.db.SetSearchScan(c.scan)
+		restore := sqlite.SetSearchProbe(c.probe)
 		found, err := f.db.SearchMessages(ctx, f.app, f.user, chat.Search{Text: "needle", Limit: 7})
 		restore()
 		if err != nil {
@@ -245,9 +250,10 @@ func TestSearchPathsAgree(t *testing.T) {
 			got = append(got, m.Body)
 		}
 		if !slices.Equal(got, want) {
-			t.Errorf("probe %d: %q, want %q", probe, got, want)
+			t.Errorf("scan %d probe %d: %q, want %q", c.scan, c.probe, got, want)
 		}
 	}
+	f.db.SetSearchScan(-1)
 	f.expect("no such text")
 }
 
@@ -281,5 +287,35 @@ func TestTwoIndexersIndexEachMessageOnce(t *testing.T) {
 	if got := f.search("needle"); len(got) != 30 {
 		t.Fatalf("search finds %d needles, want 30 (each once): %q", len(got), got)
 	}
+	integrity(t, f.dir)
+}
+
+// An index of version 1 (no app column, from before searches walked their
+// own app only) is dropped and rebuilt at the next start, and searches
+// through it find what they found before.
+func TestSearchIndexOfVersion1IsRebuilt(t *testing.T) {
+	f := newSearchFixture(t)
+	f.store("first message", "second message")
+	f.expect("message", "first message", "second message")
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", "file:"+filepath.Join(f.dir, sqlite.SearchFileName)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 1's schema, with both messages indexed in it.
+	if _, err := old.Exec(`DROP TABLE messages_fts;
+		CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='', contentless_delete=1, tokenize='trigram case_sensitive 1');
+		INSERT INTO messages_fts (rowid, body) VALUES (1, 'first message'), (2, 'second message');
+		UPDATE fts_state SET upto = 2;
+		PRAGMA user_version = 1;`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	f.db = open(t, f.dir)
+	f.db.SetSearchScan(-1)
+	f.store("third message")
+	f.expect("message", "first message", "second message", "third message")
 	integrity(t, f.dir)
 }
