@@ -19,7 +19,10 @@
 # Usage (as root, Debian 12):  scripts/bench-peers.sh
 # Environment: CONNS (2000) PAIRS (50) WINDOW (8) RATES (2000,5000)
 #   WARMUP (3s) DURATION (20s) DRAIN (10s) SIZE (175) LOGIN_CONCURRENCY (50)
-#   SERVERS ("ejabberd prosody prosody-gengc parley-routing parley-history")
+#   SERVERS ("ejabberd prosody prosody-gengc parley-routing parley-history";
+#     also "parley-group": save_to_history=1 in group dialogs of GROUP_SIZE
+#     members (10), every pair a group, every member's copy a delivery; the
+#     peers have no such scenario)
 #   BENCH_PEERS_DIR (/work/shared/bench-peers)
 #   PARLEY_REV (unset: the Parley server is built from the working tree; a
 #     git revision, e.g. HEAD: built from that commit through git archive,
@@ -271,8 +274,9 @@ free_port() { # a free loopback port from $1 up
   echo "$p"
 }
 
-run_parley() { # run_parley NAME HISTORY
+run_parley() { # run_parley NAME HISTORY [LOAD TOOL FLAGS]
   local name=$1 history=$2 data="$work/$1-data"
+  shift 2
   mkdir -p "$data"
   local app http ws
   app=$("$SERVER" app create --name bench --data-dir "$data") || { fail "$name" "parley app create failed"; return; }
@@ -281,16 +285,18 @@ run_parley() { # run_parley NAME HISTORY
   say "starting parley ($name) on 127.0.0.1:5222, REST on $http"
   # 2,000 sessions come from one address: lift the per-IP cap (1,000).
   # The closed loop saturates the server on purpose, with few senders on
-  # a fast machine over the per-session stanza rate: lift that too.
-  "$SERVER" serve --data-dir "$data" --http-addr "127.0.0.1:$http" --ws-addr "127.0.0.1:$ws" \
-      --xmpp-addr 127.0.0.1:5222 --log-level warn --max-conns-per-ip 100000 --max-stanza-rate 0 \
+  # a fast machine over the per-session stanza rate: lift that too, through
+  # its variable, which builds from before the flag existed ignore
+  # (PARLEY_REV compares them).
+  PARLEY_MAX_STANZA_RATE=0 "$SERVER" serve --data-dir "$data" --http-addr "127.0.0.1:$http" --ws-addr "127.0.0.1:$ws" \
+      --xmpp-addr 127.0.0.1:5222 --log-level warn --max-conns-per-ip 100000 \
       > "$work/results/$name.log" 2>&1 &
   server_name=$name
   server_pid=$!
   for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/health" >/dev/null 2>&1 && break; sleep 0.2; done
   wait_port 5222 5 || { fail "$name" "did not start: $(tail -3 "$work/results/$name.log" | tr '\n' ' ')"; return; }
   bench "$name" "$server_pid" --api "http://127.0.0.1:$http" \
-      --app "$(jq -r .id <<<"$app")" --auth-key "$(jq -r .auth_key <<<"$app")" --history="$history"
+      --app "$(jq -r .id <<<"$app")" --auth-key "$(jq -r .auth_key <<<"$app")" --history="$history" "$@"
   stop_server
   rm -rf "$data"
 }
@@ -305,6 +311,7 @@ for s in $SERVERS; do
     prosody-gengc) run_prosody prosody-gengc /etc/prosody/prosody-bench-gengc.cfg.lua ;;
     parley-routing) run_parley parley-routing false ;;
     parley-history) run_parley parley-history true ;;
+    parley-group) run_parley parley-group true --group-size "${GROUP_SIZE:-10}" ;;
     *) die "unknown server $s in SERVERS" ;;
   esac
 done
@@ -319,6 +326,7 @@ title() {
     prosody-gengc) echo "Prosody $(ver prosody), generational GC" ;;
     parley-routing) echo "Parley, routing only" ;;
     parley-history) echo "Parley, save_to_history=1" ;;
+    parley-group) echo "Parley, groups of ${GROUP_SIZE:-10}, save_to_history=1 (copies)" ;;
   esac
 }
 # cell NAME JQ: one figure of one server, or why there is none.
