@@ -324,7 +324,7 @@ func (s *Service) UpdateMessages(ctx context.Context, c Caller, dialogID string,
 			msgs := groups[did]
 			if u.Body != nil {
 				for _, msg := range msgs {
-					if msg.SenderID != c.UserID {
+					if !ro.canEditMessage(msg.SenderID) {
 						return errForbidden()
 					}
 					if err := s.editBody(ctx, tx, d, msg, *u.Body); err != nil {
@@ -388,12 +388,33 @@ func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, fo
 		}
 	}
 	rep := &DeleteReport{}
-	type notice struct {
-		d    *Dialog
-		msgs []*Message
-	}
-	var notices []notice
+	var notices []deleted
 	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		notices, err = s.deleteMessages(ctx, tx, c, ids, force, rep)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notices {
+		s.notifier.MessagesDeleted(ctx, n.d, n.msgs, c.UserID)
+	}
+	return rep, nil
+}
+
+// deleted is what a forced delete took out of one dialog.
+type deleted struct {
+	d    *Dialog
+	msgs []*Message
+}
+
+// deleteMessages is DeleteMessages inside tx: the outcome of each id goes
+// in rep, and what was deleted for everyone is returned for the notices.
+// The real-time delete (StartRemove) runs it too, so both follow one rule.
+func (s *Service) deleteMessages(ctx context.Context, tx Tx, c Caller, ids []string, force bool, rep *DeleteReport) ([]deleted, error) {
+	var notices []deleted
+	err := func() error {
 		valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !ValidID(id) })
 		msgs, err := tx.MessagesByID(ctx, c.AppID, valid)
 		if err != nil {
@@ -461,17 +482,11 @@ func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, fo
 			if err := s.refreshLast(ctx, tx, d, msgs); err != nil {
 				return err
 			}
-			notices = append(notices, notice{d, msgs})
+			notices = append(notices, deleted{d, msgs})
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range notices {
-		s.notifier.MessagesDeleted(ctx, n.d, n.msgs, c.UserID)
-	}
-	return rep, nil
+	}()
+	return notices, err
 }
 
 func memberCleared(m *Member) int64 {
