@@ -6,7 +6,7 @@
 // delivered, and a short bounded wait covers the SDK's dispatch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signupAndLogin, withTimeout, sleep } from './helpers.js';
+import { signupAndLogin, withTimeout, sleep, assertDeleteReport } from './helpers.js';
 
 const WAIT = 5000;
 
@@ -187,7 +187,7 @@ test('deletes: a forced REST delete notifies a connected occupant', async () => 
     const id = await sendSaved(a, b, dialog, 'gone soon');
     const deleted = next(b.cc, 'onMessageDeleteListener');
     const report = await a.cc.chat.message.delete([id], { force: 1 });
-    assert.deepEqual(report.SuccessfullyDeleted.ids, [id]);
+    assertDeleteReport(report, { deleted: [id] });
     const [msgId, dialogId, userId] = await withTimeout(deleted, WAIT, 'onMessageDeleteListener');
     assert.deepEqual([msgId, dialogId, userId], [id, dialog._id, a.user.id]);
     const history = await b.cc.chat.message.list({ chat_dialog_id: dialog._id, mark_as_read: 0 });
