@@ -296,3 +296,29 @@ func TestRESTForcedDeleteNotifiesMembers(t *testing.T) {
 	a.nothingQueued("alice after bob's delete for himself")
 	b.nothingQueued("bob after his delete for himself")
 }
+
+// A member who left a group may still preview it, but no longer edits in
+// it, through REST or XMPP alike (one rule, chat.canEditMessage).
+func TestLeftMemberCannotEdit(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	d := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Dialog.json", Token: alice.Token,
+		Body: map[string]any{"type": 2, "name": "g", "occupants_ids": []int64{bob.ID}, "permissions": map[string]any{"allow_preview": 1}}}, http.StatusCreated)
+	dialogID := d["_id"].(string)
+	room := fmt.Sprintf("%d_%s@muc.localhost", env.App.ID, dialogID)
+	b, _ := login(t, env, bob, bob.Password)
+	b.send(saved(room, "groupchat", msg1, "before leaving", dialogID))
+	b.expect("message")
+	restJSON(t, env, servertest.Req{Method: "PUT", Path: "/chat/Dialog/" + dialogID + ".json", Token: bob.Token,
+		Body: map[string]any{"pull_all": map[string]any{"occupants_ids": []int64{bob.ID}}}}, http.StatusOK)
+	resp := env.Do(t, servertest.Req{Method: "PUT", Path: "/chat/Message/" + msg1 + ".json", Token: bob.Token,
+		Body: map[string]any{"chat_dialog_id": dialogID, "message": "after leaving"}})
+	if resp.Status != http.StatusForbidden {
+		t.Fatalf("REST edit by a left member: %d %s", resp.Status, resp.Raw)
+	}
+	b.send(editStanza(room, "groupchat", "e1", msg1, "after leaving", dialogID))
+	wantStanzaError(t, b, "e1", "forbidden")
+	if h := history(t, env, alice, dialogID); h[msg1] != "before leaving" {
+		t.Fatalf("history: %v", h)
+	}
+}
