@@ -414,79 +414,76 @@ type deleted struct {
 // The real-time delete (StartRemove) runs it too, so both follow one rule.
 func (s *Service) deleteMessages(ctx context.Context, tx Tx, c Caller, ids []string, force bool, rep *DeleteReport) ([]deleted, error) {
 	var notices []deleted
-	err := func() error {
-		valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !ValidID(id) })
-		msgs, err := tx.MessagesByID(ctx, c.AppID, valid)
-		if err != nil {
-			return err
+	valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !ValidID(id) })
+	msgs, err := tx.MessagesByID(ctx, c.AppID, valid)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*Message{}
+	for _, m := range msgs {
+		byID[m.ID] = m
+	}
+	dialogs := map[string]*Dialog{}
+	roles := map[string]role{}
+	forced := map[string][]*Message{}
+	gone := map[string]bool{} // deleted for everyone earlier in this request
+	for _, id := range ids {
+		msg, ok := byID[id]
+		if !ok {
+			rep.NotFound = append(rep.NotFound, id)
+			continue
 		}
-		byID := map[string]*Message{}
-		for _, m := range msgs {
-			byID[m.ID] = m
-		}
-		dialogs := map[string]*Dialog{}
-		roles := map[string]role{}
-		forced := map[string][]*Message{}
-		gone := map[string]bool{} // deleted for everyone earlier in this request
-		for _, id := range ids {
-			msg, ok := byID[id]
-			if !ok {
-				rep.NotFound = append(rep.NotFound, id)
-				continue
-			}
-			if gone[id] {
-				// The same id twice: deleting again would take the message
-				// off the counters a second time.
-				rep.Deleted = append(rep.Deleted, id)
-				continue
-			}
-			ro, ok := roles[msg.DialogID]
-			if !ok {
-				d, m, err := load(ctx, tx, c, msg.DialogID)
-				if err != nil {
-					return err
-				}
-				ro = role{d: d, m: m, user: c.UserID}
-				roles[msg.DialogID], dialogs[msg.DialogID] = ro, d
-			}
-			if !ro.visible() {
-				rep.NotFound = append(rep.NotFound, id)
-				continue
-			}
-			if !force {
-				n, err := tx.Hide(ctx, msg.DialogID, c.UserID, []string{id}, memberCleared(ro.m))
-				if err != nil {
-					return err
-				}
-				if n > 0 && ro.d.Type.counted() && ro.member() {
-					if err := tx.AddUnread(ctx, msg.DialogID, c.UserID, -n); err != nil {
-						return err
-					}
-				}
-				rep.Deleted = append(rep.Deleted, id)
-				continue
-			}
-			if !ro.canDeleteMessage(msg.SenderID) {
-				rep.WrongPermissions = append(rep.WrongPermissions, id)
-				continue
-			}
-			if err := tx.DeleteMessage(ctx, msg); err != nil {
-				return err
-			}
-			gone[id] = true
-			forced[msg.DialogID] = append(forced[msg.DialogID], msg)
+		if gone[id] {
+			// The same id twice: deleting again would take the message
+			// off the counters a second time.
 			rep.Deleted = append(rep.Deleted, id)
+			continue
 		}
-		for did, msgs := range forced {
-			d := dialogs[did]
-			if err := s.refreshLast(ctx, tx, d, msgs); err != nil {
-				return err
+		ro, ok := roles[msg.DialogID]
+		if !ok {
+			d, m, err := load(ctx, tx, c, msg.DialogID)
+			if err != nil {
+				return nil, err
 			}
-			notices = append(notices, deleted{d, msgs})
+			ro = role{d: d, m: m, user: c.UserID}
+			roles[msg.DialogID], dialogs[msg.DialogID] = ro, d
 		}
-		return nil
-	}()
-	return notices, err
+		if !ro.visible() {
+			rep.NotFound = append(rep.NotFound, id)
+			continue
+		}
+		if !force {
+			n, err := tx.Hide(ctx, msg.DialogID, c.UserID, []string{id}, memberCleared(ro.m))
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 && ro.d.Type.counted() && ro.member() {
+				if err := tx.AddUnread(ctx, msg.DialogID, c.UserID, -n); err != nil {
+					return nil, err
+				}
+			}
+			rep.Deleted = append(rep.Deleted, id)
+			continue
+		}
+		if !ro.canDeleteMessage(msg.SenderID) {
+			rep.WrongPermissions = append(rep.WrongPermissions, id)
+			continue
+		}
+		if err := tx.DeleteMessage(ctx, msg); err != nil {
+			return nil, err
+		}
+		gone[id] = true
+		forced[msg.DialogID] = append(forced[msg.DialogID], msg)
+		rep.Deleted = append(rep.Deleted, id)
+	}
+	for did, msgs := range forced {
+		d := dialogs[did]
+		if err := s.refreshLast(ctx, tx, d, msgs); err != nil {
+			return nil, err
+		}
+		notices = append(notices, deleted{d, msgs})
+	}
+	return notices, nil
 }
 
 func memberCleared(m *Member) int64 {
