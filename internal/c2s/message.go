@@ -17,6 +17,7 @@ type Chat interface {
 	StartMarker(ctx context.Context, c chat.Caller, to int64, dialogID, messageID string, read bool) (wait func() (route bool, err error))
 	DirectTyping(ctx context.Context, c chat.Caller, to int64, dialogID string) bool
 	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
+	Changes // edits and deletes (edits.go)
 }
 
 // reserved extraParams children: meaning for the server, not custom data
@@ -136,6 +137,9 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 	p, ok := parseMessage(el)
 	if !ok {
 		return func() { s.write(xmpp.StanzaError(el, "bad-request", "")) }, false
+	}
+	if isChange(el) {
+		return s.change(ctx, el, p) // edits and deletes: edits.go
 	}
 	caller := chat.Caller{AppID: s.appID, UserID: s.userID}
 	after := context.WithoutCancel(ctx)

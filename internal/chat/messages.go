@@ -327,7 +327,7 @@ func (s *Service) UpdateMessages(ctx context.Context, c Caller, dialogID string,
 			msgs := groups[did]
 			if u.Body != nil {
 				for _, msg := range msgs {
-					if msg.SenderID != c.UserID {
+					if !ro.canEditMessage(msg.SenderID) {
 						return errForbidden()
 					}
 					if err := s.editBody(ctx, tx, d, msg, *u.Body); err != nil {
@@ -391,82 +391,11 @@ func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, fo
 		}
 	}
 	rep := &DeleteReport{}
-	type notice struct {
-		d    *Dialog
-		msgs []*Message
-	}
-	var notices []notice
+	var notices []deleted
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !ValidID(id) })
-		msgs, err := tx.MessagesByID(ctx, c.AppID, valid)
-		if err != nil {
-			return err
-		}
-		byID := map[string]*Message{}
-		for _, m := range msgs {
-			byID[m.ID] = m
-		}
-		dialogs := map[string]*Dialog{}
-		roles := map[string]role{}
-		forced := map[string][]*Message{}
-		gone := map[string]bool{} // deleted for everyone earlier in this request
-		for _, id := range ids {
-			msg, ok := byID[id]
-			if !ok {
-				rep.NotFound = append(rep.NotFound, id)
-				continue
-			}
-			if gone[id] {
-				// The same id twice: deleting again would take the message
-				// off the counters a second time.
-				rep.Deleted = append(rep.Deleted, id)
-				continue
-			}
-			ro, ok := roles[msg.DialogID]
-			if !ok {
-				d, m, err := load(ctx, tx, c, msg.DialogID)
-				if err != nil {
-					return err
-				}
-				ro = role{d: d, m: m, user: c.UserID}
-				roles[msg.DialogID], dialogs[msg.DialogID] = ro, d
-			}
-			if !ro.visible() {
-				rep.NotFound = append(rep.NotFound, id)
-				continue
-			}
-			if !force {
-				n, err := tx.Hide(ctx, msg.DialogID, c.UserID, []string{id}, memberCleared(ro.m))
-				if err != nil {
-					return err
-				}
-				if n > 0 && ro.d.Type.counted() && ro.member() {
-					if err := tx.AddUnread(ctx, msg.DialogID, c.UserID, -n); err != nil {
-						return err
-					}
-				}
-				rep.Deleted = append(rep.Deleted, id)
-				continue
-			}
-			if !ro.canDeleteMessage(msg.SenderID) {
-				rep.WrongPermissions = append(rep.WrongPermissions, id)
-				continue
-			}
-			if err := tx.DeleteMessage(ctx, msg); err != nil {
-				return err
-			}
-			gone[id] = true
-			forced[msg.DialogID] = append(forced[msg.DialogID], msg)
-			rep.Deleted = append(rep.Deleted, id)
-		}
-		for did, msgs := range forced {
-			d := dialogs[did]
-			if err := s.refreshLast(ctx, tx, d, msgs); err != nil {
-				return err
-			}
-			notices = append(notices, notice{d, msgs})
-		}
-		return nil
+		var err error
+		notices, err = s.deleteMessages(ctx, tx, c, ids, force, rep)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -475,6 +404,89 @@ func (s *Service) DeleteMessages(ctx context.Context, c Caller, ids []string, fo
 		s.notifier.MessagesDeleted(ctx, n.d, n.msgs, c.UserID)
 	}
 	return rep, nil
+}
+
+// deleted is what a forced delete took out of one dialog.
+type deleted struct {
+	d    *Dialog
+	msgs []*Message
+}
+
+// deleteMessages is DeleteMessages inside tx: the outcome of each id goes
+// in rep, and what was deleted for everyone is returned for the notices.
+// The real-time delete (StartRemove) runs it too, so both follow one rule.
+func (s *Service) deleteMessages(ctx context.Context, tx Tx, c Caller, ids []string, force bool, rep *DeleteReport) ([]deleted, error) {
+	var notices []deleted
+	valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !ValidID(id) })
+	msgs, err := tx.MessagesByID(ctx, c.AppID, valid)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*Message{}
+	for _, m := range msgs {
+		byID[m.ID] = m
+	}
+	dialogs := map[string]*Dialog{}
+	roles := map[string]role{}
+	forced := map[string][]*Message{}
+	gone := map[string]bool{} // deleted for everyone earlier in this request
+	for _, id := range ids {
+		msg, ok := byID[id]
+		if !ok {
+			rep.NotFound = append(rep.NotFound, id)
+			continue
+		}
+		if gone[id] {
+			// The same id twice: deleting again would take the message
+			// off the counters a second time.
+			rep.Deleted = append(rep.Deleted, id)
+			continue
+		}
+		ro, ok := roles[msg.DialogID]
+		if !ok {
+			d, m, err := load(ctx, tx, c, msg.DialogID)
+			if err != nil {
+				return nil, err
+			}
+			ro = role{d: d, m: m, user: c.UserID}
+			roles[msg.DialogID], dialogs[msg.DialogID] = ro, d
+		}
+		if !ro.visible() {
+			rep.NotFound = append(rep.NotFound, id)
+			continue
+		}
+		if !force {
+			n, err := tx.Hide(ctx, msg.DialogID, c.UserID, []string{id}, memberCleared(ro.m))
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 && ro.d.Type.counted() && ro.member() {
+				if err := tx.AddUnread(ctx, msg.DialogID, c.UserID, -n); err != nil {
+					return nil, err
+				}
+			}
+			rep.Deleted = append(rep.Deleted, id)
+			continue
+		}
+		if !ro.canDeleteMessage(msg.SenderID) {
+			rep.WrongPermissions = append(rep.WrongPermissions, id)
+			continue
+		}
+		if err := tx.DeleteMessage(ctx, msg); err != nil {
+			return nil, err
+		}
+		gone[id] = true
+		forced[msg.DialogID] = append(forced[msg.DialogID], msg)
+		rep.Deleted = append(rep.Deleted, id)
+	}
+	for did, msgs := range forced {
+		d := dialogs[did]
+		if err := s.refreshLast(ctx, tx, d, msgs); err != nil {
+			return nil, err
+		}
+		notices = append(notices, deleted{d, msgs})
+	}
+	return notices, nil
 }
 
 func memberCleared(m *Member) int64 {

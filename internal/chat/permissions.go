@@ -83,6 +83,14 @@ func (r role) canDeleteForAll() bool {
 	return r.owner()
 }
 
+// canEditMessage: changing the body of a message sent by sender (REST
+// PUT with a body, or a real-time edit, REALTIME.md §10): its author
+// only, while still in the dialog (a left member who can preview a group
+// sees it but no longer speaks in it).
+func (r role) canEditMessage(sender int64) bool {
+	return sender == r.user && r.user != 0 && (r.member() || r.owner() || r.admin())
+}
+
 // canDeleteMessage: force delete of message sent by sender.
 func (r role) canDeleteMessage(sender int64) bool {
 	if r.d.Type == Broadcast {

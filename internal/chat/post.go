@@ -32,7 +32,8 @@ type Post struct {
 
 type postReq struct {
 	post Post
-	mark *markReq // a receipt to record instead of a post
+	mark *markReq   // a receipt to record instead of a post
+	chg  *changeReq // an edit or delete to apply instead of a post
 	msg  *Message
 	d    *Dialog // the dialog's posting head (see PostingHeads), last message moved
 	err  error
@@ -133,23 +134,28 @@ func (c *committer) fill(first *postReq) []*postReq {
 func (c *committer) run(batch []*postReq) {
 	var posts []Post
 	var marks []*markReq
-	at := make([]int, len(batch)) // batch[i] is posts[at[i]] (or a mark)
+	var changes []*changeReq
+	at := make([]int, len(batch)) // batch[i] is posts[at[i]] (or a mark or change)
 	for i, r := range batch {
 		if r.mark != nil {
 			marks = append(marks, r.mark)
 			continue
 		}
+		if r.chg != nil {
+			changes = append(changes, r.chg)
+			continue
+		}
 		at[i] = len(posts)
 		posts = append(posts, r.post)
 	}
-	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts, marks)
+	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts, marks, changes)
 	// The next round: this batch's senders and those who queued meanwhile.
 	c.expect = max(len(batch)+len(c.reqs), c.expect*3/4)
 	for i, r := range batch {
 		switch {
 		case err != nil:
 			r.err = err
-		case r.mark == nil:
+		case r.mark == nil && r.chg == nil:
 			r.msg, r.d, r.err = msgs[at[i]], dialogs[at[i]], errs[at[i]]
 		}
 		close(r.done)
@@ -211,7 +217,7 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 			return nil, errs, nil
 		}
 	}
-	msgs, _, errs, err := s.storeBatch(ctx, posts, nil)
+	msgs, _, errs, err := s.storeBatch(ctx, posts, nil, nil)
 	return msgs, errs, err
 }
 
@@ -225,8 +231,10 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 //
 // Receipts (marks) ride in the same transaction, after the posts: a
 // receipt is a few statements, and each in a transaction of its own made
-// every delivered message cost a second commit.
-func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq) ([]*Message, []*Dialog, []error, error) {
+// every delivered message cost a second commit. Real-time edits and
+// deletes (changes) come last, for the same reason: a change that a rule
+// refuses writes nothing, so it fails alone, as a refused post does.
+func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq, changes []*changeReq) ([]*Message, []*Dialog, []error, error) {
 	msgs := make([]*Message, len(posts))
 	dialogs := make([]*Dialog, len(posts))
 	errs := make([]error, len(posts))
@@ -237,7 +245,14 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq
 			}
 		}
 		if len(marks) > 0 {
-			return s.recordMarks(ctx, tx, marks)
+			if err := s.recordMarks(ctx, tx, marks); err != nil {
+				return err
+			}
+		}
+		for _, ch := range changes {
+			if err := s.applyChange(ctx, tx, ch); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
