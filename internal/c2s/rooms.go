@@ -108,8 +108,10 @@ func (x *roomIndex) take(s *Session) []roomKey {
 	return keys
 }
 
-// size is how many (session, room) pairs are held (tests: memory stays
-// flat whatever a client repeats).
+// RoomsJoined is how many (session, room) pairs the occupant index holds:
+// what stays flat however often a client joins and leaves.
+func (e *Engine) RoomsJoined() int { return e.rooms.size() }
+
 func (x *roomIndex) size() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
