@@ -47,6 +47,23 @@ func joinError(el *xmpp.Element, jid xmpp.JID, cond, text string) *xmpp.Element 
 	reply := xmpp.StanzaError(el, cond, text)
 	reply.SetAttr("xmlns", xmpp.NSClient)
 	reply.SetAttr("to", jid.String())
+	return withMUC(reply)
+}
+
+// roomRefusal gives the error answering a refused stanza (the stanza
+// rate) the shape of a join error when the stanza was a join, so that the
+// SDK's muc.join() rejects instead of waiting for ever.
+func roomRefusal(el, reply *xmpp.Element) *xmpp.Element {
+	if el.Name == "presence" && el.Attr("type") == "" && el.Child("x", xmpp.NSMUC) != nil {
+		return withMUC(reply)
+	}
+	return reply
+}
+
+// withMUC puts the <x xmlns="…muc"/> first in an error presence: the SDK
+// hands an error to the pending join only when the presence's first <x>
+// has that namespace exactly (§15.3).
+func withMUC(reply *xmpp.Element) *xmpp.Element {
 	reply.Children = append([]xmpp.Node{{Elem: xmpp.NewElement("x", "xmlns", xmpp.NSMUC)}}, reply.Children...)
 	return reply
 }

@@ -325,3 +325,37 @@ func TestRepeatedJoinsHoldNothingMore(t *testing.T) {
 	}
 	a.nothingQueued("after the loop")
 }
+
+// Joins over the stanza rate are refused with resource-constraint in the
+// shape of a join error (the SDK's join() rejects instead of hanging), and
+// hold nothing.
+func TestJoinsOverTheStanzaRateAreRefusedAsJoinErrors(t *testing.T) {
+	env := servertest.Start(t, func(c *config.Config) { c.MaxStanzaRate, c.MaxStanzaBurst = 1, 20 })
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	_, room := newGroup(t, env, alice, 2, bob)
+	b, bJID := loginToPresence(t, env, bob, bob.Password)
+	const n = 60
+	for i := 0; i < n; i++ {
+		b.send(joinStanza(strconv.Itoa(i), room, bob.ID))
+	}
+	refused := 0
+	for i := 0; i < n; i++ {
+		id := strconv.Itoa(i) + ":join"
+		p := b.expect("presence")
+		if p.Attr("type") != "error" {
+			wantSelf(t, p, id, room, bob.ID, bJID)
+			continue
+		}
+		refused++
+		x, er := p.Child("x", ""), p.Child("error", "")
+		if p.Attr("id") != id || x == nil || x.Attr("xmlns") != xmpp.NSMUC || er.Child("resource-constraint", xmpp.NSStanzas) == nil {
+			t.Fatalf("refused join %d answered %s", i, p.AppendXML(nil))
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no join was over the rate (test too weak)")
+	}
+	if got := env.Server.RoomsJoined(); got != 1 {
+		t.Fatalf("%d joined pairs, want 1", got)
+	}
+}
