@@ -47,6 +47,7 @@ type occupant struct {
 type roomShard struct {
 	mu    sync.Mutex
 	rooms map[roomKey]map[int64]*occupant // room → user → occupant
+	kicks uint64                          // kicks in this shard so far (see Session.join)
 }
 
 // roomIndex is the engine's occupant index. Its zero value is ready.
@@ -198,6 +199,7 @@ func (e *Engine) notifyOccupantsRemoved(ctx context.Context, d *chat.Dialog, use
 	room := e.roomAddr(k)
 	sh := e.rooms.shard(k)
 	sh.mu.Lock()
+	sh.kicks++
 	members := sh.rooms[k]
 	for _, u := range users {
 		occ := members[u]

@@ -94,21 +94,29 @@ func (s *Session) join(ctx context.Context, el *xmpp.Element, j xmpp.JID) {
 		s.write(joinError(el, s.jid, xmpp.NotAcceptable, "The nickname must be your user id"))
 		return
 	}
-	r, err := s.e.chat.CanJoin(ctx, chat.Caller{AppID: s.appID, UserID: s.userID}, k.dialog)
-	if err != nil {
-		cond := xmpp.InternalServerError
-		text := ""
-		switch apperr.KindOf(err) {
-		case apperr.KindNotFound, apperr.KindInvalid, apperr.KindMalformed:
-			cond, text = xmpp.ItemNotFound, "Dialog not found"
-		case apperr.KindForbidden:
-			cond, text = xmpp.RegistrationRequired, err.Error()
-		default:
-			s.log.Error("room join", "err", err)
+	// The decision is read before the room is locked; a kick in between
+	// (the owner removed this user after the read) would leave a
+	// non-member joined, so a kick in the shard since the read means
+	// reading again (kicks are rare; the common path reads once).
+	sh := s.e.rooms.shard(k)
+	var r *chat.Room
+	for {
+		sh.mu.Lock()
+		kicks := sh.kicks
+		sh.mu.Unlock()
+		var err error
+		if r, err = s.e.chat.CanJoin(ctx, chat.Caller{AppID: s.appID, UserID: s.userID}, k.dialog); err != nil {
+			cond, text := joinCondition(s, err)
+			s.write(joinError(el, s.jid, cond, text))
+			return
 		}
-		s.write(joinError(el, s.jid, cond, text))
-		return
+		sh.mu.Lock()
+		if sh.kicks == kicks {
+			break // still locked
+		}
+		sh.mu.Unlock()
 	}
+	defer sh.mu.Unlock()
 	occ := &occupant{affiliation: "none", role: "visitor"}
 	switch {
 	case r.Dialog.OwnerID == s.userID:
@@ -117,9 +125,6 @@ func (s *Session) join(ctx context.Context, el *xmpp.Element, j xmpp.JID) {
 		occ.affiliation, occ.role = "member", "participant"
 	}
 	room := s.e.roomAddr(k)
-	sh := s.e.rooms.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	if sh.rooms == nil {
 		sh.rooms = map[roomKey]map[int64]*occupant{}
 	}
@@ -149,6 +154,19 @@ func (s *Session) join(ctx context.Context, el *xmpp.Element, j xmpp.JID) {
 		}
 	}
 	s.Send(selfPresence(el.Attr("id"), room+"/"+j.Resource, me, mine, false))
+}
+
+// joinCondition maps the domain's refusal of a join to its condition and
+// text (§15.1, §15.3).
+func joinCondition(s *Session, err error) (cond, text string) {
+	switch apperr.KindOf(err) {
+	case apperr.KindNotFound, apperr.KindInvalid, apperr.KindMalformed:
+		return xmpp.ItemNotFound, "Dialog not found"
+	case apperr.KindForbidden:
+		return xmpp.RegistrationRequired, err.Error()
+	}
+	s.log.Error("room join", "err", err)
+	return xmpp.InternalServerError, ""
 }
 
 // has reports whether s is among o's sessions (o may be nil).
