@@ -18,6 +18,7 @@ type Chat interface {
 	DirectTyping(ctx context.Context, c chat.Caller, to int64, dialogID string) bool
 	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
 	Changes // edits and deletes (edits.go)
+	CanJoin(ctx context.Context, c chat.Caller, dialogID string) (*chat.Room, error)
 }
 
 // reserved extraParams children: meaning for the server, not custom data

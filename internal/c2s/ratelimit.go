@@ -83,7 +83,7 @@ func (s *Session) refuseStanza(el *xmpp.Element) bool {
 	answer := typ != "error" && !(el.Name == "iq" && typ == "result")
 	s.pipe.run(false, func() {
 		if answer { // never an error to an error (RFC 6120 §8.3.1)
-			s.write(xmpp.StanzaError(el, "resource-constraint", "Too many stanzas; slow down"))
+			s.write(roomRefusal(el, xmpp.StanzaError(el, "resource-constraint", "Too many stanzas; slow down")))
 		}
 		s.handled++
 	})

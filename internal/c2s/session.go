@@ -128,6 +128,7 @@ type Engine struct {
 	offlineBy map[int64]*Session  // user → the session delivering its offline messages
 
 	creds credIndex // authenticated sessions by user (revoke.go)
+	rooms roomIndex // who joined which room (rooms.go)
 }
 
 // Wait blocks until every session has ended (after their context did).
@@ -409,6 +410,7 @@ func (s *Session) keepUndelivered(frame []byte) {
 // closed with the client confirming it read everything.
 func (s *Session) finish(delivered bool) {
 	s.e.forgetResumable(s)
+	s.leaveRooms()
 	if s.jid.Local != "" {
 		s.e.router.Remove(s)
 		s.e.releaseUser(s.userID)
@@ -770,7 +772,7 @@ func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 	}
 	switch el.Name {
 	case "iq":
-		s.iq(el)
+		s.iq(ctx, el)
 	case "presence":
 		s.presence(ctx, el)
 	default:
@@ -782,6 +784,9 @@ func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 }
 
 func (s *Session) presence(ctx context.Context, el *xmpp.Element) {
+	if s.roomPresence(ctx, el) {
+		return
+	}
 	if el.Attr("to") == "" && (el.Attr("type") == "" || el.Attr("type") == "available") {
 		if !s.available.Swap(true) {
 			s.deliverOffline(ctx)
@@ -793,9 +798,9 @@ func (s *Session) presence(ctx context.Context, el *xmpp.Element) {
 	}
 }
 
-func (s *Session) iq(el *xmpp.Element) {
+func (s *Session) iq(ctx context.Context, el *xmpp.Element) {
 	typ := el.Attr("type")
-	if typ == "result" || typ == "error" {
+	if typ == "result" || typ == "error" || s.roomIQ(ctx, el) {
 		return
 	}
 	to := el.Attr("to")

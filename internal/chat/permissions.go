@@ -56,6 +56,18 @@ func (r role) canPost() bool {
 	return r.member()
 }
 
+// canJoin: who may join the dialog's room (REALTIME.md §15.1): the
+// members of group and private dialogs; anyone of the app for public and
+// broadcast dialogs, which anyone may read. Joining only brings presences
+// (and never the right to post), so it follows reading, not posting.
+func (r role) canJoin() bool {
+	switch r.d.Type {
+	case Public, Broadcast:
+		return true
+	}
+	return r.member()
+}
+
 // canEditInfo: name, photo, description, extensions, permissions.
 func (r role) canEditInfo() bool {
 	switch r.d.Type {

@@ -375,3 +375,6 @@ func createRate(cfg config.Config) limit.Rate {
 // OfflineNotKept is how many messages were not kept for offline delivery
 // because their recipient had --offline-max kept already.
 func (s *Server) OfflineNotKept() int64 { return s.engine.OfflineNotKept() }
+
+// RoomsJoined is how many (session, room) pairs are joined (REALTIME.md §15).
+func (s *Server) RoomsJoined() int { return s.engine.RoomsJoined() }
