@@ -130,8 +130,11 @@ func (s *Session) roomDialog(j xmpp.JID) (string, bool) {
 // runs with a context that outlives the connection: a message the store
 // took is delivered even if its sender is gone by then.
 func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), later bool) {
-	if el.Attr("type") == "error" {
+	switch el.Attr("type") {
+	case "error":
 		return nil, false
+	case "headline":
+		return s.headline(el) // routed as sent, never stored (headline.go)
 	}
 	p, ok := parseMessage(el)
 	if !ok {
