@@ -17,6 +17,7 @@ type Chat interface {
 	StartMarker(ctx context.Context, c chat.Caller, to int64, dialogID, messageID string, read bool) (wait func() (route bool, err error))
 	DirectTyping(ctx context.Context, c chat.Caller, to int64, dialogID string) bool
 	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
+	Audience(ctx context.Context, d *chat.Dialog) (users []int64, everyone bool, err error)
 }
 
 // reserved extraParams children: meaning for the server, not custom data
