@@ -184,7 +184,7 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 			s.refuse(el, err, "service-unavailable")
 			return
 		}
-		if s.deliverDirect(el, bare, acc, "") == 0 && acc.Alert && !p.silent {
+		if n := s.deliverDirect(el, bare, acc, ""); acc.Alert && !p.silent && (n == 0 || !s.e.hasActive(bare)) {
 			s.alert(after, to, acc, p.in.Body)
 		}
 	}, pending.Stored()
@@ -239,8 +239,12 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 	}
 	if el.Attr("type") == "chat" && acc.Dialog.Type == chat.Private {
 		for _, u := range acc.Recipients {
-			if u != s.userID {
-				s.deliverDirect(el, xmpp.UserJID(u, s.appID, s.e.cfg.Domain), acc, dialogID)
+			if u == s.userID {
+				continue
+			}
+			to := xmpp.UserJID(u, s.appID, s.e.cfg.Domain)
+			if n := s.deliverDirect(el, to, acc, dialogID); acc.Alert && !p.silent && !p.chatState && (n == 0 || !s.e.hasActive(to)) {
+				s.alert(ctx, u, acc, p.in.Body)
 			}
 		}
 		return
@@ -273,7 +277,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 			copy.SetAttr("to", sess.JID().String())
 			sess.Send(copy.Encode())
 		}
-		if len(sessions) == 0 && u != s.userID && acc.Alert && !p.silent && !p.chatState {
+		if !activeAmong(sessions) && u != s.userID && acc.Alert && !p.silent && !p.chatState {
 			s.alert(ctx, u, acc, p.in.Body)
 		}
 		if len(sessions) == 0 && u != s.userID && acc.KeepOffline && isContent(out) {
