@@ -250,6 +250,12 @@ test('live notices: markInactive and markActive keep the connection and messages
   try {
     const dialog = await a.cc.chat.dialog.create({ type: 3, occupants_ids: [b.user.id] });
     const disconnected = record(b.cc, 'onDisconnectedListener');
+    // The SDK sends the IQ and ignores its answer; the test reads it off
+    // the SDK's XMPP client: a result, not an error.
+    const answers = [];
+    b.cc.chat.xmppClient.on('stanza', (st) => {
+      if (st.is('iq') && String(st.attrs.id).endsWith(':markActive')) answers.push(st.attrs.type);
+    });
     b.cc.chat.markInactive();
     await withTimeout(b.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping after markInactive');
     let got = next(b.cc, 'onMessageListener');
@@ -262,6 +268,7 @@ test('live notices: markInactive and markActive keep the connection and messages
     id = a.cc.chat.send(b.user.id, { type: 'chat', body: 'back again', extension: { save_to_history: 1, dialog_id: dialog._id } });
     [, msg] = await withTimeout(got, WAIT, 'onMessageListener after markActive');
     assert.equal(msg.id, id);
+    assert.deepEqual(answers, ['result', 'result'], 'markInactive and markActive answered');
     assert.deepEqual(disconnected, [], 'the connection stayed up');
     assert.equal(b.cc.chat.isConnected, true);
   } finally {
