@@ -2,6 +2,7 @@ package c2s_test
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/servertest"
@@ -83,5 +84,30 @@ func TestRosterGetIsAnEmptyRoster(t *testing.T) {
 	if e := c.expect("iq"); e.Attr("type") != "error" || e.Child("error", "").Attr("code") != "503" ||
 		e.Child("error", "").Child("service-unavailable", xmpp.NSStanzas) == nil {
 		t.Fatalf("roster set answered %s", e.AppendXML(nil))
+	}
+}
+
+// A message to a private dialog's room JID (REALTIME.md §6.4) and one
+// created through REST with send_to_chat alert an offline recipient as a
+// 1-1 message does (§20.4); they did not before.
+func TestPrivateRoomAndSendToChatMessagesAlert(t *testing.T) {
+	env := servertest.Start(t)
+	rec := &alerts{}
+	env.Server.SetAlerter(rec)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	d := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Dialog.json", Token: alice.Token,
+		Body: map[string]any{"type": 3, "occupants_ids": []int64{bob.ID}}}, http.StatusCreated)
+	dialogID := d["_id"].(string)
+	a, _ := login(t, env, alice, alice.Password)
+	a.send(`<message type="chat" to="` + fmt.Sprintf("%d_%s@muc.localhost", env.App.ID, dialogID) + `" id="65a1f3d9c81a4f0e2b000011" xmlns="jabber:client">` +
+		`<body>via the room</body><extraParams xmlns="jabber:client"><save_to_history>1</save_to_history></extraParams></message>`)
+	a.nothingQueued("after the room message")
+	m := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Message.json", Token: alice.Token,
+		Body: map[string]any{"chat_dialog_id": dialogID, "message": "via rest", "send_to_chat": 1}}, http.StatusCreated)
+	a.expect("message") // its carbon; the alert was handed over before the request returned
+	got := rec.list()
+	if len(got) != 2 || got[0].MessageID != "65a1f3d9c81a4f0e2b000011" || got[1].MessageID != m["_id"] ||
+		got[1].UserID != bob.ID || got[1].SenderID != alice.ID || got[1].DialogID != dialogID || got[1].Body != "via rest" {
+		t.Fatalf("alerts = %+v", got)
 	}
 }
