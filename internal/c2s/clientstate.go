@@ -75,8 +75,10 @@ func activeAmong(sessions []router.Session) bool {
 	return false
 }
 
-// hasActive reports whether the user has an available session marked
-// active: if not, they get chat alerts (REALTIME.md §20.4 rule 4).
-func (e *Engine) hasActive(bare xmpp.JID) bool {
-	return activeAmong(e.router.Sessions(bare))
+// offlineForAlerts reports whether a user who got n live copies of a
+// message counts as offline for chat alerts (REALTIME.md §20.4 rule 4):
+// no copy, or only inactive sessions. Without a push side nothing is
+// alerted, and the second look at the router is skipped.
+func (e *Engine) offlineForAlerts(n int, bare xmpp.JID) bool {
+	return e.alerts != nil && (n == 0 || !activeAmong(e.router.Sessions(bare)))
 }

@@ -184,7 +184,7 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 			s.refuse(el, err, "service-unavailable")
 			return
 		}
-		if n := s.deliverDirect(el, bare, acc, ""); acc.Alert && !p.silent && (n == 0 || !s.e.hasActive(bare)) {
+		if n := s.deliverDirect(el, bare, acc, ""); acc.Alert && !p.silent && s.e.offlineForAlerts(n, bare) {
 			s.alert(after, to, acc, p.in.Body)
 		}
 	}, pending.Stored()
@@ -243,7 +243,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 				continue
 			}
 			to := xmpp.UserJID(u, s.appID, s.e.cfg.Domain)
-			if n := s.deliverDirect(el, to, acc, dialogID); acc.Alert && !p.silent && !p.chatState && (n == 0 || !s.e.hasActive(to)) {
+			if n := s.deliverDirect(el, to, acc, dialogID); acc.Alert && !p.silent && !p.chatState && s.e.offlineForAlerts(n, to) {
 				s.alert(ctx, u, acc, p.in.Body)
 			}
 		}
