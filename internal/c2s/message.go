@@ -19,6 +19,7 @@ type Chat interface {
 	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
 	Changes // edits and deletes (edits.go)
 	CanJoin(ctx context.Context, c chat.Caller, dialogID string) (*chat.Room, error)
+	Audience(ctx context.Context, d *chat.Dialog) (users []int64, everyone bool, err error)
 }
 
 // reserved extraParams children: meaning for the server, not custom data
@@ -132,8 +133,11 @@ func (s *Session) roomDialog(j xmpp.JID) (string, bool) {
 // runs with a context that outlives the connection: a message the store
 // took is delivered even if its sender is gone by then.
 func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), later bool) {
-	if el.Attr("type") == "error" {
+	switch el.Attr("type") {
+	case "error":
 		return nil, false
+	case "headline":
+		return s.headline(el) // routed as sent, never stored (headline.go)
 	}
 	p, ok := parseMessage(el)
 	if !ok {
@@ -185,7 +189,7 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 			s.refuse(el, err, "service-unavailable")
 			return
 		}
-		if s.deliverDirect(el, bare, acc, "") == 0 && acc.Alert && !p.silent {
+		if n := s.deliverDirect(el, bare, acc, ""); acc.Alert && !p.silent && s.e.offlineForAlerts(n, bare) {
 			s.alert(after, to, acc, p.in.Body)
 		}
 	}, pending.Stored()
@@ -240,8 +244,12 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 	}
 	if el.Attr("type") == "chat" && acc.Dialog.Type == chat.Private {
 		for _, u := range acc.Recipients {
-			if u != s.userID {
-				s.deliverDirect(el, xmpp.UserJID(u, s.appID, s.e.cfg.Domain), acc, dialogID)
+			if u == s.userID {
+				continue
+			}
+			to := xmpp.UserJID(u, s.appID, s.e.cfg.Domain)
+			if n := s.deliverDirect(el, to, acc, dialogID); acc.Alert && !p.silent && !p.chatState && s.e.offlineForAlerts(n, to) {
+				s.alert(ctx, u, acc, p.in.Body)
 			}
 		}
 		return
@@ -274,7 +282,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 			copy.SetAttr("to", sess.JID().String())
 			sess.Send(copy.Encode())
 		}
-		if len(sessions) == 0 && u != s.userID && acc.Alert && !p.silent && !p.chatState {
+		if !activeAmong(sessions) && u != s.userID && acc.Alert && !p.silent && !p.chatState {
 			s.alert(ctx, u, acc, p.in.Body)
 		}
 		if len(sessions) == 0 && u != s.userID && acc.KeepOffline && isContent(out) {

@@ -199,6 +199,7 @@ type Session struct {
 	authed    atomic.Bool
 	available atomic.Bool
 	carbons   atomic.Bool
+	inactive  atomic.Bool // client state (clientstate.go)
 
 	flushed chan struct{} // the writer reached a flush marker
 
@@ -654,6 +655,7 @@ func (s *Session) handle(ctx context.Context, el *xmpp.Element) (done bool, resu
 		} else {
 			features.AppendChild(xmpp.NewElement("bind", "xmlns", xmpp.NSBind))
 			features.AppendChild(xmpp.NewElement("sm", "xmlns", xmpp.NSSM))
+			features.AppendChild(xmpp.NewElement("csi", "xmlns", nsCSI)) // clients send CSI only when offered
 			s.state = stateBind
 		}
 		s.write(features)
@@ -770,6 +772,9 @@ func (s *Session) stanza(ctx context.Context, el *xmpp.Element) bool {
 	if el.Attr("xmlns") == xmpp.NSSM {
 		return s.smElement(el)
 	}
+	if s.clientStateNonza(el) {
+		return false
+	}
 	switch el.Name {
 	case "iq":
 		s.iq(ctx, el)
@@ -810,6 +815,9 @@ func (s *Session) iq(ctx context.Context, el *xmpp.Element) {
 			r.SetAttr("from", to)
 		}
 		return r
+	}
+	if s.clientIQ(el, result) {
+		return
 	}
 	switch {
 	case typ == "get" && el.Child("ping", xmpp.NSPing) != nil:

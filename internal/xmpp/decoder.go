@@ -107,6 +107,22 @@ func (d *Decoder) Reset(r io.Reader) {
 // not yet consumed.
 func (d *Decoder) Buffered() int { return d.br.Buffered() }
 
+// DiscardBufferedSpace drops the XML whitespace at the head of the
+// buffered bytes (never reading more) and returns how many bytes remain
+// buffered. Whitespace between top-level elements means nothing, and
+// clients send a newline after <starttls/> in the same packet.
+func (d *Decoder) DiscardBufferedSpace() int {
+	for d.br.Buffered() > 0 {
+		b, err := d.br.Peek(1)
+		if err != nil || (b[0] != ' ' && b[0] != '\t' && b[0] != '\r' && b[0] != '\n') {
+			break
+		}
+		d.br.Discard(1)
+		d.offset++
+	}
+	return d.br.Buffered()
+}
+
 // InputOffset returns the number of bytes consumed from the stream since
 // NewDecoder or Reset.
 func (d *Decoder) InputOffset() int64 { return d.offset }

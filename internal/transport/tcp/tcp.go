@@ -186,9 +186,11 @@ func (c *conn) CanStartTLS() bool { return c.tls != nil && !c.secure }
 func (c *conn) Secure() bool { return c.secure }
 
 // StartTLS upgrades the connection after <proceed/> was written. Bytes the
-// client sent in plaintext after <starttls/> are refused (RFC 6120 §5.4.3.3).
+// client sent in plaintext after <starttls/> are refused (RFC 6120 §5.4.3.3),
+// except whitespace, which is no data: mattn/go-xmpp (go-sendxmpp and many
+// bots) sends a newline after <starttls/> in the same packet.
 func (c *conn) StartTLS() error {
-	if c.dec.Buffered() > 0 {
+	if c.dec.DiscardBufferedSpace() > 0 {
 		return errors.New("tcp: data after <starttls/>")
 	}
 	tc := tls.Server(c.nc, c.tls)
