@@ -118,3 +118,36 @@ func TestUnknownUserCostsOneHashOfTheConfiguredCost(t *testing.T) {
 	check("SASL, unknown user", sasl(fmt.Sprintf("%d-%d", u.ID+1000, env.App.ID)), "not-authorized")
 	check("SASL, unknown app", sasl(fmt.Sprintf("%d-%d", u.ID, env.App.ID+1000)), "not-authorized")
 }
+
+// An ended token that an SDK keeps retrying (it reconnects after every
+// closed stream, and logs in with the token it was given) is an everyday
+// failure, not guessing: however often it fails, the user's own password
+// logins from that address are not held back, and a live token gets in
+// while the account backs off from a password guesser.
+func TestEndedTokenRetriesDoNotBackOffTheAccount(t *testing.T) {
+	env := servertest.Start(t)
+	u := env.NewUser(t)
+	local := fmt.Sprintf("%d-%d", u.ID, env.App.ID)
+	if r := env.Do(t, servertest.Req{Method: "DELETE", Path: "/session.json", Token: u.Token}); r.Status != 200 {
+		t.Fatalf("DELETE /session: %d", r.Status)
+	}
+	for i := range 12 {
+		if got := saslAttempt(t, env, local, u.Token); got.Name != "failure" || got.Child("not-authorized", "") == nil {
+			t.Fatalf("retry %d with the ended token: %s; want <failure><not-authorized/>", i+1, got.Encode())
+		}
+	}
+	env.Login(t, u.Login, u.Password) // 201, not 429
+
+	// A password guesser puts the account from this address into backoff;
+	// a live token still logs in.
+	live := env.Login(t, u.Login, u.Password)
+	for range 6 {
+		saslAttempt(t, env, local, "not-the-password")
+	}
+	if got := saslAttempt(t, env, local, "not-the-password"); got.Child("temporary-auth-failure", "") == nil {
+		t.Fatalf("guessing past the free failures: %s; want temporary-auth-failure", got.Encode())
+	}
+	if got := saslAttempt(t, env, local, live); got.Name != "success" {
+		t.Fatalf("a live token during the backoff: %s; want <success/>", got.Encode())
+	}
+}

@@ -91,6 +91,18 @@ type attempt struct {
 	who     slog.Attr // the login, email or user id, for the log
 	addr    string    // the client's address as given (host or host:port)
 	via     string    // "rest" or "xmpp"
+	// tokenLike: the secret has a session token's shape (a chat login
+	// with a token, REALTIME §2.4). Such an attempt is not held back by,
+	// and does not count toward, the account's backoff, only the
+	// address's rate. Guessing 160 random bits is hopeless, while a
+	// token that has expired or was ended is an everyday failure: an
+	// SDK left connected with one retries it after every reconnect (the
+	// server closes the unauthenticated stream after --auth-timeout),
+	// and counted against the account, those retries would put the
+	// user's own password logins from that device into a backoff of up
+	// to --login-backoff-max. A live token is proof enough to pass an
+	// account's backoff too.
+	tokenLike bool
 }
 
 // ticket is an admitted attempt; done reports how it went.
@@ -111,6 +123,9 @@ func (g *guard) begin(ctx context.Context, a attempt) (*ticket, error) {
 		return nil, loginLimited(wait)
 	}
 	pk := pairKey{account: a.account, addr: key}
+	if a.tokenLike {
+		return &ticket{g: g, a: a, host: host, pair: pk, addrKey: key}, nil
+	}
 	g.mu.Lock()
 	if w := max(g.pair.Wait(pk), g.account.Wait(a.account)); w > 0 {
 		g.mu.Unlock()
@@ -132,6 +147,9 @@ func (g *guard) begin(ctx context.Context, a attempt) (*ticket, error) {
 // done settles the attempt: a success forgives it and resets the account's
 // counts; a failure (already counted) is logged, never with the password.
 func (t *ticket) done(ctx context.Context, ok bool, reason string) {
+	if ok && t.a.tokenLike {
+		return // a token proves nothing about the password's guessers
+	}
 	if ok {
 		t.g.mu.Lock()
 		t.g.pair.Reset(t.pair)

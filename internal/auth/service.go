@@ -101,6 +101,23 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// tokenBytes is a session token's size: 160 random bits, 40 hex characters.
+const tokenBytes = 20
+
+// tokenShaped reports whether s looks like a session token (40 lowercase
+// hex characters), for the guessing guard.
+func tokenShaped(s string) bool {
+	if len(s) != 2*tokenBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // HashToken is the stored identity of a session token: a leaked database
 // does not reveal live tokens.
 func HashToken(token string) []byte {
@@ -234,7 +251,7 @@ func (s *Service) CreateSession(ctx context.Context, req SessionRequest) (*Sessi
 		}
 	}
 	now := s.now().UTC()
-	token := randomHex(20)
+	token := randomHex(tokenBytes)
 	sess := &Session{AppID: app.ID, Token: token, TokenHash: HashToken(token),
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
 	if user != nil {
@@ -403,7 +420,7 @@ func (s *Service) CheckPassword(ctx context.Context, appID, userID int64, passwo
 		return nil, nil, err
 	}
 	t, err := s.guard.begin(ctx, attempt{account: accountKey{app: appID, name: "id:" + strconv.FormatInt(userID, 10)},
-		who: userAttr(userID), addr: addr, via: "xmpp"})
+		who: userAttr(userID), addr: addr, via: "xmpp", tokenLike: tokenShaped(password)})
 	if err != nil {
 		return nil, nil, err
 	}
