@@ -64,9 +64,10 @@ type outbox struct {
 	// holds and the unacknowledged ones (what the session costs);
 	// qbytes only the queued ones (what the writer has yet to take).
 	// budget, when set, sums bytes over every session.
-	bytes  int64
-	qbytes int64
-	budget *budget
+	bytes    int64
+	qbytes   int64
+	budget   *budget
+	reserved int64 // this outbox's share of budget.total (hold)
 
 	phase    phase
 	link     *link         // the connection writing the queue; nil while parked
@@ -104,14 +105,30 @@ func (o *outbox) notify() {
 	}
 }
 
+// budgetChunk is the grain in which an outbox takes the server's budget:
+// it reserves its held bytes rounded up to a chunk, so the shared counter
+// changes when a session's bytes cross a chunk boundary, not with every
+// stanza. Counted per stanza, every delivered copy moved the one counter
+// twice (queued, then written or acknowledged), a cache line passed
+// between the cores on each copy of a group's fan-out. A session reserves
+// less than a chunk more than it holds, and nothing when it holds
+// nothing.
+const budgetChunk = 8 << 10
+
 // hold counts n more stanza bytes (negative: fewer); o.mu is held. It
 // reports whether the server's budget is exceeded.
 func (o *outbox) hold(n int64) (overBudget bool) {
 	o.bytes += n
-	if o.budget != nil {
-		return o.budget.total.Add(n) > o.budget.max && n > 0
+	if o.budget == nil {
+		return false
 	}
-	return false
+	want := (o.bytes + budgetChunk - 1) / budgetChunk * budgetChunk
+	if want == o.reserved {
+		return false
+	}
+	total := o.budget.total.Add(want - o.reserved)
+	o.reserved = want
+	return n > 0 && total > o.budget.max
 }
 
 // push queues a frame. ok is false once the session is done; overflow is
