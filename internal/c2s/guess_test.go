@@ -40,7 +40,7 @@ func (c *client) auth(local, password string) *xmpp.Element {
 // (the server's clock is moved, nobody sleeps). Each failure is logged,
 // without the password.
 func TestSASLGuessingBacksOffAndEndsTheStream(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	env := servertest.StartLogged(t, &logs)
 	env.Clock.Freeze()
 	u := env.NewUser(t)

@@ -17,7 +17,7 @@ import (
 // and loses nothing: what it did not acknowledge arrives on its next login
 // (see TestSlowConsumerIsClosedAndLosesNothing).
 func TestSlowConsumerIsClosedAtTheByteBudget(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	env := servertest.StartLogged(t, &logs, func(c *config.Config) {
 		c.OutQueue = 100000
 		c.OutQueueBytes = 256 << 10
@@ -49,7 +49,7 @@ func TestSlowConsumerIsClosedAtTheByteBudget(t *testing.T) {
 	if len(seen) == n {
 		t.Fatalf("the slow client got all %d messages: the budget was never reached (test too weak)", n)
 	}
-	if w := logs.lines(t, "outbound queue full"); len(w) != 1 || w[0]["user"] != float64(bob.ID) {
+	if w := logs.Lines(t, "outbound queue full"); len(w) != 1 || w[0]["user"] != float64(bob.ID) {
 		t.Fatalf("closed by something else than the byte budget: %v", w)
 	}
 	b2, _ := loginToPresence(t, env, bob, bob.Password)
@@ -63,7 +63,7 @@ func TestSlowConsumerIsClosedAtTheByteBudget(t *testing.T) {
 // so the amounts are exact whatever the socket buffers take: bob never
 // reads, carol reads but never acknowledges.
 func TestServerBudgetClosesTheSessionHoldingMost(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	var dataDir string
 	env := servertest.StartLogged(t, &logs, func(c *config.Config) {
 		c.OutQueue = 100000
@@ -98,9 +98,9 @@ func TestServerBudgetClosesTheSessionHoldingMost(t *testing.T) {
 
 	// Bob, who held the most when the server went over, was closed.
 	servertest.Eventually(t, 10*time.Second, "the budget warning", func() bool {
-		return len(logs.lines(t, "server over its outbound memory budget")) > 0
+		return len(logs.Lines(t, "server over its outbound memory budget")) > 0
 	})
-	if w := logs.lines(t, "server over its outbound memory budget"); w[0]["user"] != float64(bob.ID) {
+	if w := logs.Lines(t, "server over its outbound memory budget"); w[0]["user"] != float64(bob.ID) {
 		t.Fatalf("budget warnings %v: want the first to close bob's session (user %d)", w, bob.ID)
 	}
 	b.c.CloseNow() // bob's client never read: nothing was delivered

@@ -1,13 +1,10 @@
 package c2s_test
 
 import (
-	"bufio"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,46 +13,6 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/servertest"
 )
-
-// lockedBuffer is the server's log, written by its goroutines and read by
-// the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// lines returns the decoded log lines whose msg starts with prefix.
-func (l *lockedBuffer) lines(t *testing.T, prefix string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	text := l.b.String()
-	l.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if msg, _ := m["msg"].(string); strings.HasPrefix(msg, prefix) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 // sendChats sends n 1-1 messages m0000.. from a to jid, padded to about
 // size bytes, and waits until they are processed.
@@ -142,13 +99,13 @@ func TestOfflineMessagesStayKeptUntilAcknowledged(t *testing.T) {
 // dropped silently. The oldest stay (before, the oldest were dropped
 // without a word).
 func TestOfflineOverTheLimitIsCountedAndLogged(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	env := servertest.StartLogged(t, &logs, func(c *config.Config) { c.OfflineMax = 3 })
 	alice, bob := env.NewUser(t), env.NewUser(t)
 	a, _ := login(t, env, alice, alice.Password)
 	sendChats(a, userJID(env, bob), 5, 10)
 
-	warns := logs.lines(t, "offline messages over the limit")
+	warns := logs.Lines(t, "offline messages over the limit")
 	if len(warns) != 2 {
 		t.Fatalf("%d warnings for the 2 messages over the limit: %v", len(warns), warns)
 	}
@@ -168,7 +125,7 @@ func TestOfflineOverTheLimitIsCountedAndLogged(t *testing.T) {
 // order, each once, read from the store a page at a time (before, the cap
 // of 1,000 dropped the oldest 2,000 silently, and all were read at once).
 func TestThousandsOfOfflineMessagesArriveInPages(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	// The sender's burst of 3,000 is far over a client's stanza rate;
 	// this test is about the recipient's side.
 	env := servertest.StartLogged(t, &logs, func(c *config.Config) { c.OfflineMax, c.MaxStanzaRate = 5000, 0 })
@@ -189,7 +146,7 @@ func TestThousandsOfOfflineMessagesArriveInPages(t *testing.T) {
 		}
 	}
 	wantInOrder(t, append(ids, b.kept("done")...), n)
-	pages := logs.lines(t, "offline page")
+	pages := logs.Lines(t, "offline page")
 	total := 0
 	for _, p := range pages {
 		rows := int(p["rows"].(float64))
@@ -206,7 +163,7 @@ func TestThousandsOfOfflineMessagesArriveInPages(t *testing.T) {
 // Kept messages older than --offline-max-age are not delivered; they are
 // removed, counted and logged at the next login.
 func TestExpiredOfflineMessagesAreCountedAndLogged(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	env := servertest.StartLogged(t, &logs, func(c *config.Config) { c.OfflineMaxAge = time.Hour })
 	alice, bob := env.NewUser(t), env.NewUser(t)
 	a, _ := login(t, env, alice, alice.Password)
@@ -216,7 +173,7 @@ func TestExpiredOfflineMessagesAreCountedAndLogged(t *testing.T) {
 	if ids := b.kept("done"); len(ids) != 0 {
 		t.Fatalf("expired messages delivered: %v", ids)
 	}
-	w := logs.lines(t, "offline messages expired undelivered")
+	w := logs.Lines(t, "offline messages expired undelivered")
 	if len(w) != 1 || w[0]["level"] != "WARN" || w[0]["count"] != float64(3) || w[0]["user"] != float64(bob.ID) {
 		t.Fatalf("expiry warnings %v: want one naming user %d and the count 3", w, bob.ID)
 	}

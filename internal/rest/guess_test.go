@@ -130,7 +130,7 @@ func TestAppSessionsPerAddress(t *testing.T) {
 // A failed login is logged at warn with the app, the login, the address
 // and the reason, never the password; refused attempts at info.
 func TestFailedLoginIsLoggedWithoutPassword(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	env := servertest.StartLogged(t, &logs)
 	env.Clock.Freeze()
 	u := env.NewUser(t)

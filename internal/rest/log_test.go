@@ -1,37 +1,17 @@
 package rest_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/servertest"
 )
 
-// lockedBuffer is written by the server's goroutines and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // One log line per request with method, path, status and duration; never a
 // password, a token or a message body, even at debug level.
 func TestRequestLogHasNoSecrets(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.Log
 	env := servertest.StartLogged(t, &logs)
 	u := env.NewUser(t)
 	g := env.Do(t, req{Method: "POST", Path: "/chat/Dialog.json", Token: u.Token,
