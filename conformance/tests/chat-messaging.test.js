@@ -3,22 +3,11 @@
 // history checked through REST.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signupAndLogin, withTimeout } from './helpers.js';
+import {
+  signupAndLogin, withTimeout, online, nextEvent as next,
+} from './helpers.js';
 
 const WAIT = 5000;
-
-async function online() {
-  const u = await signupAndLogin();
-  await withTimeout(u.cc.chat.connect({ userId: u.user.id, password: u.password }), WAIT, 'connect');
-  await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping'); // available (REALTIME.md §3)
-  return u;
-}
-
-function next(cc, listener) {
-  return new Promise((resolve) => {
-    cc.chat[listener] = (...args) => resolve(args);
-  });
-}
 
 test('chat: 1-1 message with save_to_history and dialog_id is delivered, stored, and counted unread', async () => {
   const a = await online();

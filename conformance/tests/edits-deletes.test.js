@@ -6,26 +6,11 @@
 // delivered, and a short bounded wait covers the SDK's dispatch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signupAndLogin, withTimeout, sleep, assertDeleteReport } from './helpers.js';
+import {
+  signupAndLogin, withTimeout, sleep, assertDeleteReport, online, nextEvent as next, connectChat as connect,
+} from './helpers.js';
 
 const WAIT = 5000;
-
-async function connect(u) {
-  await withTimeout(u.cc.chat.connect({ userId: u.user.id, password: u.password }), WAIT, 'connect');
-  await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping'); // available (REALTIME.md §3)
-}
-
-async function online() {
-  const u = await signupAndLogin();
-  await connect(u);
-  return u;
-}
-
-function next(cc, listener) {
-  return new Promise((resolve) => {
-    cc.chat[listener] = (...args) => resolve(args);
-  });
-}
 
 /** Records every call of the listeners on cc. */
 function record(cc, listeners) {

@@ -752,3 +752,28 @@ export function signupMany(n, fields = {}) {
 export function sortedIds(ids) {
   return [...ids].sort((a, b) => a - b);
 }
+
+// ---------------------------------------------------------------------------
+// Real time
+
+/** Bound of one real-time step (connect, a delivery). */
+export const CHAT_WAIT = 5000;
+
+/** Connects u's SDK to chat and waits until it is available (a ping answered after connect, REALTIME.md §3). */
+export async function connectChat(u) {
+  await withTimeout(u.cc.chat.connect({ userId: u.user.id, password: u.password }), CHAT_WAIT, 'connect');
+  await withTimeout(u.cc.chat.pingWithTimeout(CHAT_WAIT), CHAT_WAIT + 500, 'ping');
+  return u;
+}
+
+/** A new user (or u), signed up, logged in and available on chat. */
+export async function online(u) {
+  return connectChat(u ?? (await signupAndLogin()));
+}
+
+/** Resolves with the arguments of the next call of the SDK's chat listener. */
+export function nextEvent(cc, listener) {
+  return new Promise((resolve) => {
+    cc.chat[listener] = (...args) => resolve(args);
+  });
+}

@@ -6,24 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  signupAndLogin, newClient, withTimeout, expectReject, checkErrorsBody, uniqueLogin, emailFor,
-  DEFAULT_PASSWORD, sleep,
+  signupAndLogin, newClient, withTimeout, expectReject, checkErrorsBody, uniqueLogin, emailFor, DEFAULT_PASSWORD, sleep, online, nextEvent as next,
 } from './helpers.js';
 
 const WAIT = 5000;
-
-async function online(u) {
-  u = u ?? (await signupAndLogin());
-  await withTimeout(u.cc.chat.connect({ userId: u.user.id, password: u.password }), WAIT, 'connect');
-  await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping');
-  return u;
-}
-
-function next(cc, listener) {
-  return new Promise((resolve) => {
-    cc.chat[listener] = (...args) => resolve(args);
-  });
-}
 
 /** Resolves when the SDK reports its connection lost. */
 function disconnected(cc) {

@@ -6,23 +6,12 @@
 // must not arrive, a bounded wait follows ping round trips of both parties.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, roomJid, signupAndLogin, sleep, withTimeout } from './helpers.js';
+import {
+  env, roomJid, signupAndLogin, sleep, withTimeout, online, nextEvent as next,
+} from './helpers.js';
 
 const WAIT = 5000;
 const QUIET = 300; // after the ping round trips: what was coming has come
-
-async function online() {
-  const u = await signupAndLogin();
-  await withTimeout(u.cc.chat.connect({ userId: u.user.id, password: u.password }), WAIT, 'connect');
-  await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping'); // available (REALTIME.md §3)
-  return u;
-}
-
-function next(cc, listener) {
-  return new Promise((resolve) => {
-    cc.chat[listener] = (...args) => resolve(args);
-  });
-}
 
 // Records every call of a listener, to prove later that none came.
 function record(cc, listener) {

@@ -5,22 +5,11 @@
 // disconnects is seen leaving. Each check is on what the other party gets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signupAndLogin, withTimeout } from './helpers.js';
+import {
+  signupAndLogin, withTimeout, online, nextEvent as next,
+} from './helpers.js';
 
 const WAIT = 5000;
-
-async function online() {
-  const u = await signupAndLogin();
-  await withTimeout(u.cc.chat.connect({ userId: u.user.id, password: u.password }), WAIT, 'connect');
-  await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping'); // available (REALTIME.md §3)
-  return u;
-}
-
-function next(cc, listener) {
-  return new Promise((resolve) => {
-    cc.chat[listener] = (...args) => resolve(args);
-  });
-}
 
 async function group(owner, ...others) {
   return owner.cc.chat.dialog.create({ type: 2, name: 'room', occupants_ids: others.map((o) => o.user.id) });
