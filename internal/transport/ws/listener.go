@@ -2,6 +2,7 @@ package ws
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -63,11 +64,18 @@ func (h *Handler) Serve(ln net.Listener) error {
 
 func (h *Handler) serveConn(nc net.Conn) {
 	defer nc.Close()
-	// The per-address cap applies before anything is read: a connection
-	// over it costs one short answer, not a request buffer.
+	// The per-address cap applies before the request is parsed: a
+	// connection over it costs one short answer and a small discard
+	// buffer, never a request buffer. Its request is read (and dropped)
+	// first, for at most a second: an HTTP client that gets its answer
+	// before it finished sending its request may take it for an
+	// unsolicited response (Go's transport does) and report a broken
+	// connection instead of the 503.
 	ip := remoteIP(nc.RemoteAddr().String())
 	if !h.engine.Admit(ip) {
 		nc.SetDeadline(time.Now().Add(time.Second))
+		discardHeader(nc)
+		nc.SetDeadline(time.Now().Add(time.Second)) // a silent client used the first
 		fmt.Fprint(nc, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\ntoo many connections from this address\n")
 		lingeringClose(nc)
 		return
@@ -99,6 +107,23 @@ func (h *Handler) serveConn(nc net.Conn) {
 // sends for a moment (at most 64 KiB, within the deadline already set):
 // closing a socket with unread input resets it, and the client could lose
 // the answer before reading it.
+// discardHeader reads nc up to the blank line that ends a request's
+// header, at most maxHeaderBytes, through a 512-byte buffer; it stops
+// early at an error (the deadline).
+func discardHeader(nc net.Conn) {
+	// buf[:3] holds the end of the previous read, so that a blank line
+	// split between two reads is seen.
+	var buf [3 + 512]byte
+	for read := 0; read < maxHeaderBytes; {
+		n, err := nc.Read(buf[3:])
+		if bytes.Contains(buf[:3+n], []byte("\r\n\r\n")) || err != nil {
+			return
+		}
+		copy(buf[:3], buf[n:3+n])
+		read += n
+	}
+}
+
 func lingeringClose(nc net.Conn) {
 	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
