@@ -816,7 +816,7 @@ func (s *Session) iq(ctx context.Context, el *xmpp.Element) {
 		}
 		return r
 	}
-	if s.clientIQ(el, result) {
+	if s.clientIQ(el, result) || s.serviceIQ(ctx, el) {
 		return
 	}
 	switch {
