@@ -156,6 +156,9 @@ func (s *Session) privacyFailed(el, q *xmpp.Element, err error) {
 // its attributes (the list's name, not its items).
 func (s *Session) privacyError(el, q *xmpp.Element, cond, text string) {
 	r := xmpp.StanzaError(el, cond, text)
+	if r.Attr("to") == "" {
+		r.SetAttr("to", s.jid.String()) // as §18.10 shows it
+	}
 	if q != nil {
 		echo := xmpp.NewElement("query", "xmlns", xmpp.NSPrivacy)
 		for c := range q.Elements() {
