@@ -112,6 +112,7 @@ type Engine struct {
 	chat    Chat
 	offline chat.OfflineStore
 	alerts  Alerter
+	privacy Privacy // privacy lists (privacy.go); nil: service-unavailable
 	router  *router.Local
 	log     *slog.Logger
 	seq     atomic.Uint64
@@ -816,7 +817,7 @@ func (s *Session) iq(ctx context.Context, el *xmpp.Element) {
 		}
 		return r
 	}
-	if s.clientIQ(el, result) {
+	if s.clientIQ(el, result) || s.serviceIQ(ctx, el) {
 		return
 	}
 	switch {
