@@ -92,3 +92,45 @@ func BenchmarkPostGroup(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecideDirect is the domain's decision alone for a 1-1 message
+// that is not stored (no commit to wait for): the pair cache and, with
+// block lists attached, the block questions.
+func BenchmarkDecideDirect(b *testing.B) {
+	svc, users := benchStack(b, 2)
+	ctx := context.Background()
+	if _, err := svc.AcceptDirect(ctx, users[0], users[1].UserID, "", true, chat.MessageInput{Body: "first"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := svc.AcceptDirect(ctx, users[0], users[1].UserID, "", false, chat.MessageInput{Body: "hello"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecideGroup is the domain's decision alone for a message to a
+// group of 20 that is not stored: the dialog head and members (two
+// reads) and, with block lists attached, one question per recipient.
+func BenchmarkDecideGroup(b *testing.B) {
+	svc, users := benchStack(b, 20)
+	ctx := context.Background()
+	name := "bench"
+	ids := make([]int64, 0, len(users)-1)
+	for _, u := range users[1:] {
+		ids = append(ids, u.UserID)
+	}
+	v, _, err := svc.CreateDialog(ctx, users[0], chat.DialogInput{Type: chat.Group, Name: &name, Occupants: ids})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := svc.AcceptDialog(ctx, users[0], v.Dialog.ID, false, chat.MessageInput{Body: "hello"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
