@@ -374,3 +374,49 @@ func TestBroadcastSkipsTheBlocker(t *testing.T) {
 	}
 	a.quiet("a1")
 }
+
+// Row 5, notices: the blocked user's reactions, REST delete notices and
+// live group edits reach the other members, not the blocker.
+func TestNoticesFromTheBlockedSkipTheBlocker(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob, carol := env.NewUser(t), env.NewUser(t), env.NewUser(t)
+	g := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Dialog.json", Token: carol.Token,
+		Body: map[string]any{"type": 2, "name": "g", "occupants_ids": []int64{alice.ID, bob.ID}}}, http.StatusCreated)
+	groupID := g["_id"].(string)
+	room := fmt.Sprintf("%d_%s@muc.localhost", env.App.ID, groupID)
+	vote := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Message.json", Token: carol.Token,
+		Body: map[string]any{"chat_dialog_id": groupID, "message": "vote"}}, http.StatusCreated)
+	mine := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Message.json", Token: bob.Token,
+		Body: map[string]any{"chat_dialog_id": groupID, "message": "bob's"}}, http.StatusCreated)
+	setBlocks(t, env, alice, blockOf{user: bob})
+	a, _ := login(t, env, alice, alice.Password)
+	b, _ := login(t, env, bob, bob.Password)
+	c, _ := login(t, env, carol, carol.Password)
+
+	restJSON(t, env, servertest.Req{Method: "PUT", Path: "/chat/Message/" + vote["_id"].(string) + "/reactions.json", Token: bob.Token,
+		Body: map[string]any{"add": "👍"}}, http.StatusOK)
+	for _, cl := range []*client{b, c} {
+		if m := cl.expect("message"); m.Child("reactions", "") == nil {
+			t.Fatalf("reactions notice %s", m.AppendXML(nil))
+		}
+	}
+	b.send(`<message type="groupchat" to="` + room + `" id="e1" xmlns="jabber:client"><body>bob's, edited</body>` +
+		`<replace xmlns="urn:xmpp:message-correct:0" id="` + mine["_id"].(string) + `"/></message>`)
+	for _, cl := range []*client{b, c} {
+		if m := cl.expect("message"); m.Child("replace", xmpp.NSCorrect) == nil {
+			t.Fatalf("edit notice %s", m.AppendXML(nil))
+		}
+	}
+	resp := env.Do(t, servertest.Req{Method: "DELETE", Path: "/chat/Message/" + mine["_id"].(string) + ".json", Token: bob.Token, Body: "force=1"})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("delete: %d %s", resp.Status, resp.Raw)
+	}
+	for _, cl := range []*client{b, c} {
+		if m := cl.expect("message"); m.Child("remove", "urn:xmpp:message-delete:0") == nil {
+			t.Fatalf("delete notice %s", m.AppendXML(nil))
+		}
+	}
+	b.quiet("b1")
+	c.quiet("c1")
+	a.quiet("a1")
+}
