@@ -14,9 +14,15 @@ import (
 // number makes a load that raced such a change drop its answer instead of
 // caching the list the change replaced. What other processes change (a
 // second node of a cluster) is seen within listTTL.
+//
+// It is bounded twice: in entries (most are "no default list", a few
+// bytes each) and in the items of the compiled lists it holds, about 100
+// bytes each at most, so that many users with long lists cannot make it
+// grow to gigabytes. Past either bound it starts over.
 const (
-	listTTL      = 30 * time.Second
-	maxListCache = 1 << 16 // entries; the cache starts over when full
+	listTTL         = 30 * time.Second
+	maxListCache    = 1 << 16 // entries
+	maxCachedWeight = 1 << 21 // entries plus the items of their lists: ~200 MB at worst
 )
 
 type cacheKey struct{ app, user int64 }
@@ -27,9 +33,10 @@ type cacheEntry struct {
 }
 
 type listCache struct {
-	mu  sync.Mutex
-	gen uint64
-	m   map[cacheKey]cacheEntry
+	mu     sync.Mutex
+	gen    uint64
+	m      map[cacheKey]cacheEntry
+	weight int // entries plus the items of their lists
 }
 
 func newListCache() *listCache { return &listCache{m: map[cacheKey]cacheEntry{}} }
@@ -41,7 +48,7 @@ func (c *listCache) get(k cacheKey, now time.Time) (*compiled, bool, uint64) {
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	if ok && now.Sub(e.at) > listTTL {
-		delete(c.m, k)
+		c.drop(k, e)
 		ok = false
 	}
 	return e.c, ok, c.gen
@@ -55,10 +62,22 @@ func (c *listCache) put(k cacheKey, v *compiled, gen uint64, now time.Time) {
 	if gen != c.gen {
 		return
 	}
-	if len(c.m) >= maxListCache {
+	if old, ok := c.m[k]; ok {
+		c.drop(k, old)
+	}
+	w := v.weight()
+	if len(c.m) >= maxListCache || c.weight+w > maxCachedWeight {
 		clear(c.m)
+		c.weight = 0
 	}
 	c.m[k] = cacheEntry{c: v, at: now}
+	c.weight += w
+}
+
+// drop removes an entry; c.mu is held.
+func (c *listCache) drop(k cacheKey, e cacheEntry) {
+	delete(c.m, k)
+	c.weight -= e.c.weight()
 }
 
 // forget drops one user's entry (their lists changed).
@@ -66,5 +85,7 @@ func (c *listCache) forget(k cacheKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	delete(c.m, k)
+	if e, ok := c.m[k]; ok {
+		c.drop(k, e)
+	}
 }

@@ -43,12 +43,21 @@ func (v *verdicts) add(it Item) {
 type compiled struct {
 	direct, room       map[int64]*verdicts // items naming one user, by scope
 	directAll, roomAll verdicts            // items matching everyone, by scope
+	items              int                 // of the list, to bound the cache
+}
+
+// weight is what an entry counts against the cache's bound.
+func (c *compiled) weight() int {
+	if c == nil {
+		return 1
+	}
+	return 1 + c.items
 }
 
 // compile builds the lookup of l, a list of appID's user already
 // validated (items in ascending order).
 func (s *Service) compile(appID int64, l List) *compiled {
-	c := &compiled{direct: map[int64]*verdicts{}, room: map[int64]*verdicts{}}
+	c := &compiled{direct: map[int64]*verdicts{}, room: map[int64]*verdicts{}, items: len(l.Items)}
 	muc := "muc." + s.domain
 	one := func(m map[int64]*verdicts, id int64, it Item) {
 		v := m[id]
