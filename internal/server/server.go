@@ -37,18 +37,15 @@ const sessionSweepEvery = 10 * time.Minute
 
 // Server is one Parley instance.
 type Server struct {
-	cfg  config.Config
-	log  *slog.Logger
-	db   *sqlite.DB
-	lock *datadir.Lock // the data dir is this server's alone until Shutdown
-	Auth *auth.Service
-	Chat *chat.Service
-	// Privacy is the block-list domain (REALTIME.md §18), which the chat
-	// domain asks before delivering.
-	Privacy *privacy.Service
-	http    *http.Server
-	ready   atomic.Bool
-	now     func() time.Time
+	cfg   config.Config
+	log   *slog.Logger
+	db    *sqlite.DB
+	lock  *datadir.Lock // the data dir is this server's alone until Shutdown
+	Auth  *auth.Service
+	Chat  *chat.Service
+	http  *http.Server
+	ready atomic.Bool
+	now   func() time.Time
 
 	// Privacy is the privacy-list domain (REALTIME.md §18): the c2s engine
 	// answers its IQs, chat and presence ask it Denies.
@@ -117,14 +114,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		LoginFailuresPerIP: cfg.LoginFailuresPerIP, AppSessionsPerIP: cfg.AppSessionsPerIP},
 		log.With("component", "auth"), o.now)
 	s.Chat = chat.NewService(db, s.Auth, nil, log.With("component", "chat"), o.now)
-	s.Privacy = privacy.NewService(db, cfg.Domain, privacy.Limits{}, log.With("component", "privacy"), o.now)
-	s.Chat.SetBlocks(s.Privacy) // every message is checked against block lists (REALTIME.md §18.9)
 	s.Chat.SetLimits(chat.Limits{MaxDialogsPerUser: cfg.MaxDialogsPerUser, CreateRate: createRate(cfg)})
 	if cfg.SearchRate > 0 {
 		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
 	}
 	s.Privacy = privacy.NewService(db, cfg.Domain, privacy.Limits{MaxItems: cfg.PrivacyMaxItems, MaxLists: cfg.PrivacyMaxLists},
 		log.With("component", "privacy"), o.now)
+	s.Chat.SetBlocks(s.Privacy) // every message is checked against block lists (REALTIME.md §18.9)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
