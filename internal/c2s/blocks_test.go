@@ -420,3 +420,33 @@ func TestNoticesFromTheBlockedSkipTheBlocker(t *testing.T) {
 	c.quiet("c1")
 	a.quiet("a1")
 }
+
+// End to end through the SDK's own IQs (REALTIME.md §18.2, §18.4): the
+// list alice's session sets and makes default applies at once to bob's
+// connected session; declining it lifts the block at once.
+func TestBlockSetByThePrivacyIQ(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	a, _ := login(t, env, alice, alice.Password)
+	b, _ := login(t, env, bob, bob.Password)
+	iq := func(id, query string) {
+		t.Helper()
+		a.send(`<iq type="set" id="` + id + `" xmlns="jabber:client"><query xmlns="jabber:iq:privacy">` + query + `</query></iq>`)
+		if r := a.expect("iq"); r.Attr("type") != "result" || r.Attr("id") != id {
+			t.Fatalf("privacy %s: %s", id, r.AppendXML(nil))
+		}
+	}
+	children := `<message/><presence-in/><presence-out/><iq/>`
+	iq("edit", fmt.Sprintf(`<list name="myList">`+
+		`<item type="jid" value="%d-%d@localhost" action="deny" order="1">%s</item>`+
+		`<item type="jid" value="muc.localhost/%d" action="deny" order="2">%s</item></list>`, bob.ID, env.App.ID, children, bob.ID, children))
+	iq("default", `<default name="myList"/>`)
+	b.send(chatMsg(userJID(env, alice), "65a1f3d9c81a4f0e2b000040", "How are you today?", ""))
+	stanzaErr(t, b.expect("message"), "65a1f3d9c81a4f0e2b000040", "service-unavailable", "503", "Service not available.")
+	a.quiet("a1")
+	iq("decline", `<default/>`)
+	b.send(chatMsg(userJID(env, alice), "65a1f3d9c81a4f0e2b000041", "now?", ""))
+	if m := a.expect("message"); m.Child("body", "").Text() != "now?" {
+		t.Fatalf("after declining: %s", m.AppendXML(nil))
+	}
+}
