@@ -38,19 +38,15 @@ const sessionSweepEvery = 10 * time.Minute
 
 // Server is one Parley instance.
 type Server struct {
-	cfg  config.Config
-	log  *slog.Logger
-	db   *sqlite.DB
-	lock *datadir.Lock // the data dir is this server's alone until Shutdown
-	Auth *auth.Service
-	Chat *chat.Service
-	// Presence is the presence rules over presenceDir, the process's
-	// presence state (internal/presence.Local).
-	Presence    *presence.Service
-	presenceDir *presence.Local
-	http        *http.Server
-	ready       atomic.Bool
-	now         func() time.Time
+	cfg   config.Config
+	log   *slog.Logger
+	db    *sqlite.DB
+	lock  *datadir.Lock // the data dir is this server's alone until Shutdown
+	Auth  *auth.Service
+	Chat  *chat.Service
+	http  *http.Server
+	ready atomic.Bool
+	now   func() time.Time
 
 	httpLn  net.Listener
 	wsLn    net.Listener
@@ -69,6 +65,11 @@ type Server struct {
 
 	shutdownOnce sync.Once
 	shutdownErr  error
+
+	// Presence is the presence rules over presenceDir, the process's
+	// presence state (internal/presence.Local).
+	Presence    *presence.Service
+	presenceDir *presence.Local
 }
 
 // Option adjusts how New builds a Server.
