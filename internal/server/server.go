@@ -401,3 +401,8 @@ type noBlocks struct{}
 func (noBlocks) Denies(context.Context, int64, int64, int64, privacy.Scope, privacy.Kind) bool {
 	return false
 }
+
+// StatusWatches is how many status-streaming subscriptions the engine's
+// watcher index holds, counted by session and by watched user
+// (REALTIME.md §16.3).
+func (s *Server) StatusWatches() (bySession, byUser int) { return s.engine.StatusWatches() }
