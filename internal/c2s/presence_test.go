@@ -318,8 +318,18 @@ func TestUsersOnline(t *testing.T) {
 	login(t, env, a, a.Token) // two sessions: listed once
 	login(t, env, b, b.Password)
 	loginToPresence(t, env, c, c.Password)
-	bound := dial(t, env.WSURL) // connected, never sent its initial presence: not online
-	_ = bound
+	// Bound, without its initial presence: not online.
+	d := env.NewUser(t)
+	x := openSASL(t, env)
+	if r := x.auth(fmt.Sprintf("%d-%d", d.ID, env.App.ID), d.Password); r.Name != "success" {
+		t.Fatalf("auth: %s", r.AppendXML(nil))
+	}
+	x.send(openFrame)
+	x.expect("open")
+	x.expect("stream:features")
+	x.send(`<iq type="set" id="b1" xmlns="jabber:client"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`)
+	x.expect("iq")
+	x.sync("bound")
 	ids := func(path string, token string) []int64 {
 		t.Helper()
 		body := restJSON(t, env, servertest.Req{Method: "GET", Path: path, Token: token}, http.StatusOK)
