@@ -126,10 +126,6 @@ func (s *Service) Current(ctx context.Context, appID, watcher, watched int64) (s
 	return seconds, err == nil, nil
 }
 
-// onlinePage is how many ids Online takes from the Directory at a time
-// while it filters them.
-const onlinePage = 500
-
 // Online is the page of an app's available users that caller may see
 // (REST.md §4.8), in ascending id order: users whose list refuses caller
 // their presence are left out. caller 0 (an application session) sees
@@ -138,43 +134,43 @@ func (s *Service) Online(ctx context.Context, appID, caller int64, skip, limit i
 	if limit <= 0 {
 		return nil, nil
 	}
-	var out []int64
-	err := s.visible(ctx, appID, caller, func(id int64) bool {
-		if skip > 0 {
-			skip--
-			return true
-		}
-		out = append(out, id)
-		return len(out) < limit
-	})
-	return out, err
+	if caller == 0 {
+		ids, _, err := s.dir.Online(ctx, appID, skip, limit)
+		return ids, err
+	}
+	ids, err := s.visible(ctx, appID, caller)
+	if err != nil {
+		return nil, err
+	}
+	ids = ids[min(max(skip, 0), len(ids)):]
+	return ids[:min(limit, len(ids))], nil
 }
 
 // OnlineCount is how many of an app's available users caller may see.
 func (s *Service) OnlineCount(ctx context.Context, appID, caller int64) (int, error) {
-	n := 0
-	err := s.visible(ctx, appID, caller, func(int64) bool { n++; return true })
-	return n, err
+	if caller == 0 {
+		_, total, err := s.dir.Online(ctx, appID, 0, 0)
+		return total, err
+	}
+	ids, err := s.visible(ctx, appID, caller)
+	return len(ids), err
 }
 
-// visible calls yield with each available user of app that caller may
-// see, in id order, until yield returns false.
-func (s *Service) visible(ctx context.Context, appID, caller int64, yield func(int64) bool) error {
-	for from := 0; ; from += onlinePage {
-		ids, total, err := s.dir.Online(ctx, appID, from, onlinePage)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if caller != 0 && id != caller && s.blocks.Denies(ctx, appID, id, caller, privacy.Direct, privacy.PresenceOut) {
-				continue
-			}
-			if !yield(id) {
-				return nil
-			}
-		}
-		if len(ids) < onlinePage || from+onlinePage >= total {
-			return nil
+// visible is every available user of app that caller may see, in id
+// order. Each is one Denies question, answered from the privacy domain's
+// cache once it holds that user's list: a page or a count costs one
+// question per available user of the app, and reads the store only for
+// lists the cache does not hold.
+func (s *Service) visible(ctx context.Context, appID, caller int64) ([]int64, error) {
+	ids, _, err := s.dir.Online(ctx, appID, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	out := ids[:0]
+	for _, id := range ids {
+		if id == caller || !s.blocks.Denies(ctx, appID, id, caller, privacy.Direct, privacy.PresenceOut) {
+			out = append(out, id)
 		}
 	}
+	return out, nil
 }
