@@ -366,3 +366,32 @@ func TestUsersOnline(t *testing.T) {
 		t.Errorf("without a session: %d", resp.Status)
 	}
 }
+
+// A session parked for resumption stays available: a lost connection that
+// the client resumes is no transition, and the user goes offline when the
+// resumed session ends.
+func TestParkedSessionStaysOnline(t *testing.T) {
+	env := servertest.Start(t)
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	bobJID := userJID(env, bob)
+	a, aJID := login(t, env, alice, alice.Password)
+	b, _, id := resumable(t, env, bob)
+	a.subscribe(bobJID, true)
+	a.wantPush(bobJID, aJID, 0)
+	b.c.CloseNow() // lost: parked
+	c := authenticated(t, env, bob)
+	servertest.Eventually(t, 5*time.Second, "resumed", func() bool {
+		c.send(`<resume xmlns="urn:xmpp:sm:3" previd="` + id + `" h="0"/>`)
+		return c.recv().Name == "resumed" // a resume before the loss was seen is retried
+	})
+	c.sync("resumed")
+	a.nothingQueued("a parked and resumed session")
+	if n := onlineCount(t, env, alice); n != 2 {
+		t.Fatalf("online = %d; want 2", n)
+	}
+	c.closeStream()
+	r := a.skipTo("iq")
+	if !strings.HasPrefix(r.Attr("id"), "status-") || r.Attr("from") != bobJID || r.Child("query", xmpp.NSLast) == nil {
+		t.Fatalf("got %s; want the offline push", r.AppendXML(nil))
+	}
+}
