@@ -252,3 +252,27 @@ func TestRunXMPPGroups(t *testing.T) {
 		}
 	}
 }
+
+// The status fan-out against the real server over WebSocket: every
+// watcher gets every watched user's "online" push, counted once each,
+// with latencies.
+func TestRunStatus(t *testing.T) {
+	env := servertest.Start(t, func(c *config.Config) { c.MaxStanzaRate = 0 })
+	rep, err := loadgen.RunStatus(bounded(t), loadgen.StatusConfig{
+		XMPPConfig: loadgen.XMPPConfig{APIURL: env.URL, WSURL: env.WSURL, AppID: env.App.ID, AuthKey: env.App.AuthKey,
+			Domain: "localhost", LoginPrefix: "status_"},
+		Watchers: 7, Watched: 3, Wait: 20 * time.Second, Quiet: 200 * time.Millisecond,
+	}, io.Discard)
+	if err != nil {
+		t.Fatalf("%v; report %+v", err, rep)
+	}
+	if rep.Expected != 21 || rep.Received != 21 || rep.Missing != 0 || rep.P50 <= 0 || rep.P99 < rep.P50 || rep.Max < rep.P99 ||
+		len(rep.Users) != 3 || rep.ConnectRate <= 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, u := range rep.Users {
+		if u.Received != 7 || u.P99 <= 0 || !strings.HasSuffix(u.JID, fmt.Sprintf("-%d@localhost", env.App.ID)) {
+			t.Errorf("watched user %+v", u)
+		}
+	}
+}
