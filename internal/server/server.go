@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/datadir"
 	"github.com/parley-chat/parley/internal/limit"
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -45,6 +46,10 @@ type Server struct {
 	http  *http.Server
 	ready atomic.Bool
 	now   func() time.Time
+
+	// Privacy is the privacy-list domain (REALTIME.md §18): the c2s engine
+	// answers its IQs, chat and presence ask it Denies.
+	Privacy *privacy.Service
 
 	httpLn  net.Listener
 	wsLn    net.Listener
@@ -113,6 +118,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if cfg.SearchRate > 0 {
 		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
 	}
+	s.Privacy = privacy.NewService(db, cfg.Domain, privacy.Limits{MaxItems: cfg.PrivacyMaxItems, MaxLists: cfg.PrivacyMaxLists},
+		log.With("component", "privacy"), o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
 		s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
@@ -128,6 +135,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	// Ending sessions, passwords and accounts closes the connections that
 	// used them.
 	s.Auth.SetSessionEvents(s.engine)
+	s.engine.SetPrivacy(s.Privacy)
 	s.Chat.SetNotifier(s.engine.Notifier()) // what REST changes is told live
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
 	mux := http.NewServeMux()
