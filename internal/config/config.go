@@ -102,6 +102,9 @@ type Config struct {
 	// user (REALTIME.md §18).
 	PrivacyMaxItems int
 	PrivacyMaxLists int
+	// MaxWatched is how many users one XMPP session may subscribe to the
+	// status of (status streaming, REALTIME.md §16.3).
+	MaxWatched int
 }
 
 // Default returns the configuration with every default filled in.
@@ -142,6 +145,7 @@ func Default() Config {
 		SearchBurst:        10,
 		PrivacyMaxItems:    1000,
 		PrivacyMaxLists:    50,
+		MaxWatched:         256,
 	}
 }
 
@@ -192,6 +196,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.SearchBurst, "search-burst", c.SearchBurst, "searches a user may run at once before --search-rate applies")
 	fs.IntVar(&c.PrivacyMaxItems, "privacy-max-items", c.PrivacyMaxItems, "items in one privacy list (the SDK writes two per blocked user)")
 	fs.IntVar(&c.PrivacyMaxLists, "privacy-max-lists", c.PrivacyMaxLists, "privacy lists one user may keep")
+	fs.IntVar(&c.MaxWatched, "max-watched", c.MaxWatched, "users one XMPP session may subscribe to the last activity status of")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -345,6 +350,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PrivacyMaxLists < 1 || c.PrivacyMaxLists > 10_000 {
 		bad("privacy-max-lists", "must be between 1 and 10000")
+	}
+	if c.MaxWatched < 1 || c.MaxWatched > 100_000 {
+		bad("max-watched", "must be between 1 and 100000")
 	}
 	return errors.Join(errs...)
 }
