@@ -3,7 +3,7 @@
 # with the same load tool (`parley bench xmpp`) and the same scenario, one
 # server at a time on 127.0.0.1:5222, and prints one table.
 #
-# The peers are installed (apt-get, once) and configured exactly as
+# The peers (those SERVERS names) are installed (apt-get, once) and configured exactly as
 # /work/shared/bench-peers/README.md says, from the files in that directory
 # (copied into /etc at run time). Parley is built from this tree (or from
 # PARLEY_REV) and run with a fresh data dir, twice: routing only
@@ -86,8 +86,13 @@ listening 5222 && die "port 5222 is taken (PID $(pid_on_port 5222)): one XMPP se
 
 # ---- install (idempotent) -------------------------------------------------
 installed() { dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# Only the peers SERVERS names: a Parley-only run (the issue-12 block-list
+# side by side) needs neither.
+wanted=(jq)
+case " $SERVERS " in *" ejabberd "*) wanted+=(ejabberd) ;; esac
+case " $SERVERS " in *" prosody "*|*" prosody-gengc "*) wanted+=(prosody) ;; esac
 missing=()
-for p in ejabberd prosody jq; do installed "$p" || missing+=("$p"); done
+for p in "${wanted[@]}"; do installed "$p" || missing+=("$p"); done
 declare -A install_error=()
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
