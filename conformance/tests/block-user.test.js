@@ -54,15 +54,33 @@ function done(...users) {
   for (const u of users) u.cc.chat.disconnect();
 }
 
-// The SDK rejects IQ errors with a plain {code, info} object; a timeout of
-// withTimeout is an Error and is rethrown.
+// The SDK rejects IQ errors with a plain {code, info} object; call() turns
+// that into an Error that names the call and shows the object (keeping code
+// and info), and bounds the wait.
+class ChatError extends Error {
+  constructor(label, e) {
+    super(`${label} rejected with ${JSON.stringify(e)}`);
+    this.name = 'ChatError';
+    this.code = e?.code;
+    this.info = e?.info;
+  }
+}
+
+function call(promise, label) {
+  const labelled = promise.catch((e) => {
+    throw e instanceof Error ? e : new ChatError(label, e);
+  });
+  return withTimeout(labelled, WAIT, label);
+}
+
+// The SDK's {code, info} rejection of `promise` (a resolution fails the test).
 async function rejection(promise, label) {
   let value;
   try {
-    value = await withTimeout(promise, WAIT, label);
+    value = await call(promise, label);
   } catch (e) {
-    if (e instanceof Error) throw e;
-    return e;
+    if (e instanceof ChatError) return { code: e.code, info: e.info };
+    throw e;
   }
   return assert.fail(`${label} resolved with ${JSON.stringify(value)}; expected a rejection`);
 }
@@ -70,12 +88,12 @@ async function rejection(promise, label) {
 function privacy(u) {
   const p = u.cc.chat.privacylist;
   return {
-    create: (list) => withTimeout(p.create(list), WAIT, `privacylist.create ${list.name}`),
-    setAsDefault: (name) => withTimeout(p.setAsDefault(name), WAIT, `privacylist.setAsDefault(${name})`),
-    getNames: () => withTimeout(p.getNames(), WAIT, 'privacylist.getNames'),
-    getList: (name) => withTimeout(p.getList(name), WAIT, `privacylist.getList(${name})`),
-    update: (list) => withTimeout(p.update(list), WAIT, `privacylist.update ${list.name}`),
-    delete: (name) => withTimeout(p.delete(name), WAIT, `privacylist.delete(${name})`),
+    create: (list) => call(p.create(list), `privacylist.create ${list.name}`),
+    setAsDefault: (name) => call(p.setAsDefault(name), `privacylist.setAsDefault(${name})`),
+    getNames: () => call(p.getNames(), 'privacylist.getNames'),
+    getList: (name) => call(p.getList(name), `privacylist.getList(${name})`),
+    update: (list) => call(p.update(list), `privacylist.update ${list.name}`),
+    delete: (name) => call(p.delete(name), `privacylist.delete(${name})`),
   };
 }
 
@@ -164,6 +182,7 @@ test('block user: a list takes effect only once setAsDefault activates it; setAs
   const c = await online();
   try {
     const dialog = await a.cc.chat.dialog.create({ type: 3, occupants_ids: [b.user.id] });
+    const withC = await a.cc.chat.dialog.create({ type: 3, occupants_ids: [c.user.id] });
     await privacy(a).create({ name: 'myList', items: [{ user_id: b.user.id, action: 'deny' }] });
     await delivered(b, a, dialog, 'list created, not active yet');
 
@@ -178,7 +197,7 @@ test('block user: a list takes effect only once setAsDefault activates it; setAs
     await privacy(a).setAsDefault(null);
     assertNames(await privacy(a).getNames(), { def: null, names: ['myList', 'blockedusers'] });
     await delivered(b, a, dialog, 'default declined');
-    await delivered(c, a, dialog, 'blockedusers was never the default');
+    await delivered(c, a, withC, 'blockedusers was never the default');
   } finally {
     done(a, b, c);
   }

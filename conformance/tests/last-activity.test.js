@@ -53,15 +53,33 @@ function done(...users) {
   for (const u of users) u.cc.chat.disconnect();
 }
 
-// The SDK rejects IQ errors with a plain {code, info} object; a timeout of
-// withTimeout is an Error and is rethrown.
+// The SDK rejects IQ errors with a plain {code, info} object; call() turns
+// that into an Error that names the call and shows the object (keeping code
+// and info), and bounds the wait.
+class ChatError extends Error {
+  constructor(label, e) {
+    super(`${label} rejected with ${JSON.stringify(e)}`);
+    this.name = 'ChatError';
+    this.code = e?.code;
+    this.info = e?.info;
+  }
+}
+
+function call(promise, label) {
+  const labelled = promise.catch((e) => {
+    throw e instanceof Error ? e : new ChatError(label, e);
+  });
+  return withTimeout(labelled, WAIT, label);
+}
+
+// The SDK's {code, info} rejection of `promise` (a resolution fails the test).
 async function rejection(promise, label) {
   let value;
   try {
-    value = await withTimeout(promise, WAIT, label);
+    value = await call(promise, label);
   } catch (e) {
-    if (e instanceof Error) throw e;
-    return e;
+    if (e instanceof ChatError) return { code: e.code, info: e.info };
+    throw e;
   }
   return assert.fail(`${label} resolved with ${JSON.stringify(value)}; expected a rejection`);
 }
@@ -69,11 +87,11 @@ async function rejection(promise, label) {
 // A default privacy list of `owner` that blocks `blocked` one way (the
 // guide's create + setAsDefault).
 async function blockOneWay(owner, blocked) {
-  await withTimeout(
+  await call(
     owner.cc.chat.privacylist.create({ name: 'myList', items: [{ user_id: blocked.user.id, action: 'deny' }] }),
-    WAIT, 'privacylist.create',
+    'privacylist.create',
   );
-  await withTimeout(owner.cc.chat.privacylist.setAsDefault('myList'), WAIT, 'privacylist.setAsDefault');
+  await call(owner.cc.chat.privacylist.setAsDefault('myList'), 'privacylist.setAsDefault');
 }
 
 function isFrom(u) {
@@ -90,7 +108,7 @@ test('last activity: getLastUserActivity of an online user resolves {userId, sec
   const x = await online();
   try {
     const heard = recorder(asker.cc, 'onLastUserActivityListener');
-    const result = await withTimeout(asker.cc.chat.getLastUserActivity(x.user.id), WAIT, 'getLastUserActivity');
+    const result = await call(asker.cc.chat.getLastUserActivity(x.user.id), 'getLastUserActivity');
     assert.deepEqual(result, { userId: x.user.id, seconds: 0 });
     assert.deepEqual(heard.calls, [[x.user.id, 0]]);
   } finally {
@@ -110,7 +128,7 @@ test('last activity: getLastUserActivity of a user who went offline counts the s
     let first;
     const deadline = Date.now() + WAIT;
     for (;;) {
-      first = await withTimeout(asker.cc.chat.getLastUserActivity(x.user.id), WAIT, 'getLastUserActivity');
+      first = await call(asker.cc.chat.getLastUserActivity(x.user.id), 'getLastUserActivity');
       assert.equal(first.userId, x.user.id);
       assert.ok(Number.isInteger(first.seconds) && first.seconds >= 0, `seconds: ${JSON.stringify(first)}`);
       if (first.seconds >= 1) break;
@@ -119,7 +137,7 @@ test('last activity: getLastUserActivity of a user who went offline counts the s
     }
     assert.ok(first.seconds <= secondsSince(left), `seconds ${first.seconds} exceed the time since the disconnect`);
     await sleep(2000);
-    const later = await withTimeout(asker.cc.chat.getLastUserActivity(x.user.id), WAIT, 'getLastUserActivity (later)');
+    const later = await call(asker.cc.chat.getLastUserActivity(x.user.id), 'getLastUserActivity (later)');
     assert.equal(later.userId, x.user.id);
     assert.ok(later.seconds >= first.seconds + 1, `2 s later: ${first.seconds} -> ${later.seconds}; the count must go on`);
     assert.ok(later.seconds <= secondsSince(left), `seconds ${later.seconds} exceed the time since the disconnect`);
