@@ -97,6 +97,9 @@ type Config struct {
 	// limit), SearchBurst how many at once.
 	SearchRate  int
 	SearchBurst int
+	// MaxWatched is how many users one XMPP session may subscribe to the
+	// status of (status streaming, REALTIME.md §16.3).
+	MaxWatched int
 }
 
 // Default returns the configuration with every default filled in.
@@ -135,6 +138,7 @@ func Default() Config {
 		MaxStanzaBurst:     2000,
 		SearchRate:         60,
 		SearchBurst:        10,
+		MaxWatched:         256,
 	}
 }
 
@@ -183,6 +187,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.DialogCreateBurst, "dialog-create-burst", c.DialogCreateBurst, "dialogs a user may create at once before --dialog-create-rate applies")
 	fs.IntVar(&c.SearchRate, "search-rate", c.SearchRate, "searches (GET /chat/search) a user may run a minute (0: no limit)")
 	fs.IntVar(&c.SearchBurst, "search-burst", c.SearchBurst, "searches a user may run at once before --search-rate applies")
+	fs.IntVar(&c.MaxWatched, "max-watched", c.MaxWatched, "users one XMPP session may subscribe to the last activity status of")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -330,6 +335,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SearchRate > 0 && c.SearchBurst < 1 {
 		bad("search-burst", "must be at least 1")
+	}
+	if c.MaxWatched < 1 || c.MaxWatched > 100_000 {
+		bad("max-watched", "must be between 1 and 100000")
 	}
 	return errors.Join(errs...)
 }

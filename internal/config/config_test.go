@@ -374,3 +374,18 @@ func TestValidateSearchRate(t *testing.T) {
 		t.Fatalf("search-rate 0: %v", err)
 	}
 }
+
+func TestMaxWatched(t *testing.T) {
+	c, fs := serveFlags(t)
+	if err := config.ApplyEnv(fs, envOf(map[string]string{"PARLEY_MAX_WATCHED": "40"})); err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if c.MaxWatched != 40 {
+		t.Fatalf("MaxWatched = %d from PARLEY_MAX_WATCHED=40", c.MaxWatched)
+	}
+	for _, n := range []int{0, -1, 100_001} {
+		bad := config.Default()
+		bad.MaxWatched = n
+		wantFlagErrors(t, bad.Validate(), "max-watched")
+	}
+}

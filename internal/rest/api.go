@@ -24,6 +24,8 @@ type Config struct {
 	CORSOrigin string
 	// Domain is the XMPP domain, used in JIDs the API returns.
 	Domain string
+	// Presence answers GET /users/online (nil: 404 Not implemented).
+	Presence Presence
 }
 
 // API is the REST front end.

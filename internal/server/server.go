@@ -23,6 +23,8 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/datadir"
 	"github.com/parley-chat/parley/internal/limit"
+	"github.com/parley-chat/parley/internal/presence"
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -63,6 +65,11 @@ type Server struct {
 
 	shutdownOnce sync.Once
 	shutdownErr  error
+
+	// Presence is the presence rules over presenceDir, the process's
+	// presence state (internal/presence.Local).
+	Presence    *presence.Service
+	presenceDir *presence.Local
 }
 
 // Option adjusts how New builds a Server.
@@ -113,8 +120,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if cfg.SearchRate > 0 {
 		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
 	}
-	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
-		s.Auth, s.Chat, log, s.ready.Load)
+	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
+	s.Presence = presence.NewService(s.presenceDir, s.Auth, noBlocks{}, o.now)
+	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
+		Presence: s.Presence}, s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
@@ -123,8 +132,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		OutQueueBytes: cfg.OutQueueBytes, OutQueueTotalBytes: cfg.OutQueueTotalBytes,
 		OfflineMax: cfg.OfflineMax, OfflineMaxAge: cfg.OfflineMaxAge, Now: o.now,
 		AuthTimeout: cfg.AuthTimeout, ResumeTimeout: cfg.ResumeTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser,
-		StanzaRate: limit.PerSecond(cfg.MaxStanzaRate, cfg.MaxStanzaBurst)},
+		StanzaRate: limit.PerSecond(cfg.MaxStanzaRate, cfg.MaxStanzaBurst), MaxWatched: cfg.MaxWatched},
 		s.Auth, s.Chat, db, router.NewLocal(), log)
+	s.engine.SetPresence(s.Presence)
 	// Ending sessions, passwords and accounts closes the connections that
 	// used them.
 	s.Auth.SetSessionEvents(s.engine)
@@ -313,6 +323,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.runCancel() // ends real-time sessions
 		s.engine.Wait()
+		// Every session has left: the last-seen times of everyone who was
+		// online are pending now, and are written before the store closes.
+		if err := s.presenceDir.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("write last-seen times: %w", err))
+		}
 		if s.cancel != nil {
 			s.cancel()
 		}
@@ -378,3 +393,16 @@ func (s *Server) OfflineNotKept() int64 { return s.engine.OfflineNotKept() }
 
 // RoomsJoined is how many (session, room) pairs are joined (REALTIME.md §15).
 func (s *Server) RoomsJoined() int { return s.engine.RoomsJoined() }
+
+// noBlocks is the privacy answer until the privacy domain is wired in:
+// nobody blocks anybody.
+type noBlocks struct{}
+
+func (noBlocks) Denies(context.Context, int64, int64, int64, privacy.Scope, privacy.Kind) bool {
+	return false
+}
+
+// StatusWatches is how many status-streaming subscriptions the engine's
+// watcher index holds, counted by session and by watched user
+// (REALTIME.md §16.3).
+func (s *Server) StatusWatches() (bySession, byUser int) { return s.engine.StatusWatches() }
