@@ -38,19 +38,18 @@ const sessionSweepEvery = 10 * time.Minute
 
 // Server is one Parley instance.
 type Server struct {
-	cfg   config.Config
-	log   *slog.Logger
-	db    *sqlite.DB
-	lock  *datadir.Lock // the data dir is this server's alone until Shutdown
-	Auth  *auth.Service
-	Chat  *chat.Service
-	http  *http.Server
-	ready atomic.Bool
-	now   func() time.Time
-
-	// Privacy is the privacy-list domain (REALTIME.md §18): the c2s engine
-	// answers its IQs, chat and presence ask it Denies.
+	cfg  config.Config
+	log  *slog.Logger
+	db   *sqlite.DB
+	lock *datadir.Lock // the data dir is this server's alone until Shutdown
+	Auth *auth.Service
+	Chat *chat.Service
+	// Privacy is the block-list domain (REALTIME.md §18), which the chat
+	// domain asks before delivering.
 	Privacy *privacy.Service
+	http    *http.Server
+	ready   atomic.Bool
+	now     func() time.Time
 
 	httpLn  net.Listener
 	wsLn    net.Listener
@@ -126,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	s.Privacy = privacy.NewService(db, cfg.Domain, privacy.Limits{MaxItems: cfg.PrivacyMaxItems, MaxLists: cfg.PrivacyMaxLists},
 		log.With("component", "privacy"), o.now)
+	s.Chat.SetBlocks(s.Privacy) // every message is checked against block lists (REALTIME.md §18.9)
 	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
 	s.Presence = presence.NewService(s.presenceDir, s.Auth, noBlocks{}, o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
