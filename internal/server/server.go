@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		log.With("component", "privacy"), o.now)
 	s.Chat.SetBlocks(s.Privacy) // every message is checked against block lists (REALTIME.md §18.9)
 	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
-	s.Presence = presence.NewService(s.presenceDir, s.Auth, noBlocks{}, o.now)
+	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
 		Presence: s.Presence}, s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
@@ -400,14 +400,6 @@ func (s *Server) OfflineNotKept() int64 { return s.engine.OfflineNotKept() }
 
 // RoomsJoined is how many (session, room) pairs are joined (REALTIME.md §15).
 func (s *Server) RoomsJoined() int { return s.engine.RoomsJoined() }
-
-// noBlocks is the privacy answer until the privacy domain is wired in:
-// nobody blocks anybody.
-type noBlocks struct{}
-
-func (noBlocks) Denies(context.Context, int64, int64, int64, privacy.Scope, privacy.Kind) bool {
-	return false
-}
 
 // StatusWatches is how many status-streaming subscriptions the engine's
 // watcher index holds, counted by session and by watched user
