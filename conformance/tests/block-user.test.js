@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  signupAndLogin, sleep, withTimeout, online, CHAT_WAIT,
+  signupAndLogin, sleep, withTimeout, online, connectChat, CHAT_WAIT,
 } from './helpers.js';
 
 const WAIT = CHAT_WAIT;
@@ -50,8 +50,14 @@ async function ping(...users) {
   }
 }
 
-function done(...users) {
-  for (const u of users) u.cc.chat.disconnect();
+// Teardown: a ping first, so that what the SDK is still writing (e.g. its
+// automatic 'received' marker for the last message) is out before the
+// socket closes; then a bounded disconnect. Best effort.
+async function done(...users) {
+  await Promise.allSettled(users.map(async (u) => {
+    if (u.cc.chat.isConnected) await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping');
+  }));
+  await Promise.allSettled(users.map((u) => withTimeout(u.cc.chat.disconnect(), WAIT, 'disconnect')));
 }
 
 // The SDK rejects IQ errors with a plain {code, info} object; call() turns
@@ -172,7 +178,7 @@ test('block user: privacylist.create makes a list; getNames names it and getList
     ].sort((x, y) => x.user_id - y.user_id);
     assert.deepEqual(list, { name: 'myList', items: expected });
   } finally {
-    done(a);
+    await done(a);
   }
 });
 
@@ -199,7 +205,7 @@ test('block user: a list takes effect only once setAsDefault activates it; setAs
     await delivered(b, a, dialog, 'default declined');
     await delivered(c, a, withC, 'blockedusers was never the default');
   } finally {
-    done(a, b, c);
+    await done(a, b, c);
   }
 });
 
@@ -215,7 +221,7 @@ test('block user: setAsDefault of an unknown list name rejects with code 404 and
     assert.equal(err.code, 404, JSON.stringify(err));
     assertNames(await privacy(a).getNames(), { def: 'myList', names: ['myList', 'myList'] });
   } finally {
-    done(a);
+    await done(a);
   }
 });
 
@@ -238,7 +244,7 @@ test(`block user: create, update or delete of the default list rejects with {cod
     assert.deepEqual(await privacy(a).getList('myList'), { name: 'myList', items: [{ user_id: b.user.id, action: 'deny' }] });
     assertNames(await privacy(a).getNames(), { def: 'myList', names: ['myList', 'myList'] });
   } finally {
-    done(a);
+    await done(a);
   }
 });
 
@@ -262,7 +268,7 @@ test("block user: the guide's update flow (decline the default, update, set it a
     await delivered(b, a, withB, 'b after the update');
     await refused(c, a, d, withC, 'c after the update', 503);
   } finally {
-    done(a, b, c, d);
+    await done(a, b, c, d);
   }
 });
 
@@ -284,7 +290,7 @@ test('block user: privacylist.delete removes a list; deleting an unknown list re
     await privacy(a).delete('other');
     assertNames(await privacy(a).getNames(), { def: null, names: [] });
   } finally {
-    done(a);
+    await done(a);
   }
 });
 
@@ -296,7 +302,7 @@ test('block user: create with no items deletes the list (the guide: "edit a list
     await privacy(a).create({ name: 'myList', items: [] });
     assertNames(await privacy(a).getNames(), { def: null, names: [] });
   } finally {
-    done(a);
+    await done(a);
   }
 });
 
@@ -315,7 +321,44 @@ test('block user: a blocked 1-1 message fires onMessageErrorListener {code: 503,
       assert.deepEqual(history.items, [], `${u.login}'s history holds a refused message`);
     }
   } finally {
-    done(a, b, c);
+    await done(a, b, c);
+  }
+});
+
+test('block user: the default list applies while the blocker is offline: the message is refused with 503, not kept for later, not delivered on reconnect', async () => {
+  const a = await online();
+  const b = await online();
+  const c = await online(); // the marker, kept for a while a is away
+  try {
+    const dialog = await a.cc.chat.dialog.create({ type: 3, occupants_ids: [b.user.id] });
+    const withC = await a.cc.chat.dialog.create({ type: 3, occupants_ids: [c.user.id] });
+    await blockList(a, [{ user_id: b.user.id, action: 'deny' }]);
+    await withTimeout(a.cc.chat.disconnect(), WAIT, 'a disconnects');
+    // The server notices the close on its own schedule: until then c's
+    // marker would go to the closing connection rather than be kept.
+    const deadline = Date.now() + WAIT;
+    while ((await c.cc.users.listOnline()).users.some((u) => u.id === a.user.id)) {
+      assert.ok(Date.now() < deadline, `${a.login} still online ${WAIT} ms after disconnecting`);
+      await sleep(100);
+    }
+
+    const errors = recorder(b.cc, 'onMessageErrorListener');
+    const id = b.cc.chat.send(a.user.id, chat(dialog, 'while you were away'));
+    const [, err] = await errors.wait(errorFor(id), 'onMessageErrorListener of the blocked sender');
+    assert.deepEqual(err, { code: 503, info: 'Service not available.' });
+    const markerId = c.cc.chat.send(a.user.id, chat(withC, 'marker while away'));
+    await ping(c); // the marker is kept before the answer
+
+    const inbox = recorder(a.cc, 'onMessageListener');
+    await connectChat(a);
+    await inbox.wait(messageWithId(markerId), 'the kept marker on reconnect');
+    await ping(a);
+    await sleep(QUIET);
+    assert.deepEqual(inbox.calls.map(([, m]) => m.id), [markerId], 'the blocker got the refused message on reconnect');
+    const history = await a.cc.chat.message.list({ chat_dialog_id: dialog._id, mark_as_read: 0 });
+    assert.deepEqual(history.items, [], 'a refused message was stored');
+  } finally {
+    await done(a, b, c);
   }
 });
 
@@ -349,7 +392,32 @@ test("block user: a blocked member's group message reaches the other members, no
     assert.equal(stored.sender_id, b.user.id);
     assert.equal(stored.message, 'from the blocked member');
   } finally {
-    done(a, b, c);
+    await done(a, b, c);
+  }
+});
+
+test('block user: typing notices and system messages from a blocked user are dropped silently', async () => {
+  const a = await online();
+  const b = await online();
+  const c = await online(); // the marker
+  try {
+    await blockList(a, [{ user_id: b.user.id, action: 'deny' }]);
+    const typing = recorder(a.cc, 'onMessageTypingListener');
+    const system = recorder(a.cc, 'onSystemMessageListener');
+    const bErrors = recorder(b.cc, 'onMessageErrorListener');
+    b.cc.chat.sendIsTypingStatus(a.user.id);
+    b.cc.chat.sendSystemMessage(a.user.id, { body: 'blocked', extension: { from: 'b' } });
+    c.cc.chat.sendIsTypingStatus(a.user.id);
+    const markerId = c.cc.chat.sendSystemMessage(a.user.id, { body: 'marker', extension: { from: 'c' } });
+    await typing.wait((args) => args[1] === c.user.id, 'typing marker');
+    await system.wait((args) => args[0]?.id === markerId, 'system message marker');
+    await ping(a, b);
+    await sleep(QUIET);
+    assert.deepEqual(typing.calls.map((args) => args[1]), [c.user.id], 'the blocker saw the blocked user typing');
+    assert.deepEqual(system.calls.map(([m]) => m.userId), [c.user.id], "the blocker got the blocked user's system message");
+    assert.deepEqual(bErrors.calls, [], 'dropped silently: no error to the blocked sender');
+  } finally {
+    await done(a, b, c);
   }
 });
 
@@ -366,7 +434,7 @@ test('block user: one-way block: the blocker can still write to the blocked user
     const history = await b.cc.chat.message.list({ chat_dialog_id: dialog._id, mark_as_read: 0 });
     assert.deepEqual(history.items.map((m) => m._id), [id]);
   } finally {
-    done(a, b);
+    await done(a, b);
   }
 });
 
@@ -383,6 +451,6 @@ test("block user: mutual block: the blocker's own message fires onMessageErrorLi
     const history = await a.cc.chat.message.list({ chat_dialog_id: dialog._id, mark_as_read: 0 });
     assert.deepEqual(history.items, [], 'a refused message was stored');
   } finally {
-    done(a, b, c);
+    await done(a, b, c);
   }
 });

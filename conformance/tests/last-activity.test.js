@@ -49,8 +49,14 @@ async function disconnect(u) {
   await withTimeout(u.cc.chat.disconnect(), WAIT, `disconnect ${u.login}`);
 }
 
-function done(...users) {
-  for (const u of users) u.cc.chat.disconnect();
+// Teardown: a ping first, so that what the SDK is still writing (e.g. its
+// automatic 'received' marker for the last message) is out before the
+// socket closes; then a bounded disconnect. Best effort.
+async function done(...users) {
+  await Promise.allSettled(users.map(async (u) => {
+    if (u.cc.chat.isConnected) await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping');
+  }));
+  await Promise.allSettled(users.map((u) => withTimeout(u.cc.chat.disconnect(), WAIT, 'disconnect')));
 }
 
 // The SDK rejects IQ errors with a plain {code, info} object; call() turns
@@ -112,7 +118,7 @@ test('last activity: getLastUserActivity of an online user resolves {userId, sec
     assert.deepEqual(result, { userId: x.user.id, seconds: 0 });
     assert.deepEqual(heard.calls, [[x.user.id, 0]]);
   } finally {
-    done(asker, x);
+    await done(asker, x);
   }
 });
 
@@ -143,7 +149,7 @@ test('last activity: getLastUserActivity of a user who went offline counts the s
     assert.ok(later.seconds <= secondsSince(left), `seconds ${later.seconds} exceed the time since the disconnect`);
     assert.deepEqual(heard.calls.at(-1), [x.user.id, later.seconds], 'onLastUserActivityListener gets every answer');
   } finally {
-    done(asker, x);
+    await done(asker, x);
   }
 });
 
@@ -155,7 +161,7 @@ test('last activity: getLastUserActivity of a user who never connected rejects w
     assert.equal(err.code, 404, JSON.stringify(err));
     assert.ok(err.info === null || typeof err.info === 'string', `info is the error text or null: ${JSON.stringify(err)}`);
   } finally {
-    done(asker);
+    await done(asker);
   }
 });
 
@@ -168,7 +174,7 @@ test("last activity: getLastUserActivity of a user whose default privacy list bl
     assert.equal(err.code, 503, JSON.stringify(err));
     assert.ok(err.info === null || typeof err.info === 'string', `info is the error text or null: ${JSON.stringify(err)}`);
   } finally {
-    done(blocker, asker);
+    await done(blocker, asker);
   }
 });
 
@@ -196,7 +202,7 @@ test('last activity: a subscribed watcher gets onLastUserActivityListener when t
     const onlinePush = await pushes.wait(isFrom(x), 'online push', from);
     assert.deepEqual(onlinePush, [x.user.id, 0]);
   } finally {
-    done(x, watcher);
+    await done(x, watcher);
   }
 });
 
@@ -218,7 +224,7 @@ test('last activity: after unsubscribeFromUserLastActivityStatus no more pushes 
     await sleep(QUIET);
     assert.deepEqual(pushes.calls, [], 'the unsubscribed watcher got a push');
   } finally {
-    done(x, stays, leaves);
+    await done(x, stays, leaves);
   }
 });
 
@@ -241,7 +247,7 @@ test('last activity: a subscription ends when the subscriber disconnects (the SD
     await sleep(QUIET);
     assert.deepEqual(pushes.calls, [], 'a subscription of the earlier connection outlived it');
   } finally {
-    done(x, marker, watcher);
+    await done(x, marker, watcher);
   }
 });
 
@@ -267,7 +273,7 @@ test("last activity: a watcher blocked by the user's default privacy list gets n
     await sleep(QUIET);
     assert.deepEqual(pushes.calls, [], 'the blocked watcher got a push');
   } finally {
-    done(x, allowed, blocked);
+    await done(x, allowed, blocked);
   }
 });
 
@@ -315,6 +321,6 @@ test('online users: users.listOnline lists the users connected to chat, getOnlin
       await sleep(250);
     }
   } finally {
-    done(a, b);
+    await done(a, b);
   }
 });
