@@ -346,12 +346,24 @@ func (s *Service) one(ctx context.Context, cls *Class, v *Viewer, id string, a A
 	}
 	r := recs[0]
 	if !r.Perms[a].Allows(v.UserID, r.UserID, v.Tags) {
-		if a != Read && !r.Perms[Read].Allows(v.UserID, r.UserID, v.Tags) {
+		if !visible(r, v) {
 			return nil, apperr.NotFound("Record")
 		}
 		return nil, apperr.Forbidden("You are not allowed to %s this record", a)
 	}
 	return r, nil
+}
+
+// visible reports whether any permission of r lets v in: a record the
+// caller may neither read, update nor delete is answered as if it did not
+// exist (404), one it may touch some other way with 403.
+func visible(r *Record, v *Viewer) bool {
+	for _, p := range r.Perms {
+		if p.Allows(v.UserID, r.UserID, v.Tags) {
+			return true
+		}
+	}
+	return false
 }
 
 // Permissions returns a record for its permissions (REST.md §9.5): its
@@ -536,7 +548,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, className string, ids []
 		seen[id] = true
 		r := byID[id]
 		switch {
-		case r == nil || !r.Perms[Read].Allows(v.UserID, r.UserID, v.Tags) && !r.Perms[Delete].Allows(v.UserID, r.UserID, v.Tags):
+		case r == nil || !visible(r, v):
 			rep.NotFound = append(rep.NotFound, id)
 		case !r.Perms[Delete].Allows(v.UserID, r.UserID, v.Tags):
 			rep.Forbidden = append(rep.Forbidden, id)

@@ -326,8 +326,8 @@ func recordWhere(classID int64, conds []data.Cond, v *data.Viewer, a data.Action
 	if v != nil {
 		col := [...]string{"r", "u", "d"}[a]
 		acc, list := col+"_access", col+"_list"
-		fmt.Fprintf(&b, " AND (%s = 'open' OR (%s = 'owner' AND user_id = ?) OR (%s = 'open_for_users_ids' AND EXISTS (SELECT 1 FROM json_each(%s) WHERE value = ?))", acc, acc, acc, list)
-		args = append(args, v.UserID, v.UserID)
+		fmt.Fprintf(&b, " AND (%s = 'open' OR user_id = ? OR (%s = 'open_for_users_ids' AND EXISTS (SELECT 1 FROM json_each(%s) WHERE value = ?))", acc, acc, list)
+		args = append(args, v.UserID, v.UserID) // the owner always passes (data.Perm.Allows)
 		if len(v.Tags) > 0 {
 			fmt.Fprintf(&b, " OR (%s = 'open_for_groups' AND EXISTS (SELECT 1 FROM json_each(%s) WHERE value IN (%s)))", acc, list, dataMarks(len(v.Tags)))
 			for _, t := range v.Tags {
