@@ -77,11 +77,12 @@ func classFlags(name string, args []string, env Env, add func(*flag.FlagSet)) (c
 // classCreate is `parley class create` (spec README §6): it prints the
 // class as one JSON object.
 func classCreate(ctx context.Context, args []string, env Env) error {
-	var name, fields *string
+	var name, fields, index *string
 	perms := map[string]*string{}
 	cfg, appID, err := classFlags("class create", args, env, func(fs *flag.FlagSet) {
 		name = fs.String("name", "", "class name (required): a letter, then letters, digits or _")
 		fields = fs.String("fields", "", "fields (required), name:type,... with types Integer, String, Float, Boolean, Array, File, Location, Date")
+		index = fs.String("index", "", "fields to index, a,b,... (at most 5 single-value fields): equality filters and sorts on them stay fast in large classes")
 		perms["create"] = fs.String("create", "open", "who may create records: open, not_allowed, open_for_users_ids:ID,ID or open_for_groups:TAG,TAG")
 		perms["read"] = fs.String("read", "open", "default read permission of records: open, owner, not_allowed (nobody, whatever a record says), open_for_users_ids:IDS, open_for_groups:TAGS")
 		perms["update"] = fs.String("update", "owner", "default update permission of records (as --read)")
@@ -103,6 +104,11 @@ func classCreate(ctx context.Context, args []string, env Env) error {
 		return flagError(err)
 	}
 	cls := &data.Class{AppID: appID, Name: *name, Fields: fs, Perms: data.DefaultClassPerms()}
+	for f := range strings.SplitSeq(*index, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			cls.Indexes = append(cls.Indexes, f)
+		}
+	}
 	for _, k := range []string{"create", "read", "update", "delete"} {
 		p, err := data.ParsePerm(*perms[k])
 		if err != nil {

@@ -32,7 +32,7 @@ Usage:
   parley app create --name NAME [--dialog-extensions a,b,c] [--data-dir DIR]
   parley app list [--data-dir DIR]
   parley dialog create-broadcast --app ID --name NAME [--owner USER_ID] [--admins 1,2] [--data-dir DIR]
-  parley class create --app ID --name NAME --fields name:type,... [--create P --read P --update P --delete P] [--data-dir DIR]
+  parley class create --app ID --name NAME --fields name:type,... [--index a,b] [--create P --read P --update P --delete P] [--data-dir DIR]
   parley class list --app ID [--data-dir DIR]
   parley class records --app ID --name NAME [--data-dir DIR]
   parley bench seed [--data-dir DIR] [--users N --dialogs N --messages N]

@@ -123,11 +123,15 @@ func DefaultClassPerms() ClassPerms {
 
 // Class is a named schema of an application.
 type Class struct {
-	ID        int64
-	AppID     int64
-	Name      string
-	Fields    []Field
-	Perms     ClassPerms
+	ID     int64
+	AppID  int64
+	Name   string
+	Fields []Field
+	Perms  ClassPerms
+	// Indexes are fields the store keeps an index on, for equality
+	// filters and sorts on them over large classes (the operator's
+	// choice: each index costs every write to the class).
+	Indexes   []string
 	CreatedAt time.Time
 }
 
@@ -152,6 +156,7 @@ const (
 	MaxPage            = 100  // records per list page (REST.md §9.3)
 	MaxRecordsPerMulti = 100  // records in one multi create or update
 	MaxAffected        = 1000 // records one update or delete by criteria may touch
+	MaxIndexes         = 5    // indexed fields of a class
 )
 
 // reservedNames may not be field names: the record's own fields, the
@@ -225,6 +230,22 @@ func CheckClass(c *Class) error {
 			return apperr.Invalid("fields", "%q is given twice", f.Name)
 		}
 		seen[f.Name] = true
+	}
+	if len(c.Indexes) > MaxIndexes {
+		return apperr.Invalid("index", "at most %d indexed fields", MaxIndexes)
+	}
+	indexed := map[string]bool{}
+	for _, name := range c.Indexes {
+		f, ok := c.Field(name)
+		switch {
+		case !ok:
+			return apperr.Invalid("index", "%q is not a field of the class", name)
+		case f.Type == Array || f.Type == Location:
+			return apperr.Invalid("index", "%q is an %s field; only single values are indexed", name, f.Type)
+		case indexed[name]:
+			return apperr.Invalid("index", "%q is given twice", name)
+		}
+		indexed[name] = true
 	}
 	if c.Perms.Create.Access == Owner {
 		return apperr.Invalid("create", "owner is not a create permission")

@@ -63,11 +63,16 @@ func ClassJSON(c *data.Class) map[string]any {
 	if fields == nil {
 		fields = []data.Field{}
 	}
+	indexes := c.Indexes
+	if indexes == nil {
+		indexes = []string{}
+	}
 	return map[string]any{
 		"id":     c.ID,
 		"app_id": c.AppID,
 		"name":   c.Name,
 		"fields": fields,
+		"index":  indexes,
 		"permissions": map[string]any{
 			"create": PermJSON(c.Perms.Create),
 			"read":   PermJSON(c.Perms.Records[data.Read]),

@@ -15,7 +15,7 @@ import (
 
 // newClass creates a class in the test server's default app, as the
 // operator's command does.
-func newClass(t *testing.T, env *servertest.Env, name, fields string, mutate ...func(*data.Class)) *data.Class {
+func newClass(t testing.TB, env *servertest.Env, name, fields string, mutate ...func(*data.Class)) *data.Class {
 	t.Helper()
 	fs, err := data.ParseFields(fields)
 	if err != nil {

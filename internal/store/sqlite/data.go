@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/parley-chat/parley/internal/data"
@@ -45,25 +46,44 @@ func (db *DB) CreateClass(ctx context.Context, c *data.Class) error {
 	if err != nil {
 		return err
 	}
-	res, err := db.w.ExecContext(ctx, `INSERT INTO data_classes (app_id, name, fields, perms, created_at) VALUES (?, ?, ?, ?, ?)`,
-		c.AppID, c.Name, string(fields), string(perms), micros(c.CreatedAt))
+	indexes, err := json.Marshal(nonNil(c.Indexes))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
-			return data.ErrExists
-		}
 		return err
 	}
-	c.ID, err = res.LastInsertId()
-	return err
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO data_classes (app_id, name, fields, perms, indexes, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.AppID, c.Name, string(fields), string(perms), string(indexes), micros(c.CreatedAt))
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+				return data.ErrExists
+			}
+			return err
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		// One partial index per indexed field, over this class's records
+		// only: other classes' writes skip it, and an equality or a sort
+		// on the field reads only the matching entries. Field names are
+		// identifiers (data.ValidName) and the id is ours, so both are
+		// written into the statement.
+		for _, f := range c.Indexes {
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE INDEX data_c%d_%s ON data_records (%s) WHERE class_id = %d`,
+				c.ID, f, fieldExpr(f), c.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-const classColumns = `id, app_id, name, fields, perms, created_at`
+const classColumns = `id, app_id, name, fields, perms, indexes, created_at`
 
 func scanClass(row interface{ Scan(...any) error }) (*data.Class, error) {
 	var c data.Class
-	var fields, perms string
+	var fields, perms, indexes string
 	var created int64
-	if err := row.Scan(&c.ID, &c.AppID, &c.Name, &fields, &perms, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.AppID, &c.Name, &fields, &perms, &indexes, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, data.ErrNotFound
 		}
@@ -71,6 +91,9 @@ func scanClass(row interface{ Scan(...any) error }) (*data.Class, error) {
 	}
 	if err := json.Unmarshal([]byte(fields), &c.Fields); err != nil {
 		return nil, fmt.Errorf("class %d fields: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(indexes), &c.Indexes); err != nil {
+		return nil, fmt.Errorf("class %d indexes: %w", c.ID, err)
 	}
 	var p classPermsJSON
 	if err := json.Unmarshal([]byte(perms), &p); err != nil {
@@ -153,7 +176,7 @@ func (db *DB) InsertRecords(ctx context.Context, recs []*data.Record) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO data_records
 			(parent_id, updated_at, doc, r_access, r_list, u_access, u_list, d_access, d_list, class_id, id, app_id, user_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			VALUES (?, ?, jsonb(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -177,7 +200,7 @@ func (db *DB) SaveRecords(ctx context.Context, recs []*data.Record) error {
 		return nil
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE data_records SET parent_id = ?, updated_at = ?, doc = ?,
+		stmt, err := tx.PrepareContext(ctx, `UPDATE data_records SET parent_id = ?, updated_at = ?, doc = jsonb(?),
 			r_access = ?, r_list = ?, u_access = ?, u_list = ?, d_access = ?, d_list = ? WHERE class_id = ? AND id = ?`)
 		if err != nil {
 			return err
@@ -214,7 +237,8 @@ func (db *DB) DeleteRecords(ctx context.Context, appID, classID int64, ids []str
 	})
 }
 
-const recordColumns = `class_id, id, app_id, parent_id, user_id, created_at, updated_at, doc, r_access, r_list, u_access, u_list, d_access, d_list`
+// recordColumns reads doc back as JSON text (it is stored as JSONB).
+const recordColumns = `class_id, id, app_id, parent_id, user_id, created_at, updated_at, json(doc), r_access, r_list, u_access, u_list, d_access, d_list`
 
 func scanRecord(row interface{ Scan(...any) error }) (*data.Record, error) {
 	var r data.Record
@@ -315,10 +339,15 @@ func fieldExpr(name string) string { return `json_extract(doc, '$.` + name + `')
 
 // recordWhere is the WHERE clause of a listing: the class, the filters
 // and, for a viewer, the record permission of action a.
+//
+// The class id is written into the SQL as a literal, not bound: a class's
+// field indexes are partial indexes WHERE class_id = <id> (CreateClass),
+// and SQLite uses a partial index only when the query's WHERE visibly
+// implies the index's.
 func recordWhere(classID int64, conds []data.Cond, v *data.Viewer, a data.Action) (string, []any) {
 	var b strings.Builder
-	args := []any{classID}
-	b.WriteString("class_id = ?")
+	var args []any
+	b.WriteString("class_id = " + strconv.FormatInt(classID, 10))
 	for _, c := range conds {
 		b.WriteString(" AND ")
 		args = dataCondSQL(&b, c, args)
