@@ -57,8 +57,12 @@ func TestClassCreateListRecords(t *testing.T) {
 	if want := `{"create":{"access":"open"},"delete":{"access":"open_for_groups","users_groups":["mods"]},"read":{"access":"owner"},"update":{"access":"open_for_users_ids","users_ids":["5","6"]}}`; string(perms) != want {
 		t.Errorf("permissions = %s; want %s", perms, want)
 	}
-	if ls := classList(t, dir, "1"); len(ls) != 2 || !strings.Contains(ls[0], `"name":"Notes"`) || !strings.Contains(ls[1], `"name":"UserReports"`) {
-		t.Errorf("class list = %q; want Notes then UserReports", ls)
+	c3 := classCreate(t, dir, "--app", "1", "--name", "Big", "--fields", "score:Integer,who:Integer", "--index", "score, who")
+	if idx, _ := json.Marshal(c3["index"]); string(idx) != `["score","who"]` {
+		t.Errorf("index = %s; want [score who]", idx)
+	}
+	if ls := classList(t, dir, "1"); len(ls) != 3 || !strings.Contains(ls[0], `"name":"Big"`) || !strings.Contains(ls[1], `"name":"Notes"`) || !strings.Contains(ls[2], `"name":"UserReports"`) {
+		t.Errorf("class list = %q; want Big, Notes, UserReports", ls)
 	}
 	r := run(t, nil, "class", "records", "--data-dir", dir, "--app", "1", "--name", "UserReports")
 	if r.code != 0 || r.stdout != "" || r.stderr != "" {
@@ -89,6 +93,9 @@ func TestClassCreateRefusals(t *testing.T) {
 		{[]string{"--app", "1", "--name", "X", "--fields", "a:String", "--create", "owner"}, []string{"--create"}},
 		{[]string{"--app", "1", "--name", "X", "--fields", "a:String", "--read", "everyone"}, []string{"--read"}},
 		{[]string{"--app", "1", "--name", "X", "--fields", "a:String", "--update", "open_for_users_ids:x"}, []string{"--update"}},
+		{[]string{"--app", "1", "--name", "X", "--fields", "a:String", "--index", "b"}, []string{"--index", "b"}},
+		{[]string{"--app", "1", "--name", "X", "--fields", "a:Array", "--index", "a"}, []string{"--index", "Array"}},
+		{[]string{"--app", "1", "--name", "X", "--fields", "a:String,b:String,c:String,d:String,e:String,f:String", "--index", "a,b,c,d,e,f"}, []string{"--index"}},
 	} {
 		r := run(t, nil, append([]string{"class", "create", "--data-dir", dir}, tc.args...)...)
 		wantUsageError(t, r, tc.names...)

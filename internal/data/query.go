@@ -50,6 +50,9 @@ type Query struct {
 	Limit int
 	// Last: limit=-1, only the last record of the order.
 	Last bool
+	// Indexed are the class's indexed fields (Class.Indexes), for the
+	// store to pick an index.
+	Indexed []string
 }
 
 var operators = map[string]bool{

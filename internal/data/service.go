@@ -34,7 +34,8 @@ type Store interface {
 	// QueryRecords lists the class's records matching q that v may act on
 	// by a; v nil: every record.
 	QueryRecords(ctx context.Context, classID int64, q Query, v *Viewer, a Action) ([]*Record, error)
-	CountRecords(ctx context.Context, classID int64, conds []Cond, v *Viewer, a Action) (int, error)
+	// CountRecords counts what QueryRecords would list without a limit.
+	CountRecords(ctx context.Context, classID int64, q Query, v *Viewer, a Action) (int, error)
 	// SaveRecords rewrites the fields, parent, permissions and updated_at
 	// of records, in one transaction.
 	SaveRecords(ctx context.Context, recs []*Record) error
@@ -327,7 +328,7 @@ func (s *Service) Count(ctx context.Context, c Caller, cls *Class, conds []Cond)
 	if err := classAllows(cls, Read, v); err != nil {
 		return 0, err
 	}
-	return s.store.CountRecords(ctx, cls.ID, conds, v, Read)
+	return s.store.CountRecords(ctx, cls.ID, Query{Conds: conds, Indexed: cls.Indexes}, v, Read)
 }
 
 // one returns the record id of the class for an action on it: 404 when it
@@ -614,6 +615,7 @@ func (s *Service) records(ctx context.Context, cls *Class, ids []string) ([]*Rec
 }
 
 func (s *Service) query(ctx context.Context, cls *Class, q Query, v *Viewer, a Action) ([]*Record, error) {
+	q.Indexed = cls.Indexes
 	recs, err := s.store.QueryRecords(ctx, cls.ID, q, v, a)
 	for _, r := range recs {
 		r.Fields = Normalize(cls, r.Fields)

@@ -211,9 +211,17 @@ func TestDataOtherAppIsolated(t *testing.T) {
 	}
 }
 
+// The filters answer the same with the class's fields indexed or not.
 func TestDataListFilters(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testListFilters(t) })
+	t.Run("indexed", func(t *testing.T) {
+		testListFilters(t, func(c *data.Class) { c.Indexes = []string{"n", "name", "score", "ok", "at"} })
+	})
+}
+
+func testListFilters(t *testing.T, mutate ...func(*data.Class)) {
 	env := servertest.Start(t)
-	newClass(t, env, "Items", "n:Integer,name:String,score:Float,ok:Boolean,tags:Array,at:Date")
+	newClass(t, env, "Items", "n:Integer,name:String,score:Float,ok:Boolean,tags:Array,at:Date", mutate...)
 	u := env.NewUser(t)
 	var ids []string
 	for i := 1; i <= 5; i++ {
@@ -264,6 +272,9 @@ func TestDataListFilters(t *testing.T) {
 		{"sort_asc=name&limit=2&skip=1", []int{2, 3}},
 		{"limit=-1", []int{5}},
 		{"sort_desc=score&limit=-1", []int{1}},
+		{"sort_desc=at&n[in]=2,3,4", []int{4, 3, 2}},
+		{"name[in]=item-5,item-1&sort_asc=score", []int{1, 5}},
+		{"ok=true&sort_desc=n&skip=1", []int{2}},
 	} {
 		if got := ns(tc.q); !slices.Equal(got, tc.want) {
 			t.Errorf("?%s = %v; want %v", tc.q, got, tc.want)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -293,6 +294,12 @@ func (db *DB) Records(ctx context.Context, classID int64, ids []string) ([]*data
 }
 
 func (db *DB) QueryRecords(ctx context.Context, classID int64, q data.Query, v *data.Viewer, a data.Action) ([]*data.Record, error) {
+	query, args := recordsSQL(classID, q, v, a)
+	return db.queryRecords(ctx, query, args...)
+}
+
+// recordsSQL is the statement of a listing.
+func recordsSQL(classID int64, q data.Query, v *data.Viewer, a data.Action) (string, []any) {
 	where, args := recordWhere(classID, q.Conds, v, a)
 	dir, idDir := "ASC", "ASC"
 	if q.Sort.Desc {
@@ -312,15 +319,41 @@ func (db *DB) QueryRecords(ctx context.Context, classID int64, q data.Query, v *
 	if e := sortExpr(q.Sort); e != "" && e != "id" {
 		order = e + " " + dir + ", id " + idDir
 	}
-	query := `SELECT ` + recordColumns + ` FROM data_records WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-	return db.queryRecords(ctx, query, append(args, limit, skip)...)
+	query := `SELECT ` + recordColumns + ` FROM ` + recordsFrom(classID, q, true) + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	return query, append(args, limit, skip)
 }
 
-func (db *DB) CountRecords(ctx context.Context, classID int64, conds []data.Cond, v *data.Viewer, a data.Action) (int, error) {
-	where, args := recordWhere(classID, conds, v, a)
+func (db *DB) CountRecords(ctx context.Context, classID int64, q data.Query, v *data.Viewer, a data.Action) (int, error) {
+	where, args := recordWhere(classID, q.Conds, v, a)
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM data_records WHERE `+where, args...).Scan(&n)
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM `+recordsFrom(classID, q, false)+` WHERE `+where, args...).Scan(&n)
 	return n, err
+}
+
+// recordsFrom names the table, with the index to read it by when one of
+// the class's indexes serves the query: the sort's field, or a field
+// compared for equality. SQLite is told rather than left to choose:
+// without statistics (which a class that grows from nothing never has in
+// time) it preferred the primary key's class_id prefix to a field's
+// partial index, and read the whole class to answer what the index finds
+// in a few steps. Ranges without a sort on their field keep the id order
+// scan: when they match much it stops at the page's end, which an index
+// range followed by a sort on id never does.
+func recordsFrom(classID int64, q data.Query, sorted bool) string {
+	indexed := func(f string) bool { return f != "" && slices.Contains(q.Indexed, f) }
+	use := ""
+	if sorted && q.Sort.Column == "" && indexed(q.Sort.Field) {
+		use = q.Sort.Field
+	}
+	for _, c := range q.Conds {
+		if use == "" && !c.Array && (c.Op == "eq" || c.Op == "in") && indexed(c.Field) {
+			use = c.Field
+		}
+	}
+	if use == "" {
+		return "data_records"
+	}
+	return fmt.Sprintf("data_records INDEXED BY data_c%d_%s", classID, use)
 }
 
 func sortExpr(s data.Sort) string {
