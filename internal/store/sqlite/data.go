@@ -336,18 +336,27 @@ func (db *DB) CountRecords(ctx context.Context, classID int64, q data.Query, v *
 // without statistics (which a class that grows from nothing never has in
 // time) it preferred the primary key's class_id prefix to a field's
 // partial index, and read the whole class to answer what the index finds
-// in a few steps. Ranges without a sort on their field keep the id order
-// scan: when they match much it stops at the page's end, which an index
-// range followed by a sort on id never does.
-func recordsFrom(classID int64, q data.Query, sorted bool) string {
+// in a few steps. In a listing, ranges without a sort on their field keep
+// the id order scan: when they match much it stops at the page's end,
+// which an index range followed by a sort on id never does. A count
+// (listing false) reads every match anyway, so a range narrows it too.
+func recordsFrom(classID int64, q data.Query, listing bool) string {
 	indexed := func(f string) bool { return f != "" && slices.Contains(q.Indexed, f) }
 	use := ""
-	if sorted && q.Sort.Column == "" && indexed(q.Sort.Field) {
+	if listing && q.Sort.Column == "" && indexed(q.Sort.Field) {
 		use = q.Sort.Field
 	}
 	for _, c := range q.Conds {
-		if use == "" && !c.Array && (c.Op == "eq" || c.Op == "in") && indexed(c.Field) {
+		if use != "" || c.Array || !indexed(c.Field) {
+			continue
+		}
+		switch c.Op {
+		case "eq", "in":
 			use = c.Field
+		case "lt", "lte", "gt", "gte":
+			if !listing {
+				use = c.Field
+			}
 		}
 	}
 	if use == "" {
