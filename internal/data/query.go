@@ -31,8 +31,29 @@ type Cond struct {
 	Column string // a system column, or "" for Field
 	Field  string // the class field when Column is ""
 	Array  bool   // an Array field: eq means "contains"
-	Op     string // eq ne lt lte gt gte in nin all ctn (or is stored as in)
-	Values []any  // one for the comparisons; the list for in, nin, all
+	Op     string // eq ne lt lte gt gte in nin all ctn near (or is stored as in)
+	Values []any  // one for the comparisons; the list for in, nin, all; near: longitude, latitude, meters
+}
+
+// parseNear reads a Location filter `field[near]=lng,lat;radius` (radius
+// in meters, REST.md §9.3).
+func parseNear(c *Class, field, param string, v any) (Cond, error) {
+	f, ok := c.Field(field)
+	if !ok || f.Type != Location {
+		return Cond{}, apperr.Invalid("base", "Invalid filter: %s: near works on a Location field", param)
+	}
+	s, ok := v.(string)
+	point, radius, hasRadius := strings.Cut(s, ";")
+	if !ok || !hasRadius {
+		return Cond{}, apperr.Invalid("base", "Invalid filter: %s: write longitude,latitude;meters", param)
+	}
+	ll, err := coerce(f, point)
+	r, rerr := strconv.ParseFloat(strings.TrimSpace(radius), 64)
+	if err != nil || rerr != nil || !(r > 0) || r > 2e7 {
+		return Cond{}, apperr.Invalid("base", "Invalid filter: %s: write longitude,latitude;meters", param)
+	}
+	pair := ll.([]any)
+	return Cond{Field: f.Name, Op: "near", Values: []any{pair[0], pair[1], r}}, nil
 }
 
 // Sort is the order of a listing: a column or a class field.
@@ -108,7 +129,7 @@ func parseCond(c *Class, field, op string, v any) (Cond, error) {
 		param = field + "[" + op + "]"
 	}
 	if op == "near" {
-		return Cond{}, apperr.Invalid("base", "Invalid filter: %s: near is not supported", param)
+		return parseNear(c, field, param, v)
 	}
 	if op == "calc" {
 		return Cond{}, apperr.Invalid("base", "Invalid filter: %s: calc (aggregation) is not supported", param)

@@ -137,7 +137,7 @@ func (a *API) listRecords(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	for _, k := range []string{"group_by", "near"} {
+	for _, k := range []string{"group_by"} {
 		if p.has(k) {
 			return reply{}, apperr.Invalid(k, "is not supported")
 		}

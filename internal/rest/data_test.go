@@ -138,7 +138,7 @@ func TestDataBadInputStoresNothing(t *testing.T) {
 
 	// Filters: unknown field, unknown operator, a value of the wrong type.
 	createRec(t, env, u, "Reports", map[string]any{"age": 3})
-	for _, q := range []string{"nosuch=1", "age[foo]=1", "age[gt]=abc", "reason[all]=a", "where[near]=1,2;10",
+	for _, q := range []string{"nosuch=1", "age[foo]=1", "age[gt]=abc", "reason[all]=a", "where[near]=1,2", "reason[near]=1,2;10", "where[near]=1,2;-5",
 		"age[calc]=avg&group_by=reason", "sort_asc=nosuch", "limit=101", "limit=-2", "output[include]=nosuch"} {
 		resp := env.Do(t, req{Method: "GET", Path: "/data/Reports.json?" + q, Token: u.Token})
 		if resp.Status != 422 {
@@ -534,4 +534,34 @@ func TestDataQueryFromSDKSerialization(t *testing.T) {
 		t.Errorf("app session sees %d; want 2", n)
 	}
 	wantStatus(t, env.Do(t, req{Method: "POST", Path: "/data/T.json", Token: env.AppSession(t), Body: map[string]any{"n": 1}}), 403)
+}
+
+func TestDataNear(t *testing.T) {
+	env := servertest.Start(t)
+	newClass(t, env, "Places", "name:String,where:Location")
+	u := env.NewUser(t)
+	for _, p := range []struct {
+		name     string
+		lng, lat float64
+	}{{"munich", 11.58, 48.14}, {"potsdam", 13.06, 52.40}, {"berlin", 13.40, 52.52}, {"nowhere", 0, 0}} {
+		createRec(t, env, u, "Places", map[string]any{"name": p.name, "where": []any{p.lng, p.lat}})
+	}
+	createRec(t, env, u, "Places", map[string]any{"name": "unplaced"})
+	names := func(q string) []string {
+		var out []string
+		for _, it := range listRecs(t, env, u, "Places", q) {
+			out = append(out, it["name"].(string))
+		}
+		return out
+	}
+	// From Alexanderplatz: Berlin (~1 km), Potsdam (~27 km); Munich is ~500 km.
+	if got := names("where[near]=13.41,52.52;50000"); !slices.Equal(got, []string{"berlin", "potsdam"}) {
+		t.Errorf("near 50 km = %v; want berlin, potsdam (nearest first)", got)
+	}
+	if got := names("where[near]=13.41,52.52;600000&sort_asc=name"); !slices.Equal(got, []string{"berlin", "munich", "potsdam"}) {
+		t.Errorf("near 600 km sorted by name = %v", got)
+	}
+	if got := names("where[near]=13.41,52.52;600000&limit=-1"); !slices.Equal(got, []string{"munich"}) {
+		t.Errorf("near, last = %v; want the farthest", got)
+	}
 }

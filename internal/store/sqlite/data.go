@@ -318,6 +318,16 @@ func recordsSQL(classID int64, q data.Query, v *data.Viewer, a data.Action) (str
 	order := "id " + idDir
 	if e := sortExpr(q.Sort); e != "" && e != "id" {
 		order = e + " " + dir + ", id " + idDir
+	} else if q.Sort == (data.Sort{}) {
+		// Without a sort, a near filter lists the nearest first (as
+		// MongoDB's $near, which ConnectyCube's follows).
+		for _, c := range q.Conds {
+			if c.Op == "near" {
+				order = distanceExpr(c.Field) + " " + dir + ", id " + idDir
+				args = append(args, c.Values[1], c.Values[1], c.Values[0])
+				break
+			}
+		}
 	}
 	query := `SELECT ` + recordColumns + ` FROM ` + recordsFrom(classID, q, true) + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	return query, append(args, limit, skip)
@@ -379,6 +389,15 @@ func sortExpr(s data.Sort) string {
 // identifiers (data.ValidName), so the path is written into the SQL as is.
 func fieldExpr(name string) string { return `json_extract(doc, '$.` + name + `')` }
 
+// distanceExpr is the great-circle distance in meters (haversine, Earth
+// radius 6,371 km) from a Location field ([longitude, latitude]) to a
+// point given by three parameters: latitude, latitude, longitude.
+func distanceExpr(field string) string {
+	lng := `json_extract(doc, '$.` + field + `[0]')`
+	lat := `json_extract(doc, '$.` + field + `[1]')`
+	return `(12742000.0 * asin(sqrt(pow(sin((radians(` + lat + `) - radians(?)) / 2), 2) + cos(radians(?)) * cos(radians(` + lat + `)) * pow(sin((radians(` + lng + `) - radians(?)) / 2), 2))))`
+}
+
 // recordWhere is the WHERE clause of a listing: the class, the filters
 // and, for a viewer, the record permission of action a.
 //
@@ -432,6 +451,10 @@ func dataCondSQL(b *strings.Builder, c data.Cond, args []any) []any {
 			args = append(args, c.Values...)
 		}
 		return args
+	}
+	if c.Op == "near" {
+		b.WriteString(distanceExpr(c.Field) + " <= ?")
+		return append(args, c.Values[1], c.Values[1], c.Values[0], c.Values[2])
 	}
 	e := c.Column
 	if e == "" {
