@@ -323,3 +323,78 @@ func ParseSort(c *Class, field string, desc bool) (Sort, error) {
 // ValidID reports whether s is a record id: 24 lowercase hex characters,
 // like dialog and message ids (REST.md §1.10).
 func ValidID(s string) bool { return chat.ValidID(s) }
+
+// Calc is one aggregation of a listing: `field[calc]=avg|min|max|sum`.
+type Calc struct {
+	Field string
+	Fn    string
+}
+
+// Aggregation is a listing's calcs, grouped by a field or by nothing.
+type Aggregation struct {
+	Calcs []Calc
+	// GroupBy is a class field, or a record column (user_id, _parent_id);
+	// "" aggregates every match into one item.
+	GroupBy       string
+	GroupByColumn string
+	groupType     Type
+}
+
+// MaxGroups caps the items of an aggregation.
+const MaxGroups = 1000
+
+// ParseAggregation checks calcs and group_by against the class.
+func ParseAggregation(c *Class, calcs []Calc, groupBy string) (*Aggregation, error) {
+	agg := &Aggregation{}
+	for _, k := range calcs {
+		param := k.Field + "[calc]"
+		f, ok := c.Field(k.Field)
+		if !ok {
+			return nil, apperr.Invalid("base", "Invalid filter: %s: %s is not a field of %s", param, k.Field, c.Name)
+		}
+		switch k.Fn {
+		case "avg", "sum":
+			if f.Type != Integer && f.Type != Float {
+				return nil, apperr.Invalid("base", "Invalid filter: %s: %s works on Integer and Float fields", param, k.Fn)
+			}
+		case "min", "max":
+			if f.Type == Array || f.Type == Location || f.Type == Boolean {
+				return nil, apperr.Invalid("base", "Invalid filter: %s: %s works on numbers, strings and dates", param, k.Fn)
+			}
+		default:
+			return nil, apperr.Invalid("base", "Invalid filter: %s: %q is not avg, min, max or sum", param, k.Fn)
+		}
+		agg.Calcs = append(agg.Calcs, k)
+	}
+	if groupBy == "" {
+		return agg, nil
+	}
+	switch groupBy {
+	case "user_id":
+		agg.GroupBy, agg.GroupByColumn = groupBy, ColUser
+		return agg, nil
+	case "_parent_id":
+		agg.GroupBy, agg.GroupByColumn = groupBy, ColParent
+		return agg, nil
+	}
+	f, ok := c.Field(groupBy)
+	if !ok || f.Type == Array || f.Type == Location {
+		return nil, apperr.Invalid("group_by", "%q is not a single-value field of %s", groupBy, c.Name)
+	}
+	agg.GroupBy, agg.groupType = f.Name, f.Type
+	return agg, nil
+}
+
+// GroupValue converts a group's value as the store read it to the field's
+// type (SQLite reads JSON booleans as 1 and 0).
+func (a *Aggregation) GroupValue(v any) any {
+	if b, ok := v.([]byte); ok {
+		v = string(b)
+	}
+	if a.groupType == Boolean {
+		if n, ok := v.(int64); ok {
+			return n != 0
+		}
+	}
+	return v
+}

@@ -36,6 +36,10 @@ type Store interface {
 	QueryRecords(ctx context.Context, classID int64, q Query, v *Viewer, a Action) ([]*Record, error)
 	// CountRecords counts what QueryRecords would list without a limit.
 	CountRecords(ctx context.Context, classID int64, q Query, v *Viewer, a Action) (int, error)
+	// AggregateRecords computes agg over the records matching conds that
+	// v may read: one row per group (at most MaxGroups), the group's value
+	// first, then one value per calc.
+	AggregateRecords(ctx context.Context, classID int64, conds []Cond, v *Viewer, agg *Aggregation) ([][]any, error)
 	// SaveRecords rewrites the fields, parent, permissions and updated_at
 	// of records, in one transaction.
 	SaveRecords(ctx context.Context, recs []*Record) error
@@ -329,6 +333,44 @@ func (s *Service) Count(ctx context.Context, c Caller, cls *Class, conds []Cond)
 		return 0, err
 	}
 	return s.store.CountRecords(ctx, cls.ID, Query{Conds: conds, Indexed: cls.Indexes}, v, Read)
+}
+
+// Aggregate computes agg over the records matching conds the caller may
+// read (REST.md §9.3, `field[calc]` with `group_by`). Each item is
+// {"<group_by>": value, "<field>": {"<fn>": result}}.
+func (s *Service) Aggregate(ctx context.Context, c Caller, cls *Class, conds []Cond, agg *Aggregation) ([]map[string]any, error) {
+	v, err := s.viewer(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := classAllows(cls, Read, v); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.AggregateRecords(ctx, cls.ID, conds, v, agg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(rows))
+	for _, row := range rows {
+		item := map[string]any{}
+		if agg.GroupBy != "" {
+			item[agg.GroupBy] = agg.GroupValue(row[0])
+		}
+		for i, k := range agg.Calcs {
+			m, _ := item[k.Field].(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+				item[k.Field] = m
+			}
+			v := row[i+1]
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			m[k.Fn] = v
+		}
+		out = append(out, item)
+	}
+	return out, nil
 }
 
 // one returns the record id of the class for an action on it: 404 when it

@@ -137,20 +137,56 @@ func (a *API) listRecords(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	for _, k := range []string{"group_by"} {
-		if p.has(k) {
-			return reply{}, apperr.Invalid(k, "is not supported")
-		}
-	}
 	criteria := map[string]any{}
+	var calcs []data.Calc
 	for k, v := range p {
-		if !dataReserved[k] {
-			criteria[k] = v
+		if dataReserved[k] || k == "group_by" {
+			continue
 		}
+		// field[calc]=fn is an aggregation, not a filter.
+		if m, isMap := v.(map[string]any); isMap {
+			if fn, has := m["calc"]; has {
+				s, err := leafString(k+"[calc]", fn)
+				if err != nil {
+					return reply{}, err
+				}
+				calcs = append(calcs, data.Calc{Field: k, Fn: s})
+				rest := map[string]any{}
+				for op, x := range m {
+					if op != "calc" {
+						rest[op] = x
+					}
+				}
+				if len(rest) == 0 {
+					continue
+				}
+				v = rest
+			}
+		}
+		criteria[k] = v
 	}
 	conds, err := data.ParseCriteria(cls, criteria)
 	if err != nil {
 		return reply{}, err
+	}
+	groupBy, err := p.text("group_by")
+	if err != nil {
+		return reply{}, err
+	}
+	if groupBy != "" && len(calcs) == 0 {
+		return reply{}, apperr.Invalid("group_by", "needs a field[calc]=avg|min|max|sum")
+	}
+	if len(calcs) > 0 {
+		sort.Slice(calcs, func(i, j int) bool { return calcs[i].Field < calcs[j].Field })
+		agg, err := data.ParseAggregation(cls, calcs, groupBy)
+		if err != nil {
+			return reply{}, err
+		}
+		items, err := a.data.Aggregate(r.Context(), dataCaller(r), cls, conds, agg)
+		if err != nil {
+			return reply{}, err
+		}
+		return ok(map[string]any{"class_name": cls.Name, "skip": 0, "limit": data.MaxGroups, "items": items})
 	}
 	count, err := flag(p, "count")
 	if err != nil {

@@ -139,7 +139,7 @@ func TestDataBadInputStoresNothing(t *testing.T) {
 	// Filters: unknown field, unknown operator, a value of the wrong type.
 	createRec(t, env, u, "Reports", map[string]any{"age": 3})
 	for _, q := range []string{"nosuch=1", "age[foo]=1", "age[gt]=abc", "reason[all]=a", "where[near]=1,2", "reason[near]=1,2;10", "where[near]=1,2;-5",
-		"age[calc]=avg&group_by=reason", "sort_asc=nosuch", "limit=101", "limit=-2", "output[include]=nosuch"} {
+		"age[calc]=median&group_by=reason", "reason[calc]=avg", "age[calc]=avg&group_by=tags", "group_by=reason", "sort_asc=nosuch", "limit=101", "limit=-2", "output[include]=nosuch"} {
 		resp := env.Do(t, req{Method: "GET", Path: "/data/Reports.json?" + q, Token: u.Token})
 		if resp.Status != 422 {
 			t.Errorf("GET ?%s = %d %s; want 422", q, resp.Status, resp.Raw)
@@ -563,5 +563,36 @@ func TestDataNear(t *testing.T) {
 	}
 	if got := names("where[near]=13.41,52.52;600000&limit=-1"); !slices.Equal(got, []string{"munich"}) {
 		t.Errorf("near, last = %v; want the farthest", got)
+	}
+}
+
+func TestDataAggregation(t *testing.T) {
+	env := servertest.Start(t)
+	newClass(t, env, "Scores", "player:String,score:Integer,won:Boolean")
+	u, other := env.NewUser(t), env.NewUser(t)
+	for _, r := range []struct {
+		player string
+		score  int
+		won    bool
+	}{{"ann", 10, true}, {"ann", 20, false}, {"bob", 5, true}, {"bob", 7, true}, {"cid", 100, false}} {
+		createRec(t, env, u, "Scores", map[string]any{"player": r.player, "score": r.score, "won": r.won})
+	}
+	// Another user's private record is left out of the aggregates.
+	createRec(t, env, other, "Scores", map[string]any{"player": "ann", "score": 1000,
+		"permissions": map[string]any{"read": map[string]any{"access": "owner"}}})
+	resp := env.Do(t, req{Method: "GET", Path: "/data/Scores.json?score[calc]=avg&group_by=player", Token: u.Token})
+	wantStatus(t, resp, 200)
+	if got := mustJSON(resp.JSON["items"]); got != `[{"player":"ann","score":{"avg":15}},{"player":"bob","score":{"avg":6}},{"player":"cid","score":{"avg":100}}]` {
+		t.Errorf("avg by player = %s", got)
+	}
+	resp = env.Do(t, req{Method: "GET", Path: "/data/Scores.json?score[calc]=sum&score[lt]=50&group_by=won", Token: u.Token})
+	wantStatus(t, resp, 200)
+	if got := mustJSON(resp.JSON["items"]); got != `[{"score":{"sum":20},"won":false},{"score":{"sum":22},"won":true}]` {
+		t.Errorf("sum of score<50 by won = %s", got)
+	}
+	resp = env.Do(t, req{Method: "GET", Path: "/data/Scores.json?score[calc]=max", Token: u.Token})
+	wantStatus(t, resp, 200)
+	if got := mustJSON(resp.JSON["items"]); got != `[{"score":{"max":100}}]` {
+		t.Errorf("max = %s", got)
 	}
 }

@@ -486,3 +486,43 @@ func dataCondSQL(b *strings.Builder, c data.Cond, args []any) []any {
 	}
 	return append(args, c.Values...)
 }
+
+func (db *DB) AggregateRecords(ctx context.Context, classID int64, conds []data.Cond, v *data.Viewer, agg *data.Aggregation) ([][]any, error) {
+	where, args := recordWhere(classID, conds, v, data.Read)
+	group := "NULL"
+	switch {
+	case agg.GroupByColumn != "":
+		group = agg.GroupByColumn
+	case agg.GroupBy != "":
+		group = fieldExpr(agg.GroupBy)
+	}
+	cols := []string{group}
+	for _, k := range agg.Calcs {
+		// The functions are checked (data.ParseAggregation): avg, min,
+		// max or sum.
+		cols = append(cols, k.Fn+"("+fieldExpr(k.Field)+")")
+	}
+	query := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + recordsFrom(classID, data.Query{Conds: conds}, false) + ` WHERE ` + where
+	if group != "NULL" {
+		query += ` GROUP BY 1 ORDER BY 1`
+	}
+	query += ` LIMIT ` + strconv.Itoa(data.MaxGroups)
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		row := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
