@@ -146,6 +146,11 @@ func parseCond(c *Class, field, op string, v any) (Cond, error) {
 		cond.Column = col
 		switch col {
 		case ColID, ColParent:
+			if sv, isStr := v.(string); isStr && op == "eq" && strings.Contains(sv, ",") {
+				// The SDK joins an array after an object with commas
+				// (`_id=a,b`, REST.md §1.4): a list of ids.
+				op, cond.Op = "in", "in"
+			}
 			if op == "lt" || op == "lte" || op == "gt" || op == "gte" || op == "all" || op == "ctn" {
 				return Cond{}, invalidFilter(param)
 			}

@@ -43,10 +43,23 @@ type Store interface {
 	// SaveRecords rewrites the fields, parent, permissions and updated_at
 	// of records, in one transaction.
 	SaveRecords(ctx context.Context, recs []*Record) error
+	// ModifyRecords reads the records sel names and saves those fn
+	// returns (as SaveRecords), all in one write transaction; an error
+	// from fn saves nothing.
+	ModifyRecords(ctx context.Context, classID int64, sel Selection, fn func([]*Record) ([]*Record, error)) error
 	// DeleteRecords deletes the class's records with ids and,
 	// transitively, the records of the app whose _parent_id names a
 	// deleted one.
 	DeleteRecords(ctx context.Context, appID, classID int64, ids []string) error
+}
+
+// Selection names records to modify: by ids, or by a query with the
+// permission filter of Viewer and Action.
+type Selection struct {
+	IDs    []string
+	Query  *Query
+	Viewer *Viewer
+	Action Action
 }
 
 // ErrNotFound and ErrExists are the store's answers.
@@ -384,6 +397,13 @@ func (s *Service) one(ctx context.Context, cls *Class, v *Viewer, id string, a A
 	if err != nil {
 		return nil, err
 	}
+	return allowed(recs, v, a)
+}
+
+// allowed returns the one record of recs if v may do a to it: 404 when
+// there is none or v may not touch it at all, 403 when v may touch it
+// some other way.
+func allowed(recs []*Record, v *Viewer, a Action) (*Record, error) {
 	if len(recs) == 0 {
 		return nil, apperr.NotFound("Record")
 	}
@@ -443,18 +463,27 @@ func (s *Service) Update(ctx context.Context, c Caller, className, id string, bo
 	if err := classAllows(cls, Update, v); err != nil {
 		return nil, err
 	}
-	r, err := s.one(ctx, cls, v, id, Update)
+	if !ValidID(id) {
+		return nil, apperr.Malformed("Invalid id: %q", id)
+	}
+	var out *Record
+	err = s.store.ModifyRecords(ctx, cls.ID, Selection{IDs: []string{id}}, func(recs []*Record) ([]*Record, error) {
+		s.normalize(cls, recs)
+		r, err := allowed(recs, v, Update)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.apply(cls, r, body, false, c.UserID); err != nil {
+			return nil, err
+		}
+		r.UpdatedAt = s.now().UTC()
+		out = r
+		return []*Record{r}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.apply(cls, r, body, false, c.UserID); err != nil {
-		return nil, err
-	}
-	r.UpdatedAt = s.now().UTC()
-	if err := s.store.SaveRecords(ctx, []*Record{r}); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return out, nil
 }
 
 // UpdateByCriteria applies body to every record matching criteria the
@@ -475,21 +504,24 @@ func (s *Service) UpdateByCriteria(ctx context.Context, c Caller, className stri
 	if err := classAllows(cls, Update, v); err != nil {
 		return nil, err
 	}
-	recs, err := s.query(ctx, cls, Query{Conds: conds, Limit: MaxAffected}, v, Update)
+	var out []*Record
+	q := Query{Conds: conds, Limit: MaxAffected, Indexed: cls.Indexes}
+	err = s.store.ModifyRecords(ctx, cls.ID, Selection{Query: &q, Viewer: v, Action: Update}, func(recs []*Record) ([]*Record, error) {
+		s.normalize(cls, recs)
+		now := s.now().UTC()
+		for _, r := range recs {
+			if err := s.apply(cls, r, body, false, c.UserID); err != nil {
+				return nil, err
+			}
+			r.UpdatedAt = now
+		}
+		out = recs
+		return recs, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
-	for _, r := range recs {
-		if err := s.apply(cls, r, body, false, c.UserID); err != nil {
-			return nil, err
-		}
-		r.UpdatedAt = now
-	}
-	if err := s.store.SaveRecords(ctx, recs); err != nil {
-		return nil, err
-	}
-	return recs, nil
+	return out, nil
 }
 
 // UpdateMany applies each body to the record its _id or id names
@@ -521,32 +553,33 @@ func (s *Service) UpdateMany(ctx context.Context, c Caller, className string, bo
 		}
 		ids[i] = id
 	}
-	recs, err := s.records(ctx, cls, validIDs(ids))
-	if err != nil {
-		return nil, nil, err
-	}
-	byID := map[string]*Record{}
-	for _, r := range recs {
-		byID[r.ID] = r
-	}
-	now := s.now().UTC()
-	for i, b := range bodies {
-		r := byID[ids[i]]
-		if r == nil || !r.Perms[Update].Allows(v.UserID, r.UserID, v.Tags) {
-			if !slices.Contains(notFound, ids[i]) {
-				notFound = append(notFound, ids[i])
+	err = s.store.ModifyRecords(ctx, cls.ID, Selection{IDs: validIDs(ids)}, func(recs []*Record) ([]*Record, error) {
+		s.normalize(cls, recs)
+		byID := map[string]*Record{}
+		for _, r := range recs {
+			byID[r.ID] = r
+		}
+		now := s.now().UTC()
+		updated, notFound = nil, nil
+		for i, b := range bodies {
+			r := byID[ids[i]]
+			if r == nil || !r.Perms[Update].Allows(v.UserID, r.UserID, v.Tags) {
+				if !slices.Contains(notFound, ids[i]) {
+					notFound = append(notFound, ids[i])
+				}
+				continue
 			}
-			continue
+			if err := s.apply(cls, r, b, false, c.UserID); err != nil {
+				return nil, err
+			}
+			r.UpdatedAt = now
+			if !slices.Contains(updated, r) {
+				updated = append(updated, r)
+			}
 		}
-		if err := s.apply(cls, r, b, false, c.UserID); err != nil {
-			return nil, nil, err
-		}
-		r.UpdatedAt = now
-		if !slices.Contains(updated, r) {
-			updated = append(updated, r)
-		}
-	}
-	if err := s.store.SaveRecords(ctx, updated); err != nil {
+		return updated, nil
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	return updated, notFound, nil
@@ -650,10 +683,14 @@ func (s *Service) DeleteByCriteria(ctx context.Context, c Caller, className stri
 // decodes numbers as json.Number).
 func (s *Service) records(ctx context.Context, cls *Class, ids []string) ([]*Record, error) {
 	recs, err := s.store.Records(ctx, cls.ID, ids)
+	s.normalize(cls, recs)
+	return recs, err
+}
+
+func (s *Service) normalize(cls *Class, recs []*Record) {
 	for _, r := range recs {
 		r.Fields = Normalize(cls, r.Fields)
 	}
-	return recs, err
 }
 
 func (s *Service) query(ctx context.Context, cls *Class, q Query, v *Viewer, a Action) ([]*Record, error) {

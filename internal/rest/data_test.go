@@ -266,6 +266,7 @@ func testListFilters(t *testing.T, mutate ...func(*data.Class)) {
 		{"n[gt]=1&n[lt]=5&ok=false", []int{3}},
 		{"_id=" + ids[1], []int{2}},
 		{"_id[in]=" + ids[0] + "," + ids[4], []int{1, 5}},
+		{"_id=" + ids[0] + "," + ids[4], []int{1, 5}},
 		{"user_id=" + fmt.Sprint(u.ID), []int{1, 2, 3, 4, 5}},
 		{"created_at[gt]=1000", []int{1, 2, 3, 4, 5}},
 		{"sort_desc=n", []int{5, 4, 3, 2, 1}},
@@ -594,5 +595,38 @@ func TestDataAggregation(t *testing.T) {
 	wantStatus(t, resp, 200)
 	if got := mustJSON(resp.JSON["items"]); got != `[{"score":{"max":100}}]` {
 		t.Errorf("max = %s", got)
+	}
+}
+
+// Concurrent inc of one record loses none: each update reads and writes
+// in one transaction.
+func TestDataConcurrentInc(t *testing.T) {
+	env := servertest.Start(t)
+	newClass(t, env, "Counter", "n:Integer")
+	u := env.NewUser(t)
+	id := createRec(t, env, u, "Counter", map[string]any{"n": 0})["_id"].(string)
+	const workers = 20
+	statuses := make(chan int, workers)
+	for range workers {
+		go func() {
+			r, _ := http.NewRequest("PUT", env.URL+"/data/Counter/"+id+".json", strings.NewReader(`{"inc":{"n":1}}`))
+			r.Header.Set("CB-Token", u.Token)
+			r.Header.Set("Content-Type", "application/json")
+			resp, err := env.Client.Do(r)
+			if err != nil {
+				statuses <- -1
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	for range workers {
+		if s := <-statuses; s != http.StatusOK {
+			t.Errorf("an inc answered %d", s)
+		}
+	}
+	if got := stored(t, env, env.App.ID, "Counter")[0].Fields["n"]; got != int64(workers) {
+		t.Errorf("n = %v after %d concurrent inc; want %d", got, workers, workers)
 	}
 }

@@ -200,23 +200,49 @@ func (db *DB) SaveRecords(ctx context.Context, recs []*data.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE data_records SET parent_id = ?, updated_at = ?, doc = jsonb(?),
-			r_access = ?, r_list = ?, u_access = ?, u_list = ?, d_access = ?, d_list = ? WHERE class_id = ? AND id = ?`)
+	return db.tx(ctx, func(tx *sql.Tx) error { return saveRecords(ctx, tx, recs) })
+}
+
+func saveRecords(ctx context.Context, tx *sql.Tx, recs []*data.Record) error {
+	stmt, err := tx.PrepareContext(ctx, `UPDATE data_records SET parent_id = ?, updated_at = ?, doc = jsonb(?),
+		r_access = ?, r_list = ?, u_access = ?, u_list = ?, d_access = ?, d_list = ? WHERE class_id = ? AND id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range recs {
+		args, err := recordArgs(r)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for _, r := range recs {
-			args, err := recordArgs(r)
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.ExecContext(ctx, append(args, r.ClassID, r.ID)...); err != nil {
-				return err
-			}
+		if _, err := stmt.ExecContext(ctx, append(args, r.ClassID, r.ID)...); err != nil {
+			return err
 		}
-		return nil
+	}
+	return nil
+}
+
+// ModifyRecords reads records and saves what fn returns in one write
+// transaction, so that two updates of a record (two inc) never both
+// start from the same value.
+func (db *DB) ModifyRecords(ctx context.Context, classID int64, sel data.Selection, fn func([]*data.Record) ([]*data.Record, error)) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var recs []*data.Record
+		var err error
+		if sel.Query != nil {
+			query, args := recordsSQL(classID, *sel.Query, sel.Viewer, sel.Action)
+			recs, err = queryRecords(ctx, tx, query, args...)
+		} else {
+			recs, err = recordsByID(ctx, tx, classID, sel.IDs)
+		}
+		if err != nil {
+			return err
+		}
+		save, err := fn(recs)
+		if err != nil {
+			return err
+		}
+		return saveRecords(ctx, tx, save)
 	})
 }
 
@@ -264,8 +290,8 @@ func scanRecord(row interface{ Scan(...any) error }) (*data.Record, error) {
 	return &r, nil
 }
 
-func (db *DB) queryRecords(ctx context.Context, query string, args ...any) ([]*data.Record, error) {
-	rows, err := db.r.QueryContext(ctx, query, args...)
+func queryRecords(ctx context.Context, q querier, query string, args ...any) ([]*data.Record, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -282,6 +308,10 @@ func (db *DB) queryRecords(ctx context.Context, query string, args ...any) ([]*d
 }
 
 func (db *DB) Records(ctx context.Context, classID int64, ids []string) ([]*data.Record, error) {
+	return recordsByID(ctx, db.r, classID, ids)
+}
+
+func recordsByID(ctx context.Context, q querier, classID int64, ids []string) ([]*data.Record, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -289,13 +319,13 @@ func (db *DB) Records(ctx context.Context, classID int64, ids []string) ([]*data
 	if err != nil {
 		return nil, err
 	}
-	return db.queryRecords(ctx, `SELECT `+recordColumns+` FROM data_records WHERE class_id = ? AND id IN (SELECT value FROM json_each(?))`,
+	return queryRecords(ctx, q, `SELECT `+recordColumns+` FROM data_records WHERE class_id = ? AND id IN (SELECT value FROM json_each(?))`,
 		classID, string(list))
 }
 
 func (db *DB) QueryRecords(ctx context.Context, classID int64, q data.Query, v *data.Viewer, a data.Action) ([]*data.Record, error) {
 	query, args := recordsSQL(classID, q, v, a)
-	return db.queryRecords(ctx, query, args...)
+	return queryRecords(ctx, db.r, query, args...)
 }
 
 // recordsSQL is the statement of a listing.
