@@ -208,3 +208,19 @@ test('data: delete one, several, by criteria', async () => {
   const left = await cc.data.list(name, {});
   assert.deepEqual(left.items.map((r) => r.n), [5]);
 });
+
+test('data: a Location near filter and an aggregation through data.list', async () => {
+  const p = uniquePrefix();
+  const name = `Venues_${p}`;
+  await classCreate(name, 'title:String,city:String,stars:Integer,where:Location');
+  const { cc } = await signupAndLogin();
+  await cc.data.create(name, [
+    { title: 'a', city: 'berlin', stars: 4, where: [13.4, 52.52] },
+    { title: 'b', city: 'berlin', stars: 2, where: [13.06, 52.4] },
+    { title: 'c', city: 'munich', stars: 5, where: [11.58, 48.14] },
+  ]);
+  const near = await cc.data.list(name, { where: { near: '13.41,52.52;50000' } });
+  assert.deepEqual(near.items.map((r) => r.title), ['a', 'b'], 'within 50 km, nearest first');
+  const agg = await cc.data.list(name, { stars: { calc: 'avg' }, group_by: 'city' });
+  assert.deepEqual(agg.items, [{ city: 'berlin', stars: { avg: 3 } }, { city: 'munich', stars: { avg: 5 } }]);
+});
