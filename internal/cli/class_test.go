@@ -124,7 +124,9 @@ func TestClassBesideRunningServer(t *testing.T) {
 		t.Fatalf("no api_url in the welcome text")
 	}
 	api := m[1]
-	classCreate(t, dir, "--app", "1", "--name", "UserReports", "--fields", "reportedUserId:Integer,reason:String")
+	// With an index: the command changes the schema under the running
+	// server (SQLite re-prepares the server's statements).
+	classCreate(t, dir, "--app", "1", "--name", "UserReports", "--fields", "reportedUserId:Integer,reason:String", "--index", "reportedUserId")
 
 	var app struct {
 		AuthKey string `json:"auth_key"`
