@@ -164,6 +164,22 @@ func TestClassBesideRunningServer(t *testing.T) {
 	token := sess["session"].(map[string]any)["token"].(string)
 	rec := post("/data/UserReports.json", token, map[string]any{"reportedUserId": "45", "reason": "spam"})
 
+	// The server reads by the index the command made.
+	req, _ := http.NewRequest("GET", api+"/data/UserReports.json?reportedUserId=45", nil)
+	req.Header.Set("CB-Token", token)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(page.Items) != 1 || page.Items[0]["_id"] != rec["_id"] {
+		t.Errorf("GET ?reportedUserId=45: %d %v; want the report", resp.StatusCode, page.Items)
+	}
+
 	r = run(t, nil, "class", "records", "--data-dir", dir, "--app", "1", "--name", "UserReports")
 	ls := lines(t, "class records", r.stdout)
 	if r.code != 0 || len(ls) != 1 {
