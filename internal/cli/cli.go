@@ -32,6 +32,9 @@ Usage:
   parley app create --name NAME [--dialog-extensions a,b,c] [--data-dir DIR]
   parley app list [--data-dir DIR]
   parley dialog create-broadcast --app ID --name NAME [--owner USER_ID] [--admins 1,2] [--data-dir DIR]
+  parley class create --app ID --name NAME --fields name:type,... [--index a,b] [--create P --read P --update P --delete P] [--data-dir DIR]
+  parley class list --app ID [--data-dir DIR]
+  parley class records --app ID --name NAME [--data-dir DIR]
   parley bench seed [--data-dir DIR] [--users N --dialogs N --messages N]
   parley bench chat [--data-dir DIR] [--n RUNS --senders N --messages N]
   parley bench xmpp --auth-key KEY [--conns N --pairs N --group-size N --privacy-items N ...]
@@ -59,6 +62,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = appCommand(ctx, args[1:], env)
 	case "dialog":
 		err = dialogCommand(ctx, args[1:], env)
+	case "class":
+		err = classCommand(ctx, args[1:], env)
 	case "bench":
 		err = benchCommand(ctx, args[1:], env)
 	case "version", "--version", "-version":

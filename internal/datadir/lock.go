@@ -4,7 +4,8 @@
 // splitting live delivery with the first (each would route only to its own
 // connections while both stored into one database). The command-line tools
 // that are safe beside a server (app create, app list, dialog
-// create-broadcast) do not take it.
+// create-broadcast, class create, class list, class records) do not take
+// it.
 package datadir
 
 import (

@@ -13,6 +13,7 @@ import (
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/data"
 	"github.com/parley-chat/parley/internal/rest/form"
 )
 
@@ -33,13 +34,14 @@ type API struct {
 	cfg  Config
 	auth *auth.Service
 	chat *chat.Service
+	data *data.Service // nil: no /data routes
 	log  *slog.Logger
 	mux  *http.ServeMux
 }
 
 // New returns the REST handler. ready reports whether the server has
 // finished starting (GET /health answers 503 until it has).
-func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Logger, ready func() bool) http.Handler {
+func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Logger, ready func() bool, opts ...Option) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -47,6 +49,9 @@ func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Log
 		cfg.CORSOrigin = "*"
 	}
 	a := &API{cfg: cfg, auth: authSvc, chat: chatSvc, log: log.With("component", "rest"), mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(a)
+	}
 	a.mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		if ready != nil && !ready() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
@@ -58,6 +63,7 @@ func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Log
 	a.userRoutes()
 	a.dialogRoutes()
 	a.messageRoutes()
+	a.dataRoutes()
 	return a.middleware(a.dispatch)
 }
 

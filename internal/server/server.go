@@ -21,6 +21,7 @@ import (
 	"github.com/parley-chat/parley/internal/c2s"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/data"
 	"github.com/parley-chat/parley/internal/datadir"
 	"github.com/parley-chat/parley/internal/limit"
 	"github.com/parley-chat/parley/internal/presence"
@@ -44,6 +45,7 @@ type Server struct {
 	lock  *datadir.Lock // the data dir is this server's alone until Shutdown
 	Auth  *auth.Service
 	Chat  *chat.Service
+	Data  *data.Service
 	http  *http.Server
 	ready atomic.Bool
 	now   func() time.Time
@@ -129,8 +131,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.Chat.SetBlocks(s.Privacy) // every message is checked against block lists (REALTIME.md §18.9)
 	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
 	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now) // presence honours blocks too
+	s.Data = data.NewService(db, userTags{s.Auth}, log.With("component", "data"), o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
-		Presence: s.Presence}, s.Auth, s.Chat, log, s.ready.Load)
+		Presence: s.Presence}, s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data))
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
@@ -406,3 +409,15 @@ func (s *Server) RoomsJoined() int { return s.engine.RoomsJoined() }
 // watcher index holds, counted by session and by watched user
 // (REALTIME.md §16.3).
 func (s *Server) StatusWatches() (bySession, byUser int) { return s.engine.StatusWatches() }
+
+// userTags gives the data domain a user's tags (open_for_groups matches
+// them) from the auth service.
+type userTags struct{ auth *auth.Service }
+
+func (u userTags) UserTags(ctx context.Context, appID, userID int64) ([]string, error) {
+	usr, err := u.auth.User(ctx, appID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return usr.Tags, nil
+}

@@ -4,7 +4,29 @@ import (
 	"context"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/data"
 )
+
+// DataPlan returns SQLite's plan for a listing of records, one line per
+// step.
+func (db *DB) DataPlan(ctx context.Context, classID int64, q data.Query, v *data.Viewer) ([]string, error) {
+	query, args := recordsSQL(classID, q, v, data.Read)
+	rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		out = append(out, detail)
+	}
+	return out, rows.Err()
+}
 
 // SetSearchProbe lets a test take both of SearchMessages' paths; it
 // returns the function that puts the default back.
