@@ -31,6 +31,7 @@ Usage:
   parley serve [flags]                 run the server
   parley app create --name NAME [--dialog-extensions a,b,c] [--data-dir DIR]
   parley app list [--data-dir DIR]
+  parley app update --id ID [--blob-max-size BYTES] [--blob-content-types a/b,c/*] [--data-dir DIR]
   parley dialog create-broadcast --app ID --name NAME [--owner USER_ID] [--admins 1,2] [--data-dir DIR]
   parley bench seed [--data-dir DIR] [--users N --dialogs N --messages N]
   parley bench chat [--data-dir DIR] [--n RUNS --senders N --messages N]

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -34,6 +35,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// CORSOrigin is the Access-Control-Allow-Origin the REST API sends.
 	CORSOrigin string
+	// PublicURL is the absolute URL clients reach the REST API at (behind
+	// a proxy, say); the upload and download URLs the API hands out start
+	// with it. Empty: taken from each request's Host.
+	PublicURL string
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
 	// PasswordIterations is the PBKDF2-SHA-256 cost of new password hashes.
@@ -159,6 +164,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "REST session lifetime after its last use")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest REST request body accepted")
 	fs.StringVar(&c.CORSOrigin, "cors-origin", c.CORSOrigin, "Access-Control-Allow-Origin sent by the REST API")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "absolute URL clients reach the REST API at, for the blob upload and download URLs it hands out (default: from each request's Host)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
 	fs.IntVar(&c.PasswordIterations, "password-iterations", c.PasswordIterations, "PBKDF2-SHA-256 iterations for new password hashes (at least 4096)")
 	fs.IntVar(&c.MaxStanzaBytes, "max-stanza-bytes", c.MaxStanzaBytes, "largest XMPP stanza accepted")
@@ -254,6 +260,11 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionTTL < time.Second {
 		bad("session-ttl", "must be at least 1s")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("public-url", "%q is not an absolute http(s) URL without query", c.PublicURL)
+		}
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("max-body-bytes", "must be at least 1024")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/rest/form"
 )
@@ -24,20 +25,33 @@ type Config struct {
 	CORSOrigin string
 	// Domain is the XMPP domain, used in JIDs the API returns.
 	Domain string
+	// PublicURL is the absolute base URL clients reach the API at, used in
+	// the upload and download URLs the API hands out; empty: taken from
+	// each request (its Host, and https when it came over TLS).
+	PublicURL string
 }
+
+// Option adds an optional service to the API.
+type Option func(*API)
+
+// WithBlobs serves blob storage (REST.md §8) from svc.
+func WithBlobs(svc *blob.Service) Option { return func(a *API) { a.blobs = svc } }
 
 // API is the REST front end.
 type API struct {
 	cfg  Config
 	auth *auth.Service
 	chat *chat.Service
-	log  *slog.Logger
-	mux  *http.ServeMux
+	// blobs is nil when the server was built without blob storage; its
+	// routes then answer 404 like any unknown path.
+	blobs *blob.Service
+	log   *slog.Logger
+	mux   *http.ServeMux
 }
 
 // New returns the REST handler. ready reports whether the server has
 // finished starting (GET /health answers 503 until it has).
-func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Logger, ready func() bool) http.Handler {
+func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Logger, ready func() bool, opts ...Option) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -56,6 +70,12 @@ func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Log
 	a.userRoutes()
 	a.dialogRoutes()
 	a.messageRoutes()
+	for _, o := range opts {
+		o(a)
+	}
+	if a.blobs != nil {
+		a.blobRoutes()
+	}
 	return a.middleware(a.dispatch)
 }
 
@@ -97,7 +117,13 @@ func notImplemented(*request) (reply, error) {
 // route registers h for pattern (a ServeMux pattern on the normalized path:
 // no .json suffix, single slashes).
 func (a *API) route(pattern string, need access, h handler) {
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, hr *http.Request) {
+	a.mux.HandleFunc(pattern, a.wrap(need, h))
+}
+
+// wrap turns h into an HTTP handler: authentication by need, parameter
+// decoding, and the reply or error written in the house shape.
+func (a *API) wrap(need access, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, hr *http.Request) {
 		req := &request{Request: hr}
 		if need != public {
 			sess, err := a.authenticate(hr)
@@ -128,7 +154,7 @@ func (a *API) route(pattern string, need access, h handler) {
 			return
 		}
 		writeJSON(w, rep.status, rep.body)
-	})
+	}
 }
 
 func (a *API) authenticate(r *http.Request) (*auth.Session, error) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/c2s"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
@@ -42,6 +43,7 @@ type Server struct {
 	lock  *datadir.Lock // the data dir is this server's alone until Shutdown
 	Auth  *auth.Service
 	Chat  *chat.Service
+	Blobs *blob.Service
 	http  *http.Server
 	ready atomic.Bool
 	now   func() time.Time
@@ -113,8 +115,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if cfg.SearchRate > 0 {
 		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
 	}
-	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain},
-		s.Auth, s.Chat, log, s.ready.Load)
+	if s.Blobs, err = openBlobs(ctx, cfg, db, s.Auth, log.With("component", "blob"), o.now); err != nil {
+		db.Close()
+		lock.Release()
+		return nil, err
+	}
+	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain, PublicURL: cfg.PublicURL},
+		s.Auth, s.Chat, log, s.ready.Load, rest.WithBlobs(s.Blobs))
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
