@@ -374,3 +374,18 @@ func TestValidateSearchRate(t *testing.T) {
 		t.Fatalf("search-rate 0: %v", err)
 	}
 }
+
+func TestValidatePublicURL(t *testing.T) {
+	for _, ok := range []string{"", "https://chat.example.com", "http://127.0.0.1:8080/api/"} {
+		c := config.Default()
+		c.PublicURL = ok
+		if err := c.Validate(); err != nil {
+			t.Errorf("--public-url %q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"chat.example.com", "ftp://x", "https://", "https://x/?a=b", "https://x/#f"} {
+		c := config.Default()
+		c.PublicURL = bad
+		wantFlagErrors(t, c.Validate(), "public-url")
+	}
+}
