@@ -288,7 +288,7 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	defer obj.Close()
 	h := w.Header()
 	h.Set("Content-Type", b.ContentType)
-	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": b.Name}))
+	h.Set("Content-Disposition", contentDisposition(b.Name))
 	// Content never changes once complete (a complete blob takes no
 	// upload), so its uid is a strong validator.
 	h.Set("ETag", `"`+b.UID+`"`)
@@ -442,3 +442,23 @@ func (i *idleReader) Read(p []byte) (int, error) {
 }
 
 func (i *idleReader) Close() error { return i.r.Close() }
+
+// contentDisposition is `inline; filename="<name>"` (REST.md §8.4), with
+// an ASCII stand-in and RFC 6266's filename* when the name is not plain
+// ASCII, or holds a quote or backslash that would need escaping.
+func contentDisposition(name string) string {
+	plain := true
+	var fallback strings.Builder
+	for _, r := range name {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			plain = false
+			fallback.WriteByte('_')
+			continue
+		}
+		fallback.WriteRune(r)
+	}
+	if plain {
+		return `inline; filename="` + name + `"`
+	}
+	return `inline; filename="` + fallback.String() + `"; filename*=UTF-8''` + url.PathEscape(name)
+}

@@ -456,3 +456,20 @@ func TestBlobCreateValidation(t *testing.T) {
 	createBlob(t, env, alice, map[string]any{"name": "clip.mp4", "content_type": "video/mp4"})
 	createBlob(t, env, alice, map[string]any{"name": "photo.png", "content_type": "image/png"})
 }
+
+func TestContentDispositionOfOddNames(t *testing.T) {
+	env := startBlobs(t)
+	alice := env.NewUser(t)
+	for name, want := range map[string]string{
+		"plain name.txt": `inline; filename="plain name.txt"`,
+		`say "hi".txt`:   `inline; filename="say _hi_.txt"; filename*=UTF-8''say%20%22hi%22.txt`,
+		"café.txt":       `inline; filename="caf_.txt"; filename*=UTF-8''caf%C3%A9.txt`,
+	} {
+		tk := createBlob(t, env, alice, map[string]any{"name": name, "public": true})
+		upload(t, env, tk, []byte("x"))
+		wantStatus(t, complete(t, env, alice, tk.id, map[string]any{"size": 1}), http.StatusOK)
+		if got := env.get(t, "/blobs/"+tk.uid, nil).Header.Get("Content-Disposition"); got != want {
+			t.Errorf("%q: Content-Disposition %q, want %q", name, got, want)
+		}
+	}
+}
