@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/internal/blob"
+	"github.com/parley-chat/parley/internal/blob/blobtest"
 )
 
 // testContent is the one suite every Content implementation passes:
@@ -148,5 +149,48 @@ func TestTypeAllowed(t *testing.T) {
 	}
 	if !blob.TypeAllowed(nil, "text/html") {
 		t.Error("an empty list must allow everything")
+	}
+}
+
+func TestS3Content(t *testing.T) {
+	s := blobtest.NewS3(t)
+	cfg, err := blob.ParseS3URL(s.URL, s.AccessKey, s.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := blob.NewS3(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testContent(t, c)
+	// No object and no unfinished multipart upload outlives a put, failed
+	// or not.
+	if got := s.Contents(t); len(got) != 0 {
+		t.Fatalf("bucket holds %v", got)
+	}
+}
+
+func TestParseS3URL(t *testing.T) {
+	c, err := blob.ParseS3URL("s3://media/parley/blobs?endpoint=127.0.0.1:8333&secure=false&region=eu-west-1", "ak", "sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Bucket != "media" || c.Prefix != "parley/blobs/" || c.Endpoint != "127.0.0.1:8333" || c.Secure || !c.PathStyle ||
+		c.Region != "eu-west-1" || c.AccessKey != "ak" || c.SecretKey != "sk" {
+		t.Fatalf("parsed %+v", c)
+	}
+	for _, bad := range []string{
+		"s3://media",                              // no endpoint
+		"http://media?endpoint=x:1",               // not s3
+		"s3://ak:sk@media?endpoint=x:1",           // credentials in the URL
+		"s3://media?endpoint=x:1&secure=perhaps",  // not a bool
+		"s3://media?endpoint=x:1&acl=public-read", // unknown parameter
+	} {
+		if _, err := blob.ParseS3URL(bad, "ak", "sk"); err == nil {
+			t.Errorf("ParseS3URL(%q) accepted it", bad)
+		}
+	}
+	if _, err := blob.ParseS3URL("s3://media?endpoint=x:1", "", ""); err == nil {
+		t.Error("ParseS3URL without credentials accepted it")
 	}
 }

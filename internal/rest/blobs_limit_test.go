@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
+	"github.com/parley-chat/parley/internal/blob/blobtest"
 	"github.com/parley-chat/parley/internal/config"
 )
 
@@ -25,7 +28,12 @@ import (
 // far from 256 MiB. Had the server buffered the body in memory or on disk,
 // it would have taken all of it. Nothing is left in the blob directory.
 func TestUploadOverLimitStopsReading(t *testing.T) {
-	env := startBlobs(t)
+	eachStore(t, func(t *testing.T, start func(*testing.T, ...func(*config.Config)) *blobEnv) {
+		testOverLimit(t, start(t))
+	})
+}
+
+func testOverLimit(t *testing.T, env *blobEnv) {
 	alice := env.NewUser(t)
 	limit := int64(64 << 10)
 	if _, err := env.Server.Auth.SetBlobLimits(context.Background(), env.App.ID, &limit, nil); err != nil {
@@ -143,5 +151,42 @@ func TestBlobSweepAtStart(t *testing.T) {
 	wantStatus(t, resp, http.StatusOK)
 	if string(resp.Raw) != "keep me" {
 		t.Fatalf("after restart: %q", resp.Raw)
+	}
+}
+
+// On S3 the startup sweep aborts unfinished multipart uploads and removes
+// objects no blob points to, keeping live blobs' content.
+func TestBlobSweepAtStartS3(t *testing.T) {
+	s3 := blobtest.NewS3(t)
+	dir := t.TempDir()
+	use := func(c *config.Config) {
+		c.DataDir, c.BlobStore, c.S3AccessKey, c.S3SecretKey = dir, s3.URL, s3.AccessKey, s3.SecretKey
+	}
+	env := startBlobs(t, use)
+	env.s3 = s3
+	alice := env.NewUser(t)
+	tk := createBlob(t, env, alice, map[string]any{"name": "keep.txt"})
+	upload(t, env, tk, []byte("keep me"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := s3.Client()
+	orphan := "blobs/0123456789abcdef0123456789abcdef"
+	if _, err := client.PutObject(ctx, s3.Bucket, orphan, strings.NewReader("orphan"), 6, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	core := minio.Core{Client: client}
+	if _, err := core.NewMultipartUpload(ctx, s3.Bucket, "blobs/"+tk.uid, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.contentFiles(t); len(got) != 3 {
+		t.Fatalf("planted: bucket holds %v", got)
+	}
+	if err := env.Server.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env2 := startBlobs(t, use)
+	env2.s3 = s3
+	if files := env2.contentFiles(t); len(files) != 1 || files[0] != tk.uid {
+		t.Fatalf("after the sweep the bucket holds %v, want just %s", files, tk.uid)
 	}
 }

@@ -16,14 +16,46 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/blob/blobtest"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/servertest"
 )
 
-// blobEnv is a server and its data directory (to look at the disk).
+// blobEnv is a server and a view of where its blob content lives.
 type blobEnv struct {
 	*servertest.Env
 	dir string
+	s3  *blobtest.S3 // nil on the filesystem store
+}
+
+// blobStore is one Content implementation the REST suite runs over: new
+// returns the configuration of a fresh, empty store of that kind.
+type blobStore struct {
+	name string
+	new  func(t *testing.T) (*blobtest.S3, func(*config.Config))
+}
+
+var blobStores = []blobStore{
+	{"fs", func(*testing.T) (*blobtest.S3, func(*config.Config)) { return nil, func(*config.Config) {} }},
+	{"s3", func(t *testing.T) (*blobtest.S3, func(*config.Config)) {
+		s := blobtest.NewS3(t)
+		return s, func(c *config.Config) { c.BlobStore, c.S3AccessKey, c.S3SecretKey = s.URL, s.AccessKey, s.SecretKey }
+	}},
+}
+
+// eachStore runs test once per blob store, as subtests named fs and s3.
+func eachStore(t *testing.T, test func(t *testing.T, start func(t *testing.T, mutate ...func(*config.Config)) *blobEnv)) {
+	for _, st := range blobStores {
+		t.Run(st.name, func(t *testing.T) {
+			s3, use := st.new(t)
+			test(t, func(t *testing.T, mutate ...func(*config.Config)) *blobEnv {
+				t.Helper()
+				e := startBlobs(t, append([]func(*config.Config){use}, mutate...)...)
+				e.s3 = s3
+				return e
+			})
+		})
+	}
 }
 
 func startBlobs(t *testing.T, mutate ...func(*config.Config)) *blobEnv {
@@ -33,10 +65,18 @@ func startBlobs(t *testing.T, mutate ...func(*config.Config)) *blobEnv {
 	return &blobEnv{Env: env, dir: dir}
 }
 
-// contentFiles lists what the blob directory holds, temporary files
-// included ("tmp/<name>").
+// contentFiles lists what the blob store holds: on disk temporary files
+// too (".tmp/<name>"), in a bucket unfinished multipart uploads too
+// ("incomplete/<key>"). Content is listed by uid.
 func (e *blobEnv) contentFiles(t *testing.T) []string {
 	t.Helper()
+	if e.s3 != nil {
+		var out []string
+		for _, k := range e.s3.Contents(t) {
+			out = append(out, strings.TrimPrefix(k, "blobs/"))
+		}
+		return out
+	}
 	var out []string
 	root := filepath.Join(e.dir, "blobs")
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -157,7 +197,11 @@ func (e *blobEnv) get(t *testing.T, path string, header map[string]string) *serv
 // token and header), info by id and uid, object URL, list, rename both
 // ways, delete; then the download is 404 and the content is gone.
 func TestBlobLifecycle(t *testing.T) {
-	env := startBlobs(t)
+	eachStore(t, testBlobLifecycle)
+}
+
+func testBlobLifecycle(t *testing.T, start func(*testing.T, ...func(*config.Config)) *blobEnv) {
+	env := start(t)
 	alice, bob := env.NewUser(t), env.NewUser(t)
 	data := randomBytes(300_000)
 	tk := createBlob(t, env, alice, map[string]any{"name": "dog photo.jpg", "content_type": "image/jpeg", "public": false})
@@ -259,7 +303,12 @@ func TestBlobLifecycle(t *testing.T) {
 // Public blobs are served without a token; complete accepts the docs'
 // body shape too.
 func TestPublicBlobAndDocsCompleteShape(t *testing.T) {
-	env := startBlobs(t)
+	eachStore(t, func(t *testing.T, start func(*testing.T, ...func(*config.Config)) *blobEnv) {
+		testPublicBlob(t, start(t))
+	})
+}
+
+func testPublicBlob(t *testing.T, env *blobEnv) {
 	alice := env.NewUser(t)
 	tk := createBlob(t, env, alice, map[string]any{"name": "pub.txt", "content_type": "text/plain", "public": true})
 	upload(t, env, tk, []byte("hello"))
@@ -316,7 +365,11 @@ func TestPrivateBlobDownloadAccess(t *testing.T) {
 // stores nothing (the blob cannot be completed, the blob directory holds
 // no file, no temporary file either).
 func TestBadUploadsStoreNothing(t *testing.T) {
-	env := startBlobs(t)
+	eachStore(t, testBadUploads)
+}
+
+func testBadUploads(t *testing.T, start func(*testing.T, ...func(*config.Config)) *blobEnv) {
+	env := start(t)
 	alice := env.NewUser(t)
 	tk := createBlob(t, env, alice, map[string]any{"name": "a.bin", "content_type": "application/octet-stream"})
 	data := []byte("some bytes")

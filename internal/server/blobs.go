@@ -26,9 +26,19 @@ func openBlobs(ctx context.Context, cfg config.Config, db *sqlite.DB, authSvc *a
 	if err != nil {
 		return nil, fmt.Errorf("blob ticket key: %w", err)
 	}
-	content, err := blob.NewFS(filepath.Join(cfg.DataDir, blobDir))
-	if err != nil {
-		return nil, err
+	var content blob.Content
+	if cfg.BlobStore == "" {
+		if content, err = blob.NewFS(filepath.Join(cfg.DataDir, blobDir)); err != nil {
+			return nil, err
+		}
+	} else {
+		c, err := blob.ParseS3URL(cfg.BlobStore, cfg.S3AccessKey, cfg.S3SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("--blob-store: %w", err)
+		}
+		if content, err = blob.NewS3(ctx, c); err != nil {
+			return nil, err
+		}
 	}
 	svc := blob.NewService(db, content, appLimits{authSvc}, blob.Config{Secret: secret}, log, now)
 	if err := svc.Sweep(ctx); err != nil {
