@@ -389,3 +389,21 @@ func TestValidatePublicURL(t *testing.T) {
 		wantFlagErrors(t, c.Validate(), "public-url")
 	}
 }
+
+func TestValidateBlobStore(t *testing.T) {
+	c := config.Default()
+	c.BlobStore, c.S3AccessKey, c.S3SecretKey = "s3://media?endpoint=127.0.0.1:8333&secure=false", "ak", "sk"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid --blob-store: %v", err)
+	}
+	for _, bad := range []struct{ store, key string }{
+		{"/var/blobs", "ak"},                  // not s3://
+		{"s3://media", "ak"},                  // no endpoint
+		{"s3://media?endpoint=x:1", ""},       // no credentials
+		{"s3://a:b@media?endpoint=x:1", "ak"}, // credentials in the URL
+	} {
+		c := config.Default()
+		c.BlobStore, c.S3AccessKey, c.S3SecretKey = bad.store, bad.key, bad.key
+		wantFlagErrors(t, c.Validate(), "blob-store")
+	}
+}

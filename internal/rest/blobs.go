@@ -407,26 +407,36 @@ func (a *API) receive(w http.ResponseWriter, r *http.Request) error {
 type lastPart struct {
 	part *multipart.Part
 	mr   *multipart.Reader
+	end  error // the answer at the end, repeated to later reads
 }
 
 func (l *lastPart) Read(p []byte) (int, error) {
-	n, err := l.part.Read(p)
-	if err == nil {
-		return n, nil
+	if l.end != nil {
+		return 0, l.end
 	}
+	n, err := l.part.Read(p)
+	if err != nil && l.end == nil {
+		l.end = l.finish(err)
+		return n, l.end
+	}
+	return n, nil
+}
+
+// finish judges the end of the file part: io.EOF when the body ends there.
+func (l *lastPart) finish(err error) error {
 	if err != io.EOF {
-		return n, apperr.Malformed("Upload body could not be read: %v", err)
+		return apperr.Malformed("Upload body could not be read: %v", err)
 	}
 	next, err := l.mr.NextPart()
 	switch {
 	case err == io.EOF:
-		return n, io.EOF
+		return io.EOF
 	case err != nil:
-		return n, apperr.Malformed("Upload body is not valid multipart: %v", err)
+		return apperr.Malformed("Upload body is not valid multipart: %v", err)
 	case next.FormName() == "file":
-		return n, apperr.Malformed("Upload has more than one file part")
+		return apperr.Malformed("Upload has more than one file part")
 	}
-	return n, apperr.Malformed("The file must be the last part of the upload (found %q after it)", next.FormName())
+	return apperr.Malformed("The file must be the last part of the upload (found %q after it)", next.FormName())
 }
 
 // idleReader pushes the read deadline forward on every read, as
