@@ -7,7 +7,8 @@
 # memory than the server already had).
 #
 #   scripts/bench-blobs.sh [SIZE_MIB]            local store (default 1024 MiB)
-#   BLOB_STORE=s3://... PARLEY_S3_ACCESS_KEY=.. PARLEY_S3_SECRET_KEY=.. scripts/bench-blobs.sh 1024
+#   BLOB_STORE='s3://BUCKET?endpoint=HOST:PORT&secure=false' PARLEY_S3_ACCESS_KEY=.. PARLEY_S3_SECRET_KEY=.. \
+#     scripts/bench-blobs.sh 1024     S3 store (the bucket must exist); also times curl straight to the S3 server
 #
 # Uploads and downloads go through curl on 127.0.0.1, the way the SDK does
 # it (a multipart POST to the ticket's URL, then GET /blobs/{uid}?token=).
@@ -53,6 +54,20 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 t0=$(now); cp "$file" "$tmp/copy.bin"; sync; t1=$(now)
 cp_s=$(elapsed "$t0" "$t1"); rm -f "$tmp/copy.bin"
+direct=""
+if [[ "${BLOB_STORE:-}" == s3://* ]]; then
+  # The S3 server's own speed: one signed PUT and GET of the file with curl.
+  bucket="${BLOB_STORE#s3://}"; bucket="${bucket%%[/?]*}"
+  endpoint="${BLOB_STORE#*endpoint=}"; endpoint="${endpoint%%&*}"
+  sig=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$PARLEY_S3_ACCESS_KEY:$PARLEY_S3_SECRET_KEY")
+  t0=$(now); curl -fsS "${sig[@]}" -T "$file" "http://$endpoint/$bucket/bench-direct.bin" -o /dev/null; t1=$(now)
+  put_s=$(elapsed "$t0" "$t1")
+  t0=$(now); curl -fsS "${sig[@]}" "http://$endpoint/$bucket/bench-direct.bin" -o "$tmp/direct.bin"; sync; t1=$(now)
+  get_s=$(elapsed "$t0" "$t1")
+  curl -fsS "${sig[@]}" -X DELETE "http://$endpoint/$bucket/bench-direct.bin" -o /dev/null || true
+  rm -f "$tmp/direct.bin"
+  direct="curl PUT ${put_s}s  $(mibs "$size_mib" "$put_s") MiB/s, GET ${get_s}s  $(mibs "$size_mib" "$get_s") MiB/s (straight to the S3 server)"
+fi
 
 blob="$(json -X POST "$api/blobs.json" -H "CB-Token: $token" -d '{"blob":{"name":"big.bin","content_type":"application/octet-stream"}}')"
 id="$(jq -r .blob.id <<<"$blob")" uid="$(jq -r .blob.uid <<<"$blob")"
@@ -75,5 +90,6 @@ cmp -s "$file" "$tmp/down.bin" || { echo "bench-blobs.sh: downloaded bytes diffe
 
 echo "file ${size_mib} MiB, store ${BLOB_STORE:-local}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "cp        ${cp_s}s  $(mibs "$size_mib" "$cp_s") MiB/s"
+[[ -n "$direct" ]] && echo "$direct"
 echo "upload    ${up_s}s  $(mibs "$size_mib" "$up_s") MiB/s   server peak RSS ${hwm_before} MiB before, ${hwm_up} MiB after"
 echo "download  ${down_s}s  $(mibs "$size_mib" "$down_s") MiB/s   server peak RSS ${hwm_down} MiB after"
