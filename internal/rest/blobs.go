@@ -333,7 +333,11 @@ const (
 // to the content store through the app's size limit, and an upload over
 // it is cut off there (413), its connection closed without reading on.
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
-	if err := a.receive(w, r); err != nil {
+	err := a.receive(w, r)
+	// The server's write deadline was set when the request began; a long
+	// upload has outlived it by now.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferIdle))
+	if err != nil {
 		// Whatever is left of the body is not read: the connection closes.
 		w.Header().Set("Connection", "close")
 		writeError(w, r, a.log, err)
