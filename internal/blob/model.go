@@ -13,8 +13,10 @@ import (
 )
 
 // Blob is a stored file's metadata. Size is nil and CompletedAt zero until
-// the owner declares the upload complete (§8.3); Uploaded is how many bytes
-// the last upload stored (0: none yet).
+// the owner declares the upload complete (§8.3). ContentKey names the
+// content of the last upload (HasContent), Uploaded its size: each upload
+// writes under a key of its own, so an upload racing another, or racing
+// the completion, never changes the bytes of a complete blob.
 type Blob struct {
 	ID          int64
 	AppID       int64
@@ -23,6 +25,7 @@ type Blob struct {
 	Name        string
 	ContentType string
 	Public      bool
+	ContentKey  string
 	Uploaded    int64
 	HasContent  bool
 	Size        *int64
@@ -41,23 +44,27 @@ type Store interface {
 	CreateBlob(ctx context.Context, b *Blob) error
 	BlobByID(ctx context.Context, appID, id int64) (*Blob, error)
 	BlobByUID(ctx context.Context, uid string) (*Blob, error)
-	// SetBlobUploaded records that the content of blob id holds n bytes.
-	SetBlobUploaded(ctx context.Context, id, n int64, at time.Time) error
-	// CompleteBlob sets size and the completion time.
-	CompleteBlob(ctx context.Context, id, size int64, at time.Time) error
+	// SetBlobUploaded makes key (n bytes) the content of blob id and
+	// returns the key it replaces ("" for none); ErrNotFound when the blob
+	// is gone or complete.
+	SetBlobUploaded(ctx context.Context, id int64, key string, n int64, at time.Time) (string, error)
+	// CompleteBlob sets size and the completion time, provided the
+	// content is still key and the blob not complete (else ErrNotFound).
+	CompleteBlob(ctx context.Context, id int64, key string, size int64, at time.Time) error
 	RenameBlob(ctx context.Context, id int64, name string, at time.Time) error
 	DeleteBlob(ctx context.Context, id int64) error
 	// ListBlobs returns one page of the owner's blobs, newest first, and
 	// how many the owner has.
 	ListBlobs(ctx context.Context, appID, ownerID int64, limit, offset int) ([]Blob, int, error)
-	// BlobUIDsExist returns which of uids name a blob row.
-	BlobUIDsExist(ctx context.Context, uids []string) (map[string]bool, error)
+	// BlobContentKeysExist returns which of keys are a blob's content.
+	BlobContentKeysExist(ctx context.Context, keys []string) (map[string]bool, error)
 }
 
 // ErrNotFound is returned by a Store or a Content for a missing row or key.
 var ErrNotFound = errors.New("blob: not found")
 
-// Content stores blob bytes under a key (the blob's uid). Put must never
+// Content stores blob bytes under a key (the blob's uid and a random
+// suffix per upload, lowercase hex). Put must never
 // make a partial object visible: it reads r to its end (or its first
 // error) and only then publishes the object, replacing any previous one;
 // on any error nothing new is visible and nothing is left behind.

@@ -126,7 +126,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		exist, err := s.store.BlobUIDsExist(ctx, batch)
+		exist, err := s.store.BlobContentKeysExist(ctx, batch)
 		if err != nil {
 			return err
 		}
@@ -282,8 +282,13 @@ func CheckContentTypes(list []string) error {
 	return nil
 }
 
-func newUID() string {
-	b := make([]byte, 16)
+func newUID() string { return randomHex(16) }
+
+// newContentKey names the content of one upload of uid.
+func newContentKey(uid string) string { return uid + randomHex(8) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic(fmt.Sprintf("blob: crypto/rand failed: %v", err))
 	}
@@ -389,7 +394,8 @@ func (s *Service) Upload(ctx context.Context, b *Blob, max, declared int64, r io
 	if declared >= 0 {
 		r2 = &sizeCheck{r: r2, want: declared}
 	}
-	n, err := s.content.Put(ctx, b.UID, r2)
+	key := newContentKey(b.UID)
+	n, err := s.content.Put(ctx, key, r2)
 	var mismatch *sizeMismatch
 	switch {
 	case errors.Is(err, errTooLarge):
@@ -401,8 +407,17 @@ func (s *Service) Upload(ctx context.Context, b *Blob, max, declared int64, r io
 		// through; anything else is the store's.
 		return 0, err
 	}
-	if err := s.store.SetBlobUploaded(ctx, b.ID, n, s.now().UTC()); err != nil {
+	old, err := s.store.SetBlobUploaded(ctx, b.ID, key, n, s.now().UTC())
+	if err != nil {
+		s.dropContent(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			// Completed or deleted while the bytes came in.
+			return 0, &apperr.Error{Kind: apperr.KindConflict, Message: "Blob was completed or deleted during the upload"}
+		}
 		return 0, err
+	}
+	if old != "" {
+		s.dropContent(ctx, old) // an earlier upload of the same blob
 	}
 	return n, nil
 }
@@ -459,7 +474,11 @@ func (s *Service) Complete(ctx context.Context, c Caller, ref string, size int64
 	if b.Complete() {
 		return nil // the same declaration again
 	}
-	return s.store.CompleteBlob(ctx, b.ID, size, s.now().UTC())
+	err = s.store.CompleteBlob(ctx, b.ID, b.ContentKey, size, s.now().UTC())
+	if errors.Is(err, ErrNotFound) {
+		return &apperr.Error{Kind: apperr.KindConflict, Message: "Blob changed (a new upload, or deleted) while completing; try again"}
+	}
+	return err
 }
 
 // Rename is §8.10, for the owner.
@@ -491,10 +510,18 @@ func (s *Service) Delete(ctx context.Context, c Caller, ref string) error {
 	if err := s.store.DeleteBlob(ctx, b.ID); err != nil {
 		return err
 	}
-	if err := s.content.Delete(context.WithoutCancel(ctx), b.UID); err != nil {
-		s.log.Warn("delete blob content; the next start removes it", "uid", b.UID, "err", err)
+	if b.HasContent {
+		s.dropContent(ctx, b.ContentKey)
 	}
 	return nil
+}
+
+// dropContent deletes content no blob uses any more; a failure is only
+// logged, as the next start's sweep removes what is left.
+func (s *Service) dropContent(ctx context.Context, key string) {
+	if err := s.content.Delete(context.WithoutCancel(ctx), key); err != nil {
+		s.log.Warn("delete blob content; the next start removes it", "key", key, "err", err)
+	}
 }
 
 // List is §8.9: the caller's own blobs, page by page (pages from 1).
@@ -517,7 +544,7 @@ func (s *Service) Download(ctx context.Context, uid string, authn func() (*Calle
 	if err != nil {
 		return nil, nil, err
 	}
-	if !b.Complete() {
+	if !b.Complete() || !b.HasContent {
 		return nil, nil, apperr.NotFound("Blob")
 	}
 	if !b.Public {
@@ -531,7 +558,7 @@ func (s *Service) Download(ctx context.Context, uid string, authn func() (*Calle
 			return nil, nil, apperr.Forbidden("Forbidden. Need user.")
 		}
 	}
-	obj, err := s.content.Open(ctx, b.UID)
+	obj, err := s.content.Open(ctx, b.ContentKey)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, apperr.NotFound("Blob")
 	}

@@ -289,9 +289,9 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", b.ContentType)
 	h.Set("Content-Disposition", contentDisposition(b.Name))
-	// Content never changes once complete (a complete blob takes no
-	// upload), so its uid is a strong validator.
-	h.Set("ETag", `"`+b.UID+`"`)
+	// The content key names one upload's bytes, which never change: a
+	// strong validator.
+	h.Set("ETag", `"`+b.ContentKey+`"`)
 	// User content on the API's origin: never sniffed into HTML, and a
 	// document opened from it runs no script.
 	h.Set("X-Content-Type-Options", "nosniff")

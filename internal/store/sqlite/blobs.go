@@ -12,20 +12,21 @@ import (
 
 var _ blob.Store = (*DB)(nil)
 
-const blobColumns = `id, app_id, owner_id, uid, name, content_type, public, uploaded_size, size, completed_at, created_at, updated_at`
+const blobColumns = `id, app_id, owner_id, uid, name, content_type, public, content_key, uploaded_size, size, completed_at, created_at, updated_at`
 
 func scanBlob(row interface{ Scan(...any) error }) (*blob.Blob, error) {
 	var b blob.Blob
 	var uploaded, size, completed sql.NullInt64
+	var key sql.NullString
 	var created, updated int64
-	err := row.Scan(&b.ID, &b.AppID, &b.OwnerID, &b.UID, &b.Name, &b.ContentType, &b.Public, &uploaded, &size, &completed, &created, &updated)
+	err := row.Scan(&b.ID, &b.AppID, &b.OwnerID, &b.UID, &b.Name, &b.ContentType, &b.Public, &key, &uploaded, &size, &completed, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, blob.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	b.HasContent, b.Uploaded = uploaded.Valid, uploaded.Int64
+	b.HasContent, b.ContentKey, b.Uploaded = key.Valid, key.String, uploaded.Int64
 	if size.Valid {
 		n := size.Int64
 		b.Size = &n
@@ -68,12 +69,25 @@ func affected(res sql.Result, err error) error {
 	return nil
 }
 
-func (db *DB) SetBlobUploaded(ctx context.Context, id, n int64, at time.Time) error {
-	return affected(db.w.ExecContext(ctx, `UPDATE blobs SET uploaded_size = ?, updated_at = ? WHERE id = ?`, n, micros(at), id))
+func (db *DB) SetBlobUploaded(ctx context.Context, id int64, key string, n int64, at time.Time) (string, error) {
+	var old sql.NullString
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT content_key FROM blobs WHERE id = ? AND completed_at IS NULL`, id).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return blob.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE blobs SET content_key = ?, uploaded_size = ?, updated_at = ? WHERE id = ?`, key, n, micros(at), id)
+		return err
+	})
+	return old.String, err
 }
 
-func (db *DB) CompleteBlob(ctx context.Context, id, size int64, at time.Time) error {
-	return affected(db.w.ExecContext(ctx, `UPDATE blobs SET size = ?, completed_at = ?, updated_at = ? WHERE id = ?`, size, micros(at), micros(at), id))
+func (db *DB) CompleteBlob(ctx context.Context, id int64, key string, size int64, at time.Time) error {
+	return affected(db.w.ExecContext(ctx, `UPDATE blobs SET size = ?, completed_at = ?, updated_at = ?
+		WHERE id = ? AND content_key = ? AND completed_at IS NULL`, size, micros(at), micros(at), id, key))
 }
 
 func (db *DB) RenameBlob(ctx context.Context, id int64, name string, at time.Time) error {
@@ -106,16 +120,16 @@ func (db *DB) ListBlobs(ctx context.Context, appID, ownerID int64, limit, offset
 	return out, total, rows.Err()
 }
 
-func (db *DB) BlobUIDsExist(ctx context.Context, uids []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(uids))
-	if len(uids) == 0 {
+func (db *DB) BlobContentKeysExist(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(keys))
+	if len(keys) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(uids))
-	for i, u := range uids {
-		args[i] = u
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT uid FROM blobs WHERE uid IN (?`+strings.Repeat(",?", len(uids)-1)+`)`, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT content_key FROM blobs WHERE content_key IN (?`+strings.Repeat(",?", len(keys)-1)+`)`, args...)
 	if err != nil {
 		return nil, err
 	}

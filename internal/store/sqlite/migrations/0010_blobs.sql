@@ -1,6 +1,7 @@
 -- Issue 13: blobs (REST.md §8). Times are Unix microseconds like every
 -- other table. The content lives outside the database (blob.Content),
--- under the uid.
+-- under content_key: the uid and a suffix of its own for each upload, so
+-- that an upload never overwrites bytes a complete blob serves.
 CREATE TABLE blobs (
     id            INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a stale id names nothing
     app_id        BIGINT  NOT NULL REFERENCES apps(id),
@@ -9,7 +10,8 @@ CREATE TABLE blobs (
     name          TEXT    NOT NULL,
     content_type  TEXT    NOT NULL,
     public        INTEGER NOT NULL DEFAULT 0,
-    uploaded_size BIGINT,          -- bytes of the stored content; NULL until an upload
+    content_key   TEXT UNIQUE,     -- the last upload's content; NULL until an upload
+    uploaded_size BIGINT,          -- its size in bytes
     size          BIGINT,          -- declared by complete (§8.3); NULL until then
     completed_at  BIGINT,
     created_at    BIGINT  NOT NULL,
