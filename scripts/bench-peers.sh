@@ -3,7 +3,7 @@
 # with the same load tool (`parley bench xmpp`) and the same scenario, one
 # server at a time on 127.0.0.1:5222, and prints one table.
 #
-# The peers are installed (apt-get, once) and configured exactly as
+# The peers (those SERVERS names) are installed (apt-get, once) and configured exactly as
 # /work/shared/bench-peers/README.md says, from the files in that directory
 # (copied into /etc at run time). Parley is built from this tree (or from
 # PARLEY_REV) and run with a fresh data dir, twice: routing only
@@ -22,7 +22,21 @@
 #   SERVERS ("ejabberd prosody prosody-gengc parley-routing parley-history";
 #     also "parley-group": save_to_history=1 in group dialogs of GROUP_SIZE
 #     members (10), every pair a group, every member's copy a delivery; the
-#     peers have no such scenario)
+#     peers have no such scenario; and "parley-history-lists",
+#     "parley-group-lists": parley-history and parley-group with every
+#     user holding a default block list of LISTS_ITEMS items (100))
+#   PRIVACY_ITEMS (0: none): every user of the parley-routing, -history and
+#     -group runs gets a default block list of this many items before the
+#     chat (an even number: the SDK writes two items, user JID and
+#     muc.{domain}/{id}, per blocked user; one-way deny with <message/>
+#     <presence-in/><presence-out/><iq/>), naming users signed up for it who
+#     take no part in the run: nothing is blocked, but every stanza is
+#     checked against a full list. The load tool sets them over XMPP, as the
+#     SDK does, so the server must support privacy lists (a PARLEY_REV from
+#     before them fails those runs); 0 sends nothing. The issue-12 check, in
+#     one sitting: SERVERS="parley-history parley-history-lists parley-group
+#     parley-group-lists"
+#   LISTS_ITEMS (100): the block list length of the "-lists" runs
 #   BENCH_PEERS_DIR (/work/shared/bench-peers)
 #   PARLEY_REV (unset: the Parley server is built from the working tree; a
 #     git revision, e.g. HEAD: built from that commit through git archive,
@@ -39,6 +53,8 @@ CONNS=${CONNS:-2000}
 PAIRS=${PAIRS:-50}
 WINDOW=${WINDOW:-8}
 RATES=${RATES:-2000,5000}
+PRIVACY_ITEMS=${PRIVACY_ITEMS:-0}
+LISTS_ITEMS=${LISTS_ITEMS:-100}
 WARMUP=${WARMUP:-3s}
 DURATION=${DURATION:-20s}
 DRAIN=${DRAIN:-10s}
@@ -52,6 +68,10 @@ say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'bench-peers: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (apt-get, and the peers run as their own users)"
+for n in "$PRIVACY_ITEMS" "$LISTS_ITEMS"; do
+  case $n in ''|*[!0-9]*) die "PRIVACY_ITEMS and LISTS_ITEMS must be even numbers, 0 or more (got '$n')" ;; esac
+  [ $((n % 2)) = 0 ] || die "PRIVACY_ITEMS and LISTS_ITEMS must be even: two items per blocked user (got $n)"
+done
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores: the load tool takes core 1"
 command -v go >/dev/null || die "Go is not installed"
 for f in ejabberd-bench.yml ejabberdctl-bench.cfg prosody-bench.cfg.lua gen-users.sh register-ejabberd.sh register-prosody.sh; do
@@ -66,8 +86,13 @@ listening 5222 && die "port 5222 is taken (PID $(pid_on_port 5222)): one XMPP se
 
 # ---- install (idempotent) -------------------------------------------------
 installed() { dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# Only the peers SERVERS names: a Parley-only run (the issue-12 block-list
+# side by side) needs neither.
+wanted=(jq)
+case " $SERVERS " in *" ejabberd "*) wanted+=(ejabberd) ;; esac
+case " $SERVERS " in *" prosody "*|*" prosody-gengc "*) wanted+=(prosody) ;; esac
 missing=()
-for p in ejabberd prosody jq; do installed "$p" || missing+=("$p"); done
+for p in "${wanted[@]}"; do installed "$p" || missing+=("$p"); done
 declare -A install_error=()
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
@@ -274,9 +299,13 @@ free_port() { # a free loopback port from $1 up
   echo "$p"
 }
 
-run_parley() { # run_parley NAME HISTORY [LOAD TOOL FLAGS]
-  local name=$1 history=$2 data="$work/$1-data"
-  shift 2
+run_parley() { # run_parley NAME HISTORY ITEMS [LOAD TOOL FLAGS]
+  local name=$1 history=$2 items=$3 data="$work/$1-data"
+  shift 3
+  # The flag only with lists: without them the command line is exactly
+  # the one of the runs before the option existed, and a PARLEY_REV server
+  # without privacy lists is never sent a privacy IQ.
+  if [ "$items" != 0 ]; then set -- "$@" --privacy-items "$items"; fi
   mkdir -p "$data"
   local app http ws
   app=$("$SERVER" app create --name bench --data-dir "$data") || { fail "$name" "parley app create failed"; return; }
@@ -309,9 +338,11 @@ for s in $SERVERS; do
     ejabberd) run_ejabberd ;;
     prosody) run_prosody prosody /etc/prosody/prosody-bench.cfg.lua ;;
     prosody-gengc) run_prosody prosody-gengc /etc/prosody/prosody-bench-gengc.cfg.lua ;;
-    parley-routing) run_parley parley-routing false ;;
-    parley-history) run_parley parley-history true ;;
-    parley-group) run_parley parley-group true --group-size "${GROUP_SIZE:-10}" ;;
+    parley-routing) run_parley parley-routing false "$PRIVACY_ITEMS" ;;
+    parley-history) run_parley parley-history true "$PRIVACY_ITEMS" ;;
+    parley-group) run_parley parley-group true "$PRIVACY_ITEMS" --group-size "${GROUP_SIZE:-10}" ;;
+    parley-history-lists) run_parley parley-history-lists true "$LISTS_ITEMS" ;;
+    parley-group-lists) run_parley parley-group-lists true "$LISTS_ITEMS" --group-size "${GROUP_SIZE:-10}" ;;
     *) die "unknown server $s in SERVERS" ;;
   esac
 done
@@ -319,14 +350,20 @@ say "load after the run:$(uptime | sed 's/.*load average: //')"
 
 # ---- the table ------------------------------------------------------------
 ver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | sed 's/-[^-]*$//'; }
+# lists NAME: ", N-item block lists" when the run's users had them.
+lists() {
+  local n
+  n=$(jq -r '.privacy_items // 0' "$work/results/$1.json" 2>/dev/null || echo 0)
+  if [ -n "$n" ] && [ "$n" != 0 ]; then echo ", $n-item block lists"; fi
+}
 title() {
   case $1 in
     ejabberd) echo "ejabberd $(ver ejabberd)" ;;
     prosody) echo "Prosody $(ver prosody)" ;;
     prosody-gengc) echo "Prosody $(ver prosody), generational GC" ;;
-    parley-routing) echo "Parley, routing only" ;;
-    parley-history) echo "Parley, save_to_history=1" ;;
-    parley-group) echo "Parley, groups of ${GROUP_SIZE:-10}, save_to_history=1 (copies)" ;;
+    parley-routing) echo "Parley, routing only$(lists "$1")" ;;
+    parley-history|parley-history-lists) echo "Parley, save_to_history=1$(lists "$1")" ;;
+    parley-group|parley-group-lists) echo "Parley, groups of ${GROUP_SIZE:-10}, save_to_history=1 (copies)$(lists "$1")" ;;
   esac
 }
 # cell NAME JQ: one figure of one server, or why there is none.

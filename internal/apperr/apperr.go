@@ -36,6 +36,12 @@ const (
 	// KindRateLimited is a request refused by a rate limit or a failure
 	// backoff, without being acted on (REST 429 with Retry-After).
 	KindRateLimited
+	// KindBlocked is a stanza or message the other user's privacy list
+	// refuses (REALTIME.md §18.9: XMPP service-unavailable 503; REST 403).
+	KindBlocked
+	// KindBlocking is a message the sender's own mutual block refuses
+	// (REALTIME.md §18.9: XMPP not-acceptable 406; REST 403).
+	KindBlocking
 )
 
 // Error is a domain error. Field, when set, names the request field at fault.
@@ -89,6 +95,14 @@ func Unauthorized() *Error {
 // SessionExpired reports a missing, unknown, destroyed or expired session.
 func SessionExpired() *Error {
 	return &Error{Kind: KindSessionExpired, Message: "Required session does not exist"}
+}
+
+// Blocked reports that the other user's privacy list refuses the action.
+func Blocked() *Error { return &Error{Kind: KindBlocked, Message: "Service not available."} }
+
+// Blocking reports that the caller's own mutual block refuses the action.
+func Blocking() *Error {
+	return &Error{Kind: KindBlocking, Message: "You have blocked this user in both directions"}
 }
 
 // TooLarge reports a request over a size limit.

@@ -2,10 +2,12 @@ package c2s
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
@@ -113,7 +115,7 @@ func (s *Session) routeChange(el *xmpp.Element, ch *chat.Change, room bool) {
 	from.Resource = strconv.FormatInt(s.userID, 10)
 	out.SetAttr("from", from.String())
 	out.SetAttr("type", "groupchat")
-	s.e.fanOut(s.appID, out, ch.Recipients, ch.Everyone, func(u int64, frame []byte) {
+	s.e.fanOut(s.appID, out, ch.Recipients, ch.Everyone, ch.Reaches, func(u int64, frame []byte) {
 		if u != s.userID && ch.KeepOffline {
 			s.keepOffline(u, frame)
 		}
@@ -123,8 +125,9 @@ func (s *Session) routeChange(el *xmpp.Element, ch *chat.Change, room bool) {
 // fanOut sends el to every available resource of users (of every user of
 // app when everyone), addressed to each; offline is called with a copy
 // addressed to the bare JID of each user with no available resource
-// (never when everyone).
-func (e *Engine) fanOut(app int64, el *xmpp.Element, users []int64, everyone bool, offline func(u int64, frame []byte)) {
+// (never when everyone). With everyone, reaches (when not nil) says which
+// users may get it (the domain's block filter); users come filtered.
+func (e *Engine) fanOut(app int64, el *xmpp.Element, users []int64, everyone bool, reaches func(int64) bool, offline func(u int64, frame []byte)) {
 	send := func(sess router.Session) {
 		copy := el.Clone()
 		copy.SetAttr("to", sess.JID().String())
@@ -132,8 +135,8 @@ func (e *Engine) fanOut(app int64, el *xmpp.Element, users []int64, everyone boo
 	}
 	if everyone {
 		for _, sess := range e.router.Available(func(local string) bool {
-			_, a, ok := xmpp.ParseUserLocal(local)
-			return ok && a == app
+			u, a, ok := xmpp.ParseUserLocal(local)
+			return ok && a == app && (reaches == nil || reaches(u))
 		}) {
 			send(sess)
 		}
@@ -168,15 +171,20 @@ func (e *Engine) notifyMessagesDeleted(ctx context.Context, d *chat.Dialog, msgs
 	}
 	typ, from := "groupchat", xmpp.RoomJID(d.AppID, d.ID, e.cfg.Domain)
 	from.Resource = strconv.FormatInt(by, 10)
+	scope := privacy.Room
 	if d.Type == chat.Private {
-		typ, from = "chat", xmpp.UserJID(by, d.AppID, e.cfg.Domain)
+		typ, from, scope = "chat", xmpp.UserJID(by, d.AppID, e.cfg.Domain), privacy.Direct
 	}
+	// Not to members whose block list refuses the deleter, nor across the
+	// deleter's own mutual block (REALTIME.md §18.9): dropped silently.
+	reaches := func(u int64) bool { return e.chat.Reaches(ctx, d.AppID, by, u, scope) }
+	users = slices.DeleteFunc(users, func(u int64) bool { return !reaches(u) })
 	for _, m := range msgs {
 		el := xmpp.NewElement("message", "xmlns", xmpp.NSClient, "type", typ, "from", from.String(),
 			"id", chat.NewMessageID(e.cfg.Now()))
 		el.AppendChild(xmpp.NewElement("remove", "xmlns", nsDelete, "id", m.ID))
 		el.AppendChild(xmpp.NewElement("extraParams", "xmlns", xmpp.NSClient)).
 			AppendChild(xmpp.NewElement("dialog_id")).AppendText(d.ID)
-		e.fanOut(d.AppID, el, users, everyone, nil)
+		e.fanOut(d.AppID, el, users, everyone, reaches, nil)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
 
@@ -39,11 +40,17 @@ func (s *Session) headline(el *xmpp.Element) (step func(), later bool) {
 	if to.Domain != s.e.cfg.Domain {
 		return func() { s.write(xmpp.StanzaError(el, "service-unavailable", "")) }, false
 	}
-	if _, appID, ok := xmpp.ParseUserLocal(to.Local); !ok || appID != s.appID {
+	toUser, appID, ok := xmpp.ParseUserLocal(to.Local)
+	if !ok || appID != s.appID {
 		// Another application's users are not reachable, as for chat.
 		return func() { s.write(xmpp.StanzaError(el, "service-unavailable", "")) }, false
 	}
 	return func() {
+		// System messages and call signalling across a block are dropped
+		// silently (REALTIME.md §18.9); the domain decides.
+		if !s.e.chat.Reaches(context.Background(), s.appID, s.userID, toUser, privacy.Direct) {
+			return
+		}
 		out := el.Clone()
 		out.SetAttr("xmlns", xmpp.NSClient)
 		out.SetAttr("from", s.jid.String())

@@ -2,11 +2,13 @@ package c2s
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
 
@@ -20,6 +22,11 @@ type Chat interface {
 	Changes // edits and deletes (edits.go)
 	CanJoin(ctx context.Context, c chat.Caller, dialogID string) (*chat.Room, error)
 	Audience(ctx context.Context, d *chat.Dialog) (users []int64, everyone bool, err error)
+	// Reaches and SeesPresence decide, by the users' block lists, the
+	// stanzas the domain does not otherwise see (headlines, notices,
+	// occupant presences); what they refuse is dropped silently.
+	Reaches(ctx context.Context, appID, from, to int64, scope privacy.Scope) bool
+	SeesPresence(ctx context.Context, appID, viewer, subject int64) bool
 }
 
 // reserved extraParams children: meaning for the server, not custom data
@@ -189,6 +196,9 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 			s.refuse(el, err, "service-unavailable")
 			return
 		}
+		if !slices.Contains(acc.Recipients, to) {
+			return // the domain dropped it (a block, REALTIME.md §18.9)
+		}
 		if n := s.deliverDirect(el, bare, acc, ""); acc.Alert && !p.silent && s.e.offlineForAlerts(n, bare) {
 			s.alert(after, to, acc, p.in.Body)
 		}
@@ -264,7 +274,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		// nothing is kept or pushed for the others (they read REST history).
 		for _, sess := range s.e.router.Available(func(local string) bool {
 			u, app, ok := xmpp.ParseUserLocal(local)
-			return ok && app == s.appID && !(p.chatState && u == s.userID)
+			return ok && app == s.appID && !(p.chatState && u == s.userID) && acc.Reaches(u)
 		}) {
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
@@ -381,6 +391,12 @@ func (s *Session) refuse(el *xmpp.Element, err error, notFound string) {
 		cond = "forbidden"
 	case apperr.KindInvalid, apperr.KindMalformed:
 		cond = "not-acceptable"
+	case apperr.KindBlocked:
+		// The addressee's block list (REALTIME.md §18.9): the SDK's
+		// onMessageErrorListener gets {code: 503, info: "Service not available."}.
+		cond = "service-unavailable"
+	case apperr.KindBlocking:
+		cond = "not-acceptable" // the sender's own mutual block
 	default:
 		s.log.Error("message failed", "err", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
@@ -99,15 +100,24 @@ func (e *Engine) notifyReactionsChanged(ctx context.Context, d *chat.Dialog, m *
 	if remove != "" {
 		r.AppendChild(xmpp.NewElement("reaction", "remove", "true", "type", remove))
 	}
+	// Not to members whose block list refuses the reactor, nor across the
+	// reactor's own mutual block (REALTIME.md §18.9): dropped silently.
+	scope := privacy.Room
+	if d.Type == chat.Private {
+		scope = privacy.Direct
+	}
+	reaches := func(u int64) bool { return e.chat.Reaches(ctx, d.AppID, by, u, scope) }
 	var sessions []router.Session
 	if everyone {
 		sessions = e.router.Available(func(local string) bool {
-			_, app, ok := xmpp.ParseUserLocal(local)
-			return ok && app == d.AppID
+			u, app, ok := xmpp.ParseUserLocal(local)
+			return ok && app == d.AppID && reaches(u)
 		})
 	} else {
 		for _, u := range users {
-			sessions = append(sessions, e.router.Sessions(xmpp.UserJID(u, d.AppID, e.cfg.Domain))...)
+			if reaches(u) {
+				sessions = append(sessions, e.router.Sessions(xmpp.UserJID(u, d.AppID, e.cfg.Domain))...)
+			}
 		}
 	}
 	for _, sess := range sessions {

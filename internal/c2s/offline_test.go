@@ -21,7 +21,7 @@ func sendChats(a *client, jid string, n, size int) {
 	body := strings.Repeat("w", size)
 	for i := 0; i < n; i++ {
 		a.send(chatTo(jid, fmt.Sprintf("m%04d", i), body))
-		if i%200 == 199 { // each wait for processing stays short
+		if i%50 == 49 { // each wait for processing stays short, even on a loaded machine
 			a.sync(fmt.Sprint("sent-", i))
 		}
 	}

@@ -175,10 +175,13 @@ func statusFor(x *xmpp.Element, code string) {
 }
 
 // tellOthers sends what others see of user (joining or leaving) to every
-// session joined to the room but user's own. Called under the room's lock.
-func tellOthers(room string, members map[int64]*occupant, user int64, occ *occupant, leaving bool) {
+// session joined to the room but user's own, and but those of users who
+// may not see user's presence by either's block list (REALTIME.md §18.9,
+// the domain's SeesPresence, answered from memory). Called under the
+// room's lock.
+func (e *Engine) tellOthers(app int64, room string, members map[int64]*occupant, user int64, occ *occupant, leaving bool) {
 	for uid, o := range members {
-		if uid == user {
+		if uid == user || !e.chat.SeesPresence(context.Background(), app, uid, user) {
 			continue
 		}
 		for sess := range o.sessions {
@@ -210,7 +213,7 @@ func (e *Engine) notifyOccupantsRemoved(ctx context.Context, d *chat.Dialog, use
 		for sess := range occ.sessions {
 			e.rooms.untrack(sess, k)
 		}
-		tellOthers(room, members, u, occ, true)
+		e.tellOthers(d.AppID, room, members, u, occ, true)
 	}
 	if members != nil && len(members) == 0 {
 		delete(sh.rooms, k)

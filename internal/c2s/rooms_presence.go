@@ -143,13 +143,14 @@ func (s *Session) join(ctx context.Context, el *xmpp.Element, j xmpp.JID) {
 			occ.sessions = map[*Session]struct{}{}
 			mine = occ
 			members[s.userID] = mine
-			tellOthers(room, members, s.userID, mine, false)
+			s.e.tellOthers(s.appID, room, members, s.userID, mine, false)
 		}
 		mine.sessions[s] = struct{}{}
 	}
 	me := s.jid.String()
 	for uid, o := range members {
-		if uid != s.userID {
+		// Not the presence of a user the joiner may not see (a block).
+		if uid != s.userID && s.e.chat.SeesPresence(ctx, s.appID, s.userID, uid) {
 			s.Send(occupantPresence(room, uid, o, me, false))
 		}
 	}
@@ -223,7 +224,7 @@ func (s *Session) leave(el *xmpp.Element, j xmpp.JID) {
 	}
 	s.Send(selfPresence(el.Attr("id"), room+"/"+strconv.FormatInt(s.userID, 10), s.jid.String(), self, true))
 	if gone {
-		tellOthers(room, sh.rooms[k], s.userID, occ, true)
+		s.e.tellOthers(s.appID, room, sh.rooms[k], s.userID, occ, true)
 	}
 }
 
@@ -236,7 +237,7 @@ func (s *Session) leaveRooms() {
 		sh.mu.Lock()
 		occ, gone := s.e.rooms.remove(sh, k, s)
 		if gone {
-			tellOthers(s.e.roomAddr(k), sh.rooms[k], s.userID, occ, true)
+			s.e.tellOthers(s.appID, s.e.roomAddr(k), sh.rooms[k], s.userID, occ, true)
 		}
 		sh.mu.Unlock()
 	}

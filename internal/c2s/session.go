@@ -85,6 +85,8 @@ type Config struct {
 	ResumeTimeout time.Duration
 	// StanzaRate limits the stanzas of one session (zero: no limit).
 	StanzaRate limit.Rate
+	// MaxWatched is how many users one session may watch (status.go).
+	MaxWatched int
 }
 
 // Alert is a chat message for a recipient with no available resource: the
@@ -112,6 +114,7 @@ type Engine struct {
 	chat    Chat
 	offline chat.OfflineStore
 	alerts  Alerter
+	privacy Privacy // privacy lists (privacy.go); nil: service-unavailable
 	router  *router.Local
 	log     *slog.Logger
 	seq     atomic.Uint64
@@ -129,6 +132,11 @@ type Engine struct {
 
 	creds credIndex // authenticated sessions by user (revoke.go)
 	rooms roomIndex // who joined which room (rooms.go)
+
+	// presence is the presence domain (availability.go), status its
+	// watcher index (status.go).
+	presence Presence
+	status   statusIndex
 }
 
 // Wait blocks until every session has ended (after their context did).
@@ -159,6 +167,9 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 	}
 	if cfg.ResumeTimeout <= 0 {
 		cfg.ResumeTimeout = 5 * time.Minute
+	}
+	if cfg.MaxWatched <= 0 {
+		cfg.MaxWatched = DefaultMaxWatched
 	}
 	e := &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
 		perIP: map[string]int{}, perUsr: map[int64]int{}, resumable: map[string]*Session{}, offlineBy: map[int64]*Session{}}
@@ -210,6 +221,8 @@ type Session struct {
 	kill     chan struct{} // closed when the session must end now (overflow)
 
 	rev sessionCred // what it authenticated with (revoke.go)
+
+	pres sessionPresence // availability and activity (availability.go)
 }
 
 // link is one connection serving a session.
@@ -412,6 +425,7 @@ func (s *Session) keepUndelivered(frame []byte) {
 func (s *Session) finish(delivered bool) {
 	s.e.forgetResumable(s)
 	s.leaveRooms()
+	s.presenceEnded()
 	if s.jid.Local != "" {
 		s.e.router.Remove(s)
 		s.e.releaseUser(s.userID)
@@ -616,6 +630,9 @@ func (s *Session) handle(ctx context.Context, el *xmpp.Element) (done bool, resu
 	if s.state == stateBound && !s.admitStanza(el) {
 		return s.refuseStanza(el), nil
 	}
+	if s.state == stateBound {
+		s.noteActivity(el)
+	}
 	if s.state == stateBound && el.Name == "message" {
 		step, later := s.message(ctx, el)
 		s.pipe.run(later, func() {
@@ -794,12 +811,14 @@ func (s *Session) presence(ctx context.Context, el *xmpp.Element) {
 	}
 	if el.Attr("to") == "" && (el.Attr("type") == "" || el.Attr("type") == "available") {
 		if !s.available.Swap(true) {
+			s.arrive()
 			s.deliverOffline(ctx)
 		}
 		return
 	}
 	if el.Attr("to") == "" && el.Attr("type") == "unavailable" {
 		s.available.Store(false)
+		s.depart()
 	}
 }
 
@@ -816,7 +835,7 @@ func (s *Session) iq(ctx context.Context, el *xmpp.Element) {
 		}
 		return r
 	}
-	if s.clientIQ(el, result) {
+	if s.clientIQ(el, result) || s.serviceIQ(ctx, el) {
 		return
 	}
 	switch {

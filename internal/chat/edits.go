@@ -29,6 +29,8 @@ type Change struct {
 	// Recipients are the dialog's members (the author too, whose other
 	// resources are told); Everyone: every available user of the app (a
 	// broadcast dialog, as for its messages).
+	// Members whose block list refuses the author of the change are left
+	// out, and a broadcast's Reaches filters everyone (blocks.go).
 	Recipients []int64
 	Everyone   bool
 	// KeepOffline: a recipient with no available resource gets the notice
@@ -36,7 +38,12 @@ type Change struct {
 	// whose messages are kept too; group members read the history, which
 	// the change already updated, REALTIME.md §20.5).
 	KeepOffline bool
+	reaches     func(user int64) bool // a broadcast's block filter; nil: everyone
 }
+
+// Reaches reports whether user may be told of a broadcast's change
+// (Everyone), as Accepted.Reaches.
+func (c *Change) Reaches(user int64) bool { return c.reaches == nil || c.reaches(user) }
 
 // changeReq is an edit (body set) or delete queued for the committer.
 type changeReq struct {
@@ -140,6 +147,16 @@ func (s *Service) applyChange(ctx context.Context, tx Tx, ch *changeReq) error {
 		ch.err = errForbidden()
 		return nil
 	}
+	if d.Type == Private {
+		// An edit or delete is content between the pair (REALTIME.md
+		// §18.9): refused across a block, before anything changes.
+		if other := otherOfPair(d.Pair, ch.c.UserID); other != 0 {
+			if err := s.directBlock(ctx, ch.c.AppID, ch.c.UserID, other); err != nil {
+				ch.err = err
+				return nil
+			}
+		}
+	}
 	if ch.body != nil {
 		if !ro.canEditMessage(msg.SenderID) {
 			ch.err = errForbidden()
@@ -167,9 +184,13 @@ func (s *Service) applyChange(ctx context.Context, tx Tx, ch *changeReq) error {
 	case Broadcast:
 		out.Everyone = true
 		out.Recipients = append([]int64{d.OwnerID}, d.Admins...)
+		out.reaches = s.roomFilter(ctx, ch.c.AppID, ch.c.UserID)
 	}
 	if err != nil {
 		return err
+	}
+	if d.Type != Private {
+		out.Recipients = s.unblocked(ctx, ch.c.AppID, ch.c.UserID, out.Recipients)
 	}
 	ch.out = out
 	return nil

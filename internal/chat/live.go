@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/parley-chat/parley/internal/apperr"
 )
@@ -11,13 +12,16 @@ import (
 // real-time stream: where it belongs, whether it was stored, and who gets
 // it. The front end delivers; the rules are here.
 type Accepted struct {
-	Dialog     *Dialog  // nil for a 1-1 message with no dialog yet (not saved)
-	Message    *Message // the stored entry; nil when not stored
-	ID         string   // the id to deliver under (the stored id when stored)
-	DateSent   int64
-	Recipients []int64 // users whose available resources get a copy
+	Dialog   *Dialog  // nil for a 1-1 message with no dialog yet (not saved)
+	Message  *Message // the stored entry; nil when not stored
+	ID       string   // the id to deliver under (the stored id when stored)
+	DateSent int64
+	// Recipients are the users whose available resources get a copy;
+	// those whose block list refuses the sender are left out (blocks.go).
+	Recipients []int64
 	// Everyone: every available user of the application gets a copy (a
-	// broadcast dialog, REALTIME.md §7.4); Recipients are its posters.
+	// broadcast dialog, REALTIME.md §7.4) that Reaches lets through;
+	// Recipients are its posters.
 	Everyone bool
 	// KeepOffline: a recipient with no available resource gets the message
 	// later (private dialogs and dialog-less 1-1 messages; group members
@@ -27,7 +31,15 @@ type Accepted struct {
 	// (group and private dialogs, dialog-less 1-1; not public or broadcast,
 	// REALTIME.md §20.4), unless silent or muted.
 	Alert bool
+	// reaches is a broadcast's block filter (nil: everyone).
+	reaches func(user int64) bool
 }
+
+// Reaches reports whether user may get a copy of a broadcast (Everyone):
+// not when their block list refuses the sender (REALTIME.md §18.9). The
+// front end asks it for each available user, whom the domain does not
+// list.
+func (a *Accepted) Reaches(user int64) bool { return a.reaches == nil || a.reaches(user) }
 
 // isContent reports whether a message is a history entry candidate: a
 // body or an attachment (REALTIME.md §20.1).
@@ -91,7 +103,20 @@ func (s *Service) AcceptDirect(ctx context.Context, c Caller, to int64, dialogID
 // Who the addressee is and which dialog the pair shares come from the
 // pair cache (pairs.go); the store is asked again when the cache's answer
 // does not fit (a dialogID it does not know, a dialog that is gone).
+//
+// A block between the two (REALTIME.md §18.9) refuses a content message
+// (apperr.Blocking for the sender's own mutual block, apperr.Blocked for
+// the addressee's list) before anything is stored or a dialog created;
+// any other message is accepted with no recipient, i.e. dropped silently.
 func (s *Service) StartDirect(ctx context.Context, c Caller, to int64, dialogID string, save bool, in MessageInput) *Pending {
+	if to > 0 && to != c.UserID {
+		if err := s.directBlock(ctx, c.AppID, c.UserID, to); err != nil {
+			if isContent(in) {
+				return refused(err)
+			}
+			return &Pending{a: &Accepted{ID: in.ID, DateSent: in.DateSent}}
+		}
+	}
 	return s.startDirect(ctx, c, to, dialogID, save, in, false)
 }
 
@@ -148,8 +173,11 @@ func (s *Service) startDirect(ctx context.Context, c Caller, to int64, dialogID 
 // Without a dialog id nothing is read (the hot case). With one, the pair's
 // dialog comes from the pair cache, as for a 1-1 message; an id the cache
 // does not match is checked once against the store (a dialog another
-// process created is not cached yet).
+// process created is not cached yet). A block either way drops it.
 func (s *Service) DirectTyping(ctx context.Context, c Caller, to int64, dialogID string) bool {
+	if to > 0 && to != c.UserID && s.directBlock(ctx, c.AppID, c.UserID, to) != nil {
+		return false
+	}
 	if dialogID == "" {
 		return true
 	}
@@ -175,7 +203,11 @@ func (s *Service) AcceptDialog(ctx context.Context, c Caller, dialogID string, s
 
 // StartDialog takes a message to a dialog's room (REALTIME.md §7): the
 // dialog must exist in the caller's app (else not found) and the caller
-// may post (else forbidden). Every member gets a copy, the sender too.
+// may post (else forbidden). Every member gets a copy, the sender too,
+// but those whose block list refuses the sender (blocks.go). In a private
+// dialog the 1-1 rule applies instead: a content message across a block
+// is refused (as by StartDirect), anything else is not sent to the other
+// participant.
 func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, save bool, in MessageInput) *Pending {
 	if !ValidID(dialogID) {
 		return refused(errNoDialog())
@@ -203,6 +235,17 @@ func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, sa
 		}
 		return refused(errForbidden())
 	}
+	var blockedPeer int64 // a private dialog's other participant, across a block
+	if d.Type == Private {
+		if other := otherOfPair(d.Pair, c.UserID); other != 0 {
+			if err := s.directBlock(ctx, c.AppID, c.UserID, other); err != nil {
+				if isContent(in) {
+					return refused(err)
+				}
+				blockedPeer = other
+			}
+		}
+	}
 	var recipients []int64
 	switch d.Type {
 	case Group, Private:
@@ -216,9 +259,17 @@ func (s *Service) StartDialog(ctx context.Context, c Caller, dialogID string, sa
 	case Broadcast:
 		recipients = append([]int64{d.OwnerID}, d.Admins...)
 	}
+	if d.Type == Private {
+		if blockedPeer != 0 {
+			recipients = slices.DeleteFunc(recipients, func(u int64) bool { return u == blockedPeer })
+		}
+	} else {
+		recipients = s.unblocked(ctx, c.AppID, c.UserID, recipients)
+	}
 	p := s.start(ctx, c, d, save, in, recipients)
-	if p.a != nil {
-		p.a.Everyone = d.Type == Broadcast
+	if p.a != nil && d.Type == Broadcast {
+		p.a.Everyone = true
+		p.a.reaches = s.roomFilter(ctx, c.AppID, c.UserID)
 	}
 	return p
 }
@@ -281,8 +332,13 @@ func (s *Service) StartReceipt(ctx context.Context, c Caller, dialogID, messageI
 // of a message that was never stored (sent without save_to_history) has
 // none, and is checked on the dialog's member rows, read for all such
 // markers of the batch at once.
+//
+// A marker across a block (the addressee's list refuses the caller's
+// messages, or the caller mutually blocked the addressee) is dropped
+// entirely: not routed and not recorded, since recording it would show
+// the message read to its sender in REST (the message's read_ids).
 func (s *Service) StartMarker(ctx context.Context, c Caller, to int64, dialogID, messageID string, read bool) (wait func() (route bool, err error)) {
-	if to <= 0 || to == c.UserID {
+	if to <= 0 || to == c.UserID || s.directBlock(ctx, c.AppID, c.UserID, to) != nil {
 		return func() (bool, error) { return false, nil }
 	}
 	return s.startMark(ctx, &markReq{c: c, to: to, dialogID: dialogID, messageID: messageID, read: read})

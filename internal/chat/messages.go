@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/privacy"
 )
 
 // ListMessages returns a page of a dialog's history for the caller
@@ -114,6 +115,7 @@ func (s *Service) CreateMessage(ctx context.Context, c Caller, in MessageInput) 
 	if in.DialogID == "" && in.RecipientID == 0 {
 		return nil, apperr.Invalid("chat_dialog_id", "can't be blank")
 	}
+	checked := false // the 1-1 block rule was applied already
 	if in.DialogID != "" {
 		if err := checkID(in.DialogID); err != nil {
 			return nil, err
@@ -126,6 +128,13 @@ func (s *Service) CreateMessage(ctx context.Context, c Caller, in MessageInput) 
 		if in.RecipientID == c.UserID {
 			return nil, apperr.Invalid("recipient_id", "must be another user")
 		}
+		if in.RecipientID > 0 {
+			// Across a block no dialog is created either (REALTIME.md §18.9).
+			if err := s.directBlock(ctx, c.AppID, c.UserID, in.RecipientID); err != nil {
+				return nil, err
+			}
+		}
+		checked = true
 		v, _, err := s.createDialog(ctx, c, DialogInput{Type: Private, Occupants: []int64{in.RecipientID}})
 		if err != nil {
 			if e, ok := apperr.As(err); ok && e.Field == "occupants_ids" {
@@ -135,7 +144,9 @@ func (s *Service) CreateMessage(ctx context.Context, c Caller, in MessageInput) 
 		}
 		in.DialogID = v.ID
 	}
-	msg, d, err := s.commit.submit(ctx, Post{Caller: c, In: in})
+	// A message to a private dialog named by id gets the 1-1 block rule in
+	// the commit, which reads the dialog's pair anyway.
+	msg, d, err := s.commit.submit(ctx, Post{Caller: c, In: in, checkBlocks: !checked})
 	if errors.Is(err, ErrDuplicate) {
 		// A retransmission (only a caller that chose the id can send
 		// one): the stored message, delivered again with send_to_chat.
@@ -700,6 +711,10 @@ func (s *Service) SystemMessage(ctx context.Context, c Caller, to int64, params 
 		return "", apperr.Invalid("base", "parameters are too large (maximum is %d bytes)", MaxCustomBytes)
 	}
 	id := NewID(s.now())
-	s.notifier.SystemMessage(ctx, c.AppID, c.UserID, to, id, params)
+	// Across a block it is dropped silently (REALTIME.md §18.9): the
+	// caller is not told, as a live headline's sender is not.
+	if s.Reaches(ctx, c.AppID, c.UserID, to, privacy.Direct) {
+		s.notifier.SystemMessage(ctx, c.AppID, c.UserID, to, id, params)
+	}
 	return id, nil
 }

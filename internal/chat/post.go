@@ -28,6 +28,9 @@ const linger = 100 * time.Microsecond
 type Post struct {
 	Caller Caller
 	In     MessageInput
+	// checkBlocks: apply the 1-1 block rule (blocks.go) when the dialog is
+	// private; live senders' messages were checked before they came.
+	checkBlocks bool
 }
 
 type postReq struct {
@@ -308,6 +311,14 @@ func (s *Service) insertPosts(ctx context.Context, tx Tx, posts []Post, msgs []*
 				errs[i] = errForbidden()
 			}
 			continue
+		}
+		if p.checkBlocks && d.Type == Private {
+			if other := otherOfPair(d.Pair, p.Caller.UserID); other != 0 {
+				if err := s.directBlock(ctx, p.Caller.AppID, p.Caller.UserID, other); err != nil {
+					errs[i] = err
+					continue
+				}
+			}
 		}
 		msg, own := s.newMessage(d, p.Caller.UserID, p.In)
 		accepted = append(accepted, msg)

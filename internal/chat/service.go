@@ -47,6 +47,7 @@ type Service struct {
 	store    Store
 	apps     Apps
 	notifier Notifier
+	blocks   Blocks // block lists (blocks.go); never nil
 	log      *slog.Logger
 	now      func() time.Time
 	commit   *committer
@@ -68,8 +69,8 @@ func NewService(store Store, apps Apps, notifier Notifier, log *slog.Logger, now
 	if notifier == nil {
 		notifier = noNotifier{}
 	}
-	s := &Service{store: store, apps: apps, notifier: notifier, log: log, now: now, pairs: newPairCache(),
-		newMessageID: NewMessageID}
+	s := &Service{store: store, apps: apps, notifier: notifier, blocks: noBlocks{}, log: log, now: now,
+		pairs: newPairCache(), newMessageID: NewMessageID}
 	s.commit = newCommitter(s)
 	return s
 }

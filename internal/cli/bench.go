@@ -27,7 +27,7 @@ const seedFile = "bench-seed.json"
 
 func benchCommand(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "parley bench: missing subcommand: seed, chat or xmpp")
+		fmt.Fprintln(env.Stderr, "parley bench: missing subcommand: seed, chat, xmpp or status")
 		return errUsage
 	}
 	switch args[0] {
@@ -37,8 +37,10 @@ func benchCommand(ctx context.Context, args []string, env Env) error {
 		return benchChat(ctx, args[1:], env)
 	case "xmpp":
 		return benchXMPP(ctx, args[1:], env)
+	case "status":
+		return benchStatus(ctx, args[1:], env)
 	}
-	fmt.Fprintf(env.Stderr, "parley bench: unknown subcommand %q: seed, chat or xmpp\n", args[0])
+	fmt.Fprintf(env.Stderr, "parley bench: unknown subcommand %q: seed, chat, xmpp or status\n", args[0])
 	return errUsage
 }
 
@@ -190,6 +192,7 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 	fs.IntVar(&c.StanzaBytes, "size", 0, "pad each chat stanza to this many bytes (0: no padding)")
 	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "how long the connections are held idle before the server's memory is read")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process id, to report its memory per connection and CPU per message")
+	fs.IntVar(&c.PrivacyItems, "privacy-items", 0, "give every user a default block list of this many items (even: two per blocked user, the SDK's shape) naming users outside the run, set over XMPP before the chat (Parley only)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
@@ -223,6 +226,10 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 		return refuse("--size must not be negative")
 	case c.Window < 1:
 		return refuse("--window must be positive")
+	case c.PrivacyItems < 0 || c.PrivacyItems%2 != 0:
+		return refuse("--privacy-items %d: want an even number (two items per blocked user), 0 or more", c.PrivacyItems)
+	case c.PrivacyItems > 0 && (*peer || *usersFile != ""):
+		return refuse("--privacy-items: block lists name users signed up over Parley's REST API, not with --peer or --users-file")
 	}
 	if *rates != "" {
 		for _, f := range strings.Split(*rates, ",") {
@@ -262,6 +269,9 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "connections %d (%s): %.0f logins/s", rep.Conns, rep.Transport, rep.ConnectRate)
+	if rep.PrivacyItems > 0 {
+		fmt.Fprintf(env.Stdout, ", %d-item default block lists set in %.1f s", rep.PrivacyItems, rep.BlockListSeconds)
+	}
 	if rep.RSSPerConnKiB > 0 {
 		fmt.Fprintf(env.Stdout, ", server memory %.1f KiB per connection", rep.RSSPerConnKiB)
 	}
@@ -282,5 +292,69 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 		}
 		fmt.Fprintln(env.Stdout)
 	}
+	return err
+}
+
+// benchStatus is the status fan-out scenario: against a running Parley
+// server, --watchers sessions subscribe to the status (status streaming)
+// of the same --watched users, who then come online one after another;
+// it reports how long each one's push took to reach every watcher (p50,
+// p99, max) and fails when a push is missing after --wait.
+func benchStatus(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("bench status", flag.ContinueOnError)
+	var c loadgen.StatusConfig
+	fs.StringVar(&c.APIURL, "api", "http://127.0.0.1:8080", "REST base URL of the server")
+	fs.StringVar(&c.WSURL, "ws", "ws://127.0.0.1:5291", "XMPP over WebSocket URL of the server")
+	fs.StringVar(&c.Transport, "transport", "ws", "ws (XMPP over WebSocket at --ws) or tcp (plain RFC 6120 c2s at --xmpp, no TLS)")
+	fs.StringVar(&c.XMPPAddr, "xmpp", "127.0.0.1:5222", "XMPP over TCP address of the server (host:port)")
+	fs.Int64Var(&c.AppID, "app", 1, "application id")
+	fs.StringVar(&c.AuthKey, "auth-key", "", "the application's auth key (required)")
+	fs.StringVar(&c.Domain, "domain", "localhost", "XMPP domain of the server")
+	fs.IntVar(&c.Watchers, "watchers", 10000, "sessions that subscribe to the watched users' status")
+	fs.IntVar(&c.Watched, "watched", 10, "users every watcher subscribes to; they come online one after another")
+	fs.DurationVar(&c.Wait, "wait", 30*time.Second, "how long one watched user's pushes may take to reach every watcher")
+	fs.DurationVar(&c.Quiet, "quiet", 2*time.Second, "pause after the subscriptions, before the first watched user comes online")
+	fs.IntVar(&c.LoginConcurrency, "login-concurrency", 50, "logins (and subscriptions) in flight")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process id, to report its CPU time per fan-out")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	refuse := func(format string, a ...any) error {
+		fmt.Fprintf(env.Stderr, "parley bench status: "+format+"\n", a...)
+		return errUsage
+	}
+	switch {
+	case c.Transport != "ws" && c.Transport != "tcp":
+		return refuse("--transport %q: want ws or tcp", c.Transport)
+	case c.AuthKey == "":
+		return refuse("--auth-key is required")
+	case c.Watchers < 1 || c.Watched < 1:
+		return refuse("--watchers and --watched must be positive")
+	case c.Wait <= 0 || c.Quiet < 0:
+		return refuse("--wait must be positive, --quiet not negative")
+	case c.LoginConcurrency < 1:
+		return refuse("--login-concurrency must be positive")
+	}
+	rep, err := loadgen.RunStatus(ctx, c, env.Stderr)
+	if rep == nil {
+		return err
+	}
+	if *asJSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+		return err
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+	fmt.Fprintf(env.Stdout, "watchers %d (%s): %.0f logins/s; %d subscriptions in %.1f s\n",
+		rep.Watchers, rep.Transport, rep.ConnectRate, int64(rep.Watchers)*int64(rep.Watched), rep.SubscribeSeconds)
+	for _, u := range rep.Users {
+		fmt.Fprintf(env.Stdout, "online %s: %d/%d pushes, p50 %s p99 %s max %s\n", u.JID, u.Received, rep.Watchers, ms(u.P50), ms(u.P99), ms(u.Max))
+	}
+	fmt.Fprintf(env.Stdout, "all: %d/%d pushes, %d missing; p50 %s p99 %s max %s", rep.Received, rep.Expected, rep.Missing, ms(rep.P50), ms(rep.P99), ms(rep.Max))
+	if rep.CPUMsPerUser > 0 {
+		fmt.Fprintf(env.Stdout, "; server CPU %.0f ms per fan-out", rep.CPUMsPerUser)
+	}
+	fmt.Fprintln(env.Stdout)
 	return err
 }

@@ -43,6 +43,10 @@ func TestBenchXMPPRefusals(t *testing.T) {
 		{[]string{"--users-file", bad, "--conns", "1", "--pairs", "0"}, "--users-file"},
 		{[]string{"--users-file", filepath.Join(t.TempDir(), "none"), "--conns", "1", "--pairs", "0"}, "--users-file"},
 		{[]string{"--peer", "--bogus"}, "-bogus"},
+		{[]string{"--auth-key", "k", "--privacy-items", "99"}, "--privacy-items"},
+		{[]string{"--auth-key", "k", "--privacy-items", "-2"}, "--privacy-items"},
+		{[]string{"--peer", "--privacy-items", "100"}, "--privacy-items"},
+		{[]string{"--users-file", short, "--conns", "1", "--pairs", "0", "--privacy-items", "100"}, "--privacy-items"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			args := append([]string{"bench", "xmpp", "--xmpp", "127.0.0.1:1", "--api", "http://127.0.0.1:1"}, c.args...)
@@ -125,6 +129,48 @@ func TestBenchXMPPText(t *testing.T) {
 	ls := lines(t, "stdout", r.stdout)
 	if len(ls) != 2 || !strings.HasPrefix(ls[0], "connections 4 (ws): ") ||
 		!strings.HasPrefix(ls[1], "chat 2 pairs, closed loop 2 in flight: sent 20, delivered 20, lost 0;") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+}
+
+// Every bad flag of bench status is refused in one line naming it, before
+// anything connects.
+func TestBenchStatusRefusals(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		name string
+	}{
+		{[]string{"--watchers", "10"}, "--auth-key"},
+		{[]string{"--auth-key", "k", "--transport", "quic"}, "--transport"},
+		{[]string{"--auth-key", "k", "--watchers", "0"}, "--watchers"},
+		{[]string{"--auth-key", "k", "--watched", "0"}, "--watched"},
+		{[]string{"--auth-key", "k", "--wait", "0s"}, "--wait"},
+		{[]string{"--auth-key", "k", "--quiet", "-1s"}, "--quiet"},
+		{[]string{"--auth-key", "k", "--login-concurrency", "0"}, "--login-concurrency"},
+		{[]string{"--auth-key", "k", "--bogus"}, "-bogus"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			args := append([]string{"bench", "status", "--xmpp", "127.0.0.1:1", "--api", "http://127.0.0.1:1"}, c.args...)
+			wantUsageError(t, run(t, nil, args...), c.name)
+		})
+	}
+}
+
+// The status scenario against the real server over TCP: every watcher
+// gets every watched user's "online" push; the text report has a line
+// per watched user and the total.
+func TestBenchStatusText(t *testing.T) {
+	env := servertest.Start(t, func(c *config.Config) { c.MaxStanzaRate = 0 })
+	r := run(t, nil, "bench", "status", "--transport", "tcp", "--xmpp", env.XMPP, "--api", env.URL,
+		"--app", fmt.Sprint(env.App.ID), "--auth-key", env.App.AuthKey, "--watchers", "6", "--watched", "2",
+		"--quiet", "200ms", "--wait", "20s", "--server-pid", fmt.Sprint(os.Getpid()))
+	if r.code != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	ls := lines(t, "stdout", r.stdout)
+	if len(ls) != 4 || !strings.HasPrefix(ls[0], "watchers 6 (tcp): ") || !strings.Contains(ls[0], "12 subscriptions") ||
+		!strings.HasPrefix(ls[1], "online ") || !strings.Contains(ls[1], ": 6/6 pushes, p50 ") ||
+		!strings.HasPrefix(ls[3], "all: 12/12 pushes, 0 missing; p50 ") || !strings.Contains(ls[3], "per fan-out") {
 		t.Errorf("stdout %q", r.stdout)
 	}
 }

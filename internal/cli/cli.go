@@ -35,6 +35,8 @@ Usage:
   parley dialog create-broadcast --app ID --name NAME [--owner USER_ID] [--admins 1,2] [--data-dir DIR]
   parley bench seed [--data-dir DIR] [--users N --dialogs N --messages N]
   parley bench chat [--data-dir DIR] [--n RUNS --senders N --messages N]
+  parley bench xmpp --auth-key KEY [--conns N --pairs N --group-size N --privacy-items N ...]
+  parley bench status --auth-key KEY [--watchers N --watched N --wait D ...]
   parley version
 
 Run "parley COMMAND -h" for a command's flags.

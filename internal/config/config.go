@@ -110,6 +110,14 @@ type Config struct {
 	// limit), SearchBurst how many at once.
 	SearchRate  int
 	SearchBurst int
+	// PrivacyMaxItems bounds the items of one privacy list (the SDK
+	// writes two per user), PrivacyMaxLists the privacy lists of one
+	// user (REALTIME.md §18).
+	PrivacyMaxItems int
+	PrivacyMaxLists int
+	// MaxWatched is how many users one XMPP session may subscribe to the
+	// status of (status streaming, REALTIME.md §16.3).
+	MaxWatched int
 }
 
 // Default returns the configuration with every default filled in.
@@ -148,6 +156,9 @@ func Default() Config {
 		MaxStanzaBurst:     2000,
 		SearchRate:         60,
 		SearchBurst:        10,
+		PrivacyMaxItems:    1000,
+		PrivacyMaxLists:    50,
+		MaxWatched:         256,
 	}
 }
 
@@ -200,6 +211,9 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.DialogCreateBurst, "dialog-create-burst", c.DialogCreateBurst, "dialogs a user may create at once before --dialog-create-rate applies")
 	fs.IntVar(&c.SearchRate, "search-rate", c.SearchRate, "searches (GET /chat/search) a user may run a minute (0: no limit)")
 	fs.IntVar(&c.SearchBurst, "search-burst", c.SearchBurst, "searches a user may run at once before --search-rate applies")
+	fs.IntVar(&c.PrivacyMaxItems, "privacy-max-items", c.PrivacyMaxItems, "items in one privacy list (the SDK writes two per blocked user)")
+	fs.IntVar(&c.PrivacyMaxLists, "privacy-max-lists", c.PrivacyMaxLists, "privacy lists one user may keep")
+	fs.IntVar(&c.MaxWatched, "max-watched", c.MaxWatched, "users one XMPP session may subscribe to the last activity status of")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -359,6 +373,15 @@ func (c *Config) Validate() error {
 	}
 	if c.SearchRate > 0 && c.SearchBurst < 1 {
 		bad("search-burst", "must be at least 1")
+	}
+	if c.PrivacyMaxItems < 1 || c.PrivacyMaxItems > 100_000 {
+		bad("privacy-max-items", "must be between 1 and 100000")
+	}
+	if c.PrivacyMaxLists < 1 || c.PrivacyMaxLists > 10_000 {
+		bad("privacy-max-lists", "must be between 1 and 10000")
+	}
+	if c.MaxWatched < 1 || c.MaxWatched > 100_000 {
+		bad("max-watched", "must be between 1 and 100000")
 	}
 	return errors.Join(errs...)
 }

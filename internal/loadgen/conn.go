@@ -219,36 +219,45 @@ func dial(ctx context.Context, cfg *XMPPConfig) (streamConn, error) {
 // a session's stanzas in order), so the session can receive before the
 // chat starts. The deadline bounds the whole exchange.
 func login(ctx context.Context, cfg *XMPPConfig, acc Account, deadline time.Time) (conn, error) {
+	return loginAs(ctx, cfg, acc, deadline, true)
+}
+
+// loginAs is login; without available it stops after the bind (and the
+// session IQ where required): the session is connected but has sent no
+// initial presence, so its user is not online yet (the status scenario's
+// watched users, whose presence is what it measures).
+func loginAs(ctx context.Context, cfg *XMPPConfig, acc Account, deadline time.Time, available bool) (conn, error) {
 	c, err := dial(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	// A blocked read or write must not outlive the deadline: TCP through
-	// the socket's deadline, WebSocket through its context (which closes
-	// the connection when it expires, as a failed login should).
-	stop := func() {}
-	if t, ok := c.(*tcpConn); ok {
-		t.nc.SetDeadline(deadline)
-	} else {
-		w := c.(*wsConn)
-		lctx, cancel := context.WithDeadline(cfg.runCtx, deadline)
-		w.ctx, stop = lctx, cancel
-	}
-	err = handshake(c, cfg.Domain, acc)
-	stop()
+	err = withDeadline(cfg, c, deadline, func() error { return handshake(c, cfg.Domain, acc, available) })
 	if err != nil {
 		c.close()
 		return nil, fmt.Errorf("login %s: %w", acc.JID, err)
 	}
-	if t, ok := c.(*tcpConn); ok {
-		t.nc.SetDeadline(time.Time{})
-	} else {
-		c.(*wsConn).ctx = cfg.runCtx
-	}
 	return c, nil
 }
 
-func handshake(c streamConn, domain string, acc Account) error {
+// withDeadline runs fn, an exchange on c while no reader runs, with its
+// reads and writes bounded by deadline: a blocked read or write must not
+// outlive it. TCP through the socket's deadline, WebSocket through its
+// context (which closes the connection when it expires, as a failed
+// exchange should).
+func withDeadline(cfg *XMPPConfig, c conn, deadline time.Time, fn func() error) error {
+	switch t := c.(type) {
+	case *tcpConn:
+		t.nc.SetDeadline(deadline)
+		defer t.nc.SetDeadline(time.Time{})
+	case *wsConn:
+		lctx, cancel := context.WithDeadline(cfg.runCtx, deadline)
+		t.ctx = lctx
+		defer func() { cancel(); t.ctx = cfg.runCtx }()
+	}
+	return fn()
+}
+
+func handshake(c streamConn, domain string, acc Account, available bool) error {
 	if err := c.open(domain); err != nil {
 		return err
 	}
@@ -293,6 +302,9 @@ func handshake(c streamConn, domain string, acc Account) error {
 		if _, err := awaitIQ(c, "s"); err != nil {
 			return err
 		}
+	}
+	if !available {
+		return nil
 	}
 	ready := `<presence xmlns='jabber:client'/><iq type='get' id='p' to='` + domain + `' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`
 	if _, ok := c.(*wsConn); ok {

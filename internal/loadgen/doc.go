@@ -2,7 +2,10 @@
 // with a realistic data set (Seed), measures the chat operations on it
 // (MeasureChat), and drives a running XMPP server with real sessions over
 // WebSocket or TCP (RunXMPP): Parley, or any standard server with existing
-// accounts, which is how Parley is measured beside ejabberd and Prosody.
+// accounts, which is how Parley is measured beside ejabberd and Prosody,
+// optionally with every user holding a default block list
+// (XMPPConfig.PrivacyItems); and it measures the status streaming fan-out
+// of a running Parley server (RunStatus).
 // `parley bench` drives it; the figures in the README come from it.
 //
 // Seeding goes through the domain services, not raw SQL, so the data obeys

@@ -73,6 +73,14 @@ type XMPPConfig struct {
 	LoginConcurrency int
 	// LoginTimeout bounds one login (default 30 s).
 	LoginTimeout time.Duration
+	// PrivacyItems, when positive (and even), gives every session's user
+	// a default privacy list of that many items before the chat starts, in
+	// the SDK's shape: a one-way block of PrivacyItems/2 users, two items
+	// each (REALTIME.md §18.2). The blocked users are extra users signed
+	// up for it that never connect, so the lists block nothing in the run
+	// while the server checks every stanza against a full list. Parley
+	// only (users signed up over REST).
+	PrivacyItems int
 	// StanzaBytes pads every chat stanza's body to make the stanza this
 	// long (when it is shorter), so that every server and mode carries the
 	// same bytes; 0 sends no padding.
@@ -112,8 +120,12 @@ type XMPPReport struct {
 	P50            time.Duration `json:"p50_ns"`
 	P99            time.Duration `json:"p99_ns"`
 	ConnectSeconds float64       `json:"connect_seconds"`
-	ChatSeconds    float64       `json:"chat_seconds"`
-	Phases         []PhaseReport `json:"phases"`
+	// PrivacyItems is the length of every user's default block list (0:
+	// none); BlockListSeconds how long setting them all took.
+	PrivacyItems     int           `json:"privacy_items"`
+	BlockListSeconds float64       `json:"block_list_seconds,omitempty"`
+	ChatSeconds      float64       `json:"chat_seconds"`
+	Phases           []PhaseReport `json:"phases"`
 }
 
 // PhaseReport is one chat phase.
@@ -276,6 +288,61 @@ func connectAll(ctx context.Context, cfg *XMPPConfig, accounts []Account, progre
 	return clients, nil
 }
 
+// eachConn runs fn on every connection, LoginConcurrency at a time, each
+// call bounded by LoginTimeout (fn exchanges stanzas while no reader runs
+// on its connection: the passes between the logins and the measurement,
+// such as setting privacy lists or subscribing). It stops at the first
+// failure and returns it; progress gets one line a second, labelled.
+func eachConn(ctx context.Context, cfg *XMPPConfig, clients []conn, label string, progress io.Writer, fn func(i int, c conn) error) error {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	var next, done atomic.Int64
+	var once sync.Once
+	var firstErr error
+	var wg sync.WaitGroup
+	for w := 0; w < min(cfg.LoginConcurrency, len(clients)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(clients) {
+					return
+				}
+				c := clients[i]
+				if err := withDeadline(cfg, c, time.Now().Add(cfg.LoginTimeout), func() error { return fn(i, c) }); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	line := func() {
+		d := done.Load()
+		fmt.Fprintf(progress, "\r%-11s %6d/%d  %6.0f/s", label, d, len(clients), float64(d)/time.Since(start).Seconds())
+	}
+	for wait := true; wait; {
+		select {
+		case <-tick.C:
+			line()
+		case <-finished:
+			wait = false
+		}
+	}
+	line()
+	fmt.Fprintln(progress)
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
 func closeAll(clients []conn) {
 	for _, c := range clients {
 		if c != nil {
@@ -303,6 +370,10 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 		return nil, errors.New("groups are created over Parley's REST API: not with peer accounts")
 	case cfg.GroupSize != 0 && cfg.Markers:
 		return nil, errors.New("markers are sent in 1-1 chat only")
+	case cfg.PrivacyItems < 0 || cfg.PrivacyItems%2 != 0:
+		return nil, fmt.Errorf("privacy items %d: the SDK writes two per blocked user, so an even number, 0 or more", cfg.PrivacyItems)
+	case cfg.PrivacyItems > 0 && cfg.Accounts != nil:
+		return nil, errors.New("block lists name users signed up over Parley's REST API: not with peer accounts")
 	}
 	switch cfg.Transport {
 	case "":
@@ -339,15 +410,20 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 	cfg.runCtx = ctx
 
 	accounts := cfg.Accounts
+	var outsiders []int64 // the users the block lists name
 	if accounts == nil {
 		var err error
-		if accounts, err = signUp(ctx, &cfg, cfg.Conns, progress); err != nil {
+		if accounts, err = signUp(ctx, &cfg, cfg.Conns+cfg.PrivacyItems/2, progress); err != nil {
 			return nil, err
 		}
+		for _, a := range accounts[cfg.Conns:] {
+			outsiders = append(outsiders, a.ID)
+		}
+		accounts = accounts[:cfg.Conns]
 	} else if len(accounts) < cfg.Conns {
 		return nil, fmt.Errorf("%d accounts for %d connections", len(accounts), cfg.Conns)
 	}
-	rep := &XMPPReport{Transport: cfg.Transport, Conns: cfg.Conns}
+	rep := &XMPPReport{Transport: cfg.Transport, Conns: cfg.Conns, PrivacyItems: cfg.PrivacyItems}
 	rss0 := rssKiB(cfg.ServerPID)
 	start := time.Now()
 	clients, err := connectAll(ctx, &cfg, accounts[:cfg.Conns], progress)
@@ -373,6 +449,16 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 		if rss1 > rss0 && cfg.Conns > 0 {
 			rep.RSSPerConnKiB = float64(rss1-rss0) / float64(cfg.Conns)
 		}
+	}
+	if len(outsiders) > 0 {
+		// After the memory is read, so that the figure is the same idle
+		// sessions' as without lists (the garbage of parsing the lists
+		// would stay in RSS for tens of seconds), before the chat.
+		start := time.Now()
+		if err := setBlockLists(ctx, &cfg, clients, outsiders, progress); err != nil {
+			return nil, err
+		}
+		rep.BlockListSeconds = time.Since(start).Seconds()
 	}
 	if cfg.Pairs == 0 {
 		return rep, nil

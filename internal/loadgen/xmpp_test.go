@@ -6,12 +6,14 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/loadgen"
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/servertest"
 )
 
@@ -250,5 +252,117 @@ func TestRunXMPPGroups(t *testing.T) {
 		if _, err := loadgen.RunXMPP(bounded(t), bad, io.Discard); err == nil {
 			t.Errorf("config %+v accepted", bad)
 		}
+	}
+}
+
+// The status fan-out against the real server over WebSocket: every
+// watcher gets every watched user's "online" push, counted once each,
+// with latencies.
+func TestRunStatus(t *testing.T) {
+	env := servertest.Start(t, func(c *config.Config) { c.MaxStanzaRate = 0 })
+	rep, err := loadgen.RunStatus(bounded(t), loadgen.StatusConfig{
+		XMPPConfig: loadgen.XMPPConfig{APIURL: env.URL, WSURL: env.WSURL, AppID: env.App.ID, AuthKey: env.App.AuthKey,
+			Domain: "localhost", LoginPrefix: "status_"},
+		Watchers: 7, Watched: 3, Wait: 20 * time.Second, Quiet: 200 * time.Millisecond,
+	}, io.Discard)
+	if err != nil {
+		t.Fatalf("%v; report %+v", err, rep)
+	}
+	if rep.Expected != 21 || rep.Received != 21 || rep.Missing != 0 || rep.P50 <= 0 || rep.P99 < rep.P50 || rep.Max < rep.P99 ||
+		len(rep.Users) != 3 || rep.ConnectRate <= 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, u := range rep.Users {
+		if u.Received != 7 || u.P99 <= 0 || !strings.HasSuffix(u.JID, fmt.Sprintf("-%d@localhost", env.App.ID)) {
+			t.Errorf("watched user %+v", u)
+		}
+	}
+}
+
+// With PrivacyItems every user of the run has a default block list of
+// that many items, in the SDK's shape, naming only the extra users signed
+// up for it: the lists block them and nothing of the run, whose messages
+// (1-1 over TCP, a group over WebSocket) are all delivered.
+func TestRunXMPPBlockLists(t *testing.T) {
+	env := servertest.Start(t, func(c *config.Config) { c.MaxStanzaRate = 0 })
+	for _, c := range []struct {
+		prefix    string
+		transport string
+		conns     int
+		pairs     int
+		group     int
+	}{
+		{"bl1_", "tcp", 4, 2, 0},
+		{"blg_", "ws", 3, 1, 3},
+	} {
+		t.Run(c.prefix, func(t *testing.T) {
+			rep, err := loadgen.RunXMPP(bounded(t), loadgen.XMPPConfig{
+				APIURL: env.URL, WSURL: env.WSURL, XMPPAddr: env.XMPP, Transport: c.transport, AppID: env.App.ID,
+				AuthKey: env.App.AuthKey, Domain: "localhost", LoginPrefix: c.prefix,
+				Conns: c.conns, Pairs: c.pairs, GroupSize: c.group, Messages: 10, Window: 2, Drain: 10 * time.Second,
+				PrivacyItems: 6,
+			}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fanout := int64(1)
+			if c.group > 0 {
+				fanout = int64(c.group - 1)
+			}
+			if rep.PrivacyItems != 6 || rep.BlockListSeconds <= 0 || rep.Sent != int64(c.pairs*10) ||
+				rep.Delivered != rep.Sent*fanout || rep.Lost != 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			ctx := context.Background()
+			id := func(i int) int64 {
+				u, err := env.Server.Auth.UserBy(ctx, env.App.ID, "login", fmt.Sprintf("%s%d", c.prefix, i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return u.ID
+			}
+			var outsiders []int64
+			for i := c.conns; i < c.conns+3; i++ {
+				outsiders = append(outsiders, id(i))
+			}
+			if _, err := env.Server.Auth.UserBy(ctx, env.App.ID, "login", fmt.Sprintf("%s%d", c.prefix, c.conns+3)); err == nil {
+				t.Fatalf("more than 3 outsiders signed up for 6 items")
+			}
+			slices.Sort(outsiders) // the SDK's order: ascending user ids
+			for i := 0; i < c.conns; i++ {
+				u := id(i)
+				names, err := env.Server.Privacy.Names(ctx, env.App.ID, u)
+				if err != nil || names.Default == "" || len(names.Lists) != 1 || names.Lists[0] != names.Default {
+					t.Fatalf("user %d: names %+v, %v", i, names, err)
+				}
+				l, err := env.Server.Privacy.Get(ctx, env.App.ID, u, names.Default)
+				if err != nil || len(l.Items) != 6 {
+					t.Fatalf("user %d: list %+v, %v", i, l, err)
+				}
+				for k, it := range l.Items {
+					o := outsiders[k/2]
+					want := fmt.Sprintf("%d-%d@localhost", o, env.App.ID)
+					if k%2 == 1 {
+						want = fmt.Sprintf("muc.localhost/%d", o)
+					}
+					if it.Type != "jid" || it.Value != want || it.Action != "deny" || it.Order != uint32(k+1) ||
+						it.Kinds != privacy.Message|privacy.IQ|privacy.PresenceIn|privacy.PresenceOut {
+						t.Errorf("user %d item %d: %+v; want %s", i, k, it, want)
+					}
+				}
+				if !env.Server.Privacy.Denies(ctx, env.App.ID, u, outsiders[0], privacy.Direct, privacy.Message) ||
+					!env.Server.Privacy.Denies(ctx, env.App.ID, u, outsiders[2], privacy.Room, privacy.Message) {
+					t.Errorf("user %d: the outsiders are not blocked", i)
+				}
+				if env.Server.Privacy.Denies(ctx, env.App.ID, u, id((i+1)%c.conns), privacy.Direct, privacy.Message) {
+					t.Errorf("user %d blocks a user of the run", i)
+				}
+			}
+			for _, o := range outsiders {
+				if names, err := env.Server.Privacy.Names(ctx, env.App.ID, o); err != nil || names.Default != "" || len(names.Lists) != 0 {
+					t.Errorf("outsider %d has lists: %+v, %v", o, names, err)
+				}
+			}
+		})
 	}
 }

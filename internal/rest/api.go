@@ -29,6 +29,8 @@ type Config struct {
 	// the upload and download URLs the API hands out; empty: taken from
 	// each request (its Host, and https when it came over TLS).
 	PublicURL string
+	// Presence answers GET /users/online (nil: 404 Not implemented).
+	Presence Presence
 }
 
 // Option adds an optional service to the API.

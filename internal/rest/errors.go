@@ -24,7 +24,7 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusBadRequest
 	case apperr.KindNotFound:
 		return http.StatusNotFound
-	case apperr.KindForbidden:
+	case apperr.KindForbidden, apperr.KindBlocked, apperr.KindBlocking:
 		return http.StatusForbidden
 	case apperr.KindUnauthorized, apperr.KindSessionExpired:
 		return http.StatusUnauthorized

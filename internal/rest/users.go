@@ -21,10 +21,13 @@ func (a *API) userRoutes() {
 	}
 	a.route("GET /users/by_full_name", userSession, a.listUsersByFullName)
 	a.route("GET /users/by_tags", userSession, a.listUsersByTags)
-	// Not implemented yet: online users need the real-time side, and a
-	// password reset needs mail delivery. Named here so they do not fall
-	// through to /users/{id}.
-	a.route("GET /users/online", appSession, notImplemented)
+	// Named before /users/{id}, so they do not fall through to it. A
+	// password reset needs mail delivery: not implemented yet.
+	if a.cfg.Presence != nil {
+		a.route("GET /users/online", appSession, a.listOnline)
+	} else {
+		a.route("GET /users/online", appSession, notImplemented)
+	}
 	a.route("POST /users/password/reset", public, notImplemented)
 	a.route("GET /users/password/reset", public, notImplemented)
 	a.route("PUT /users/{id}", userSession, a.updateUser)

@@ -24,6 +24,8 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/datadir"
 	"github.com/parley-chat/parley/internal/limit"
+	"github.com/parley-chat/parley/internal/presence"
+	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -48,6 +50,10 @@ type Server struct {
 	ready atomic.Bool
 	now   func() time.Time
 
+	// Privacy is the privacy-list domain (REALTIME.md §18): the c2s engine
+	// answers its IQs, chat and presence ask it Denies.
+	Privacy *privacy.Service
+
 	httpLn  net.Listener
 	wsLn    net.Listener
 	debugLn net.Listener // --debug-addr, nil when off
@@ -65,6 +71,11 @@ type Server struct {
 
 	shutdownOnce sync.Once
 	shutdownErr  error
+
+	// Presence is the presence rules over presenceDir, the process's
+	// presence state (internal/presence.Local).
+	Presence    *presence.Service
+	presenceDir *presence.Local
 }
 
 // Option adjusts how New builds a Server.
@@ -120,7 +131,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		lock.Release()
 		return nil, err
 	}
-	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain, PublicURL: cfg.PublicURL},
+	s.Privacy = privacy.NewService(db, cfg.Domain, privacy.Limits{MaxItems: cfg.PrivacyMaxItems, MaxLists: cfg.PrivacyMaxLists},
+		log.With("component", "privacy"), o.now)
+	s.Chat.SetBlocks(s.Privacy) // every message is checked against block lists (REALTIME.md §18.9)
+	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
+	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now) // presence honours blocks too
+	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
+		PublicURL: cfg.PublicURL, Presence: s.Presence},
 		s.Auth, s.Chat, log, s.ready.Load, rest.WithBlobs(s.Blobs))
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -130,11 +147,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		OutQueueBytes: cfg.OutQueueBytes, OutQueueTotalBytes: cfg.OutQueueTotalBytes,
 		OfflineMax: cfg.OfflineMax, OfflineMaxAge: cfg.OfflineMaxAge, Now: o.now,
 		AuthTimeout: cfg.AuthTimeout, ResumeTimeout: cfg.ResumeTimeout, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConnsPerUser: cfg.MaxConnsPerUser,
-		StanzaRate: limit.PerSecond(cfg.MaxStanzaRate, cfg.MaxStanzaBurst)},
+		StanzaRate: limit.PerSecond(cfg.MaxStanzaRate, cfg.MaxStanzaBurst), MaxWatched: cfg.MaxWatched},
 		s.Auth, s.Chat, db, router.NewLocal(), log)
+	s.engine.SetPresence(s.Presence)
 	// Ending sessions, passwords and accounts closes the connections that
 	// used them.
 	s.Auth.SetSessionEvents(s.engine)
+	s.engine.SetPrivacy(s.Privacy)
 	s.Chat.SetNotifier(s.engine.Notifier()) // what REST changes is told live
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
 	mux := http.NewServeMux()
@@ -320,6 +339,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.runCancel() // ends real-time sessions
 		s.engine.Wait()
+		// Every session has left: the last-seen times of everyone who was
+		// online are pending now, and are written before the store closes.
+		if err := s.presenceDir.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("write last-seen times: %w", err))
+		}
 		if s.cancel != nil {
 			s.cancel()
 		}
@@ -385,3 +409,8 @@ func (s *Server) OfflineNotKept() int64 { return s.engine.OfflineNotKept() }
 
 // RoomsJoined is how many (session, room) pairs are joined (REALTIME.md §15).
 func (s *Server) RoomsJoined() int { return s.engine.RoomsJoined() }
+
+// StatusWatches is how many status-streaming subscriptions the engine's
+// watcher index holds, counted by session and by watched user
+// (REALTIME.md §16.3).
+func (s *Server) StatusWatches() (bySession, byUser int) { return s.engine.StatusWatches() }
