@@ -127,6 +127,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
 	}
 	if s.Blobs, err = openBlobs(ctx, cfg, db, s.Auth, log.With("component", "blob"), o.now); err != nil {
+		s.Chat.Close()
 		db.Close()
 		lock.Release()
 		return nil, err
