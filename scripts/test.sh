@@ -18,6 +18,16 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== S3-compatible server for the S3 blob store's tests (SeaweedFS, scripts/s3server.sh)"
+# Built once into ~/.cache/parley (minutes on a fresh machine), started
+# here, stopped at exit. PARLEY_S3_REQUIRED makes a missing server a test
+# failure, not a skip.
+if [ -z "${PARLEY_S3_TEST_ENDPOINT:-}" ]; then
+  eval "$(bash scripts/s3server.sh start)"
+  trap 'bash scripts/s3server.sh stop' EXIT
+fi
+export PARLEY_S3_REQUIRED=1
+
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 

@@ -13,6 +13,11 @@ type App struct {
 	// §5.6), allowed by default: a non-member's subscribe to a group then
 	// gets 404, like any dialog they cannot see.
 	NoGroupSubscribe bool
+	// BlobMaxSize is the largest blob in bytes (0: the default, see
+	// internal/blob); BlobContentTypes the media types blobs may have
+	// (empty: any). Set by `parley app update`.
+	BlobMaxSize      int64
+	BlobContentTypes []string
 	CreatedAt        time.Time
 }
 

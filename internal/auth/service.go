@@ -207,6 +207,38 @@ func (s *Service) App(ctx context.Context, id int64) (*App, error) {
 	return app, err
 }
 
+// BlobLimits are an app's blob limits as the operator set them (zero
+// and empty where not set).
+func (s *Service) BlobLimits(ctx context.Context, appID int64) (int64, []string, error) {
+	app, err := s.App(ctx, appID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return app.BlobMaxSize, app.BlobContentTypes, nil
+}
+
+// SetBlobLimits changes an app's blob limits; a nil argument keeps the
+// current value. The caller validates the content types (internal/blob).
+func (s *Service) SetBlobLimits(ctx context.Context, appID int64, maxSize *int64, contentTypes *[]string) (*App, error) {
+	app, err := s.App(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	if maxSize != nil {
+		if *maxSize < 0 {
+			return nil, apperr.Invalid("blob-max-size", "must not be negative")
+		}
+		app.BlobMaxSize = *maxSize
+	}
+	if contentTypes != nil {
+		app.BlobContentTypes = *contentTypes
+	}
+	if err := s.store.SetAppBlobLimits(ctx, app); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
 // Credentials identify a user by login or email, with a password.
 type Credentials struct {
 	Login    string

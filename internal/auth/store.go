@@ -22,6 +22,8 @@ type Store interface {
 	AppByID(ctx context.Context, id int64) (*App, error)
 	AppByAuthKey(ctx context.Context, key string) (*App, error)
 	ListApps(ctx context.Context) ([]App, error)
+	// SetAppBlobLimits writes the app's BlobMaxSize and BlobContentTypes.
+	SetAppBlobLimits(ctx context.Context, a *App) error
 
 	// CreateUser inserts u and sets u.ID; a taken login or email yields
 	// *DuplicateError naming the field.

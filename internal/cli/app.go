@@ -9,14 +9,16 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 )
 
 func appCommand(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "parley app: missing subcommand: create or list")
+		fmt.Fprintln(env.Stderr, "parley app: missing subcommand: create, list or update")
 		return errUsage
 	}
 	switch args[0] {
@@ -24,8 +26,10 @@ func appCommand(ctx context.Context, args []string, env Env) error {
 		return appCreate(ctx, args[1:], env)
 	case "list":
 		return appList(ctx, args[1:], env)
+	case "update":
+		return appUpdate(ctx, args[1:], env)
 	}
-	fmt.Fprintf(env.Stderr, "parley app: unknown subcommand %q: create or list\n", args[0])
+	fmt.Fprintf(env.Stderr, "parley app: unknown subcommand %q: create, list or update\n", args[0])
 	return errUsage
 }
 
@@ -121,10 +125,93 @@ func appList(ctx context.Context, args []string, env Env) error {
 			AuthKey          string   `json:"auth_key"`
 			DialogExtensions []string `json:"dialog_extensions"`
 			GroupSubscribe   bool     `json:"group_subscribe"`
+			BlobMaxSize      int64    `json:"blob_max_size"`
+			BlobContentTypes []string `json:"blob_content_types"`
 			CreatedAt        string   `json:"created_at"`
-		}{a.ID, a.Name, a.AuthKey, exts, !a.NoGroupSubscribe, a.CreatedAt.Format("2006-01-02T15:04:05Z")}); err != nil {
+		}{a.ID, a.Name, a.AuthKey, exts, !a.NoGroupSubscribe, blobMaxSize(a.BlobMaxSize), orEmpty(a.BlobContentTypes),
+			a.CreatedAt.Format("2006-01-02T15:04:05Z")}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// blobMaxSize is the limit in force: the app's, or the default.
+func blobMaxSize(n int64) int64 {
+	if n <= 0 {
+		return blob.DefaultMaxSize
+	}
+	return n
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// appUpdate changes the settings of an existing app: today its blob
+// limits (REST.md §8.2). Flags not given keep their values. A running
+// server reads them on the next upload.
+func appUpdate(ctx context.Context, args []string, env Env) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("app update", flag.ContinueOnError)
+	cfg.StoreFlags(fs)
+	id := fs.Int64("id", 0, "application id (required)")
+	maxSize := fs.Int64("blob-max-size", -1, fmt.Sprintf("largest blob in bytes (0: the default, %d)", int64(blob.DefaultMaxSize)))
+	types := fs.String("blob-content-types", "", `comma-separated media types blobs may have, e.g. "image/*,video/mp4" ("*/*" or "any": all)`)
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, env.Getenv); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		fmt.Fprintln(env.Stderr, "parley app update: --id is required")
+		return errUsage
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var sizeArg *int64
+	if set["blob-max-size"] {
+		if *maxSize < 0 {
+			return fmt.Errorf("--blob-max-size: must not be negative")
+		}
+		sizeArg = maxSize
+	}
+	var typesArg *[]string
+	if set["blob-content-types"] {
+		list := []string{}
+		for t := range strings.SplitSeq(*types, ",") {
+			if t = strings.ToLower(strings.TrimSpace(t)); t != "" && t != "any" && t != "*/*" {
+				list = append(list, t)
+			}
+		}
+		if err := blob.CheckContentTypes(list); err != nil {
+			return flagError(err)
+		}
+		typesArg = &list
+	}
+	if sizeArg == nil && typesArg == nil {
+		fmt.Fprintln(env.Stderr, "parley app update: nothing to change: give --blob-max-size or --blob-content-types")
+		return errUsage
+	}
+	svc, closeFn, err := openAuth(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	app, err := svc.SetBlobLimits(ctx, *id, sizeArg, typesArg)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+			return fmt.Errorf("--id: no application %d", *id)
+		}
+		return flagError(err)
+	}
+	return json.NewEncoder(env.Stdout).Encode(struct {
+		ID               int64    `json:"id"`
+		BlobMaxSize      int64    `json:"blob_max_size"`
+		BlobContentTypes []string `json:"blob_content_types"`
+	}{app.ID, blobMaxSize(app.BlobMaxSize), orEmpty(app.BlobContentTypes)})
 }

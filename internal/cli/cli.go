@@ -31,6 +31,7 @@ Usage:
   parley serve [flags]                 run the server
   parley app create --name NAME [--dialog-extensions a,b,c] [--data-dir DIR]
   parley app list [--data-dir DIR]
+  parley app update --id ID [--blob-max-size BYTES] [--blob-content-types a/b,c/*] [--data-dir DIR]
   parley dialog create-broadcast --app ID --name NAME [--owner USER_ID] [--admins 1,2] [--data-dir DIR]
   parley class create --app ID --name NAME --fields name:type,... [--index a,b] [--create P --read P --update P --delete P] [--data-dir DIR]
   parley class list --app ID [--data-dir DIR]

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -122,6 +124,8 @@ type listedApp struct {
 	AuthKey          string   `json:"auth_key"`
 	DialogExtensions []string `json:"dialog_extensions"`
 	GroupSubscribe   bool     `json:"group_subscribe"`
+	BlobMaxSize      int64    `json:"blob_max_size"`
+	BlobContentTypes []string `json:"blob_content_types"`
 	CreatedAt        string   `json:"created_at"`
 }
 
@@ -185,6 +189,41 @@ func TestAppCreateAndList(t *testing.T) {
 		}
 		if _, err := time.Parse(time.RFC3339, g.CreatedAt); err != nil {
 			t.Errorf("app list line %d: created_at %q: %v", i, g.CreatedAt, err)
+		}
+	}
+}
+
+// app update sets an app's blob limits; flags not given keep their value;
+// app list shows the limits in force (the default size when unset).
+func TestAppUpdateBlobLimits(t *testing.T) {
+	dir := t.TempDir()
+	app := parseCreated(t, run(t, nil, "app", "create", "--data-dir", dir, "--name", "A"))
+	if a := listApps(t, dir)[0]; a.BlobMaxSize != 100<<20 || a.BlobContentTypes == nil || len(a.BlobContentTypes) != 0 {
+		t.Fatalf("new app: %+v; want the 100 MiB default and no type restriction", a)
+	}
+	id := strconv.FormatInt(app.ID, 10)
+	r := run(t, nil, "app", "update", "--data-dir", dir, "--id", id, "--blob-max-size", "1048576", "--blob-content-types", "image/*, Video/MP4")
+	if r.code != 0 || r.stdout != fmt.Sprintf(`{"id":%d,"blob_max_size":1048576,"blob_content_types":["image/*","video/mp4"]}`+"\n", app.ID) {
+		t.Fatalf("app update: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	run(t, nil, "app", "update", "--data-dir", dir, "--id", id, "--blob-content-types", "image/png")
+	if a := listApps(t, dir)[0]; a.BlobMaxSize != 1<<20 || !slices.Equal(a.BlobContentTypes, []string{"image/png"}) {
+		t.Fatalf("after two updates: %+v", a)
+	}
+	run(t, nil, "app", "update", "--data-dir", dir, "--id", id, "--blob-max-size", "0", "--blob-content-types", "any")
+	if a := listApps(t, dir)[0]; a.BlobMaxSize != 100<<20 || len(a.BlobContentTypes) != 0 {
+		t.Fatalf("after reset: %+v", a)
+	}
+	for _, args := range [][]string{
+		{"--id", id, "--blob-content-types", "images"},
+		{"--id", id, "--blob-max-size", "-5"},
+		{"--id", "999", "--blob-max-size", "5"},
+		{"--id", id},
+		{"--blob-max-size", "5"},
+	} {
+		r := run(t, nil, append([]string{"app", "update", "--data-dir", dir}, args...)...)
+		if r.code == 0 || r.stderr == "" {
+			t.Errorf("app update %q: exit %d, stderr %q; want a refusal", args, r.code, r.stderr)
 		}
 	}
 }

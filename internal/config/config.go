@@ -7,7 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/parley-chat/parley/internal/blob"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -34,6 +36,17 @@ type Config struct {
 	MaxBodyBytes int64
 	// CORSOrigin is the Access-Control-Allow-Origin the REST API sends.
 	CORSOrigin string
+	// BlobStore is where blob content lives: "" (the default) for
+	// DataDir/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R]
+	// [&secure=false][&path_style=false] for an S3-compatible service, with
+	// S3AccessKey and S3SecretKey.
+	BlobStore   string
+	S3AccessKey string
+	S3SecretKey string
+	// PublicURL is the absolute URL clients reach the REST API at (behind
+	// a proxy, say); the upload and download URLs the API hands out start
+	// with it. Empty: taken from each request's Host.
+	PublicURL string
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
 	// PasswordIterations is the PBKDF2-SHA-256 cost of new password hashes.
@@ -170,6 +183,10 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "REST session lifetime after its last use")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest REST request body accepted")
 	fs.StringVar(&c.CORSOrigin, "cors-origin", c.CORSOrigin, "Access-Control-Allow-Origin sent by the REST API")
+	fs.StringVar(&c.BlobStore, "blob-store", c.BlobStore, "where blob content lives: empty for <data-dir>/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&secure=false][&path_style=false]")
+	fs.StringVar(&c.S3AccessKey, "s3-access-key", c.S3AccessKey, "access key of the --blob-store S3 service (better: PARLEY_S3_ACCESS_KEY in the environment)")
+	fs.StringVar(&c.S3SecretKey, "s3-secret-key", c.S3SecretKey, "secret key of the --blob-store S3 service (better: PARLEY_S3_SECRET_KEY in the environment, never on a command line)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "absolute URL clients reach the REST API at, for the blob upload and download URLs it hands out (default: from each request's Host)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown may take")
 	fs.IntVar(&c.PasswordIterations, "password-iterations", c.PasswordIterations, "PBKDF2-SHA-256 iterations for new password hashes (at least 4096)")
 	fs.IntVar(&c.MaxStanzaBytes, "max-stanza-bytes", c.MaxStanzaBytes, "largest XMPP stanza accepted")
@@ -268,6 +285,18 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionTTL < time.Second {
 		bad("session-ttl", "must be at least 1s")
+	}
+	if c.BlobStore != "" {
+		if !strings.HasPrefix(c.BlobStore, "s3://") {
+			bad("blob-store", "%q is not empty or an s3:// URL", c.BlobStore)
+		} else if _, err := blob.ParseS3URL(c.BlobStore, c.S3AccessKey, c.S3SecretKey); err != nil {
+			bad("blob-store", "%v", err)
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("public-url", "%q is not an absolute http(s) URL without query", c.PublicURL)
+		}
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("max-body-bytes", "must be at least 1024")

@@ -375,6 +375,39 @@ func TestValidateSearchRate(t *testing.T) {
 	}
 }
 
+func TestValidatePublicURL(t *testing.T) {
+	for _, ok := range []string{"", "https://chat.example.com", "http://127.0.0.1:8080/api/"} {
+		c := config.Default()
+		c.PublicURL = ok
+		if err := c.Validate(); err != nil {
+			t.Errorf("--public-url %q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"chat.example.com", "ftp://x", "https://", "https://x/?a=b", "https://x/#f"} {
+		c := config.Default()
+		c.PublicURL = bad
+		wantFlagErrors(t, c.Validate(), "public-url")
+	}
+}
+
+func TestValidateBlobStore(t *testing.T) {
+	c := config.Default()
+	c.BlobStore, c.S3AccessKey, c.S3SecretKey = "s3://media?endpoint=127.0.0.1:8333&secure=false", "ak", "sk"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid --blob-store: %v", err)
+	}
+	for _, bad := range []struct{ store, key string }{
+		{"/var/blobs", "ak"},                  // not s3://
+		{"s3://media", "ak"},                  // no endpoint
+		{"s3://media?endpoint=x:1", ""},       // no credentials
+		{"s3://a:b@media?endpoint=x:1", "ak"}, // credentials in the URL
+	} {
+		c := config.Default()
+		c.BlobStore, c.S3AccessKey, c.S3SecretKey = bad.store, bad.key, bad.key
+		wantFlagErrors(t, c.Validate(), "blob-store")
+	}
+}
+
 // The privacy list limits of issue 12: flags, variables, defaults and
 // bounds.
 func TestPrivacyLimits(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/data"
 	"github.com/parley-chat/parley/internal/rest/form"
@@ -25,9 +26,19 @@ type Config struct {
 	CORSOrigin string
 	// Domain is the XMPP domain, used in JIDs the API returns.
 	Domain string
+	// PublicURL is the absolute base URL clients reach the API at, used in
+	// the upload and download URLs the API hands out; empty: taken from
+	// each request (its Host, and https when it came over TLS).
+	PublicURL string
 	// Presence answers GET /users/online (nil: 404 Not implemented).
 	Presence Presence
 }
+
+// Option adds an optional service to the API.
+type Option func(*API)
+
+// WithBlobs serves blob storage (REST.md §8) from svc.
+func WithBlobs(svc *blob.Service) Option { return func(a *API) { a.blobs = svc } }
 
 // API is the REST front end.
 type API struct {
@@ -35,8 +46,11 @@ type API struct {
 	auth *auth.Service
 	chat *chat.Service
 	data *data.Service // nil: no /data routes
-	log  *slog.Logger
-	mux  *http.ServeMux
+	// blobs is nil when the server was built without blob storage; its
+	// routes then answer 404 like any unknown path.
+	blobs *blob.Service
+	log   *slog.Logger
+	mux   *http.ServeMux
 }
 
 // New returns the REST handler. ready reports whether the server has
@@ -64,6 +78,9 @@ func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Log
 	a.dialogRoutes()
 	a.messageRoutes()
 	a.dataRoutes()
+	if a.blobs != nil {
+		a.blobRoutes()
+	}
 	return a.middleware(a.dispatch)
 }
 
@@ -105,7 +122,13 @@ func notImplemented(*request) (reply, error) {
 // route registers h for pattern (a ServeMux pattern on the normalized path:
 // no .json suffix, single slashes).
 func (a *API) route(pattern string, need access, h handler) {
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, hr *http.Request) {
+	a.mux.HandleFunc(pattern, a.wrap(need, h))
+}
+
+// wrap turns h into an HTTP handler: authentication by need, parameter
+// decoding, and the reply or error written in the house shape.
+func (a *API) wrap(need access, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, hr *http.Request) {
 		req := &request{Request: hr}
 		if need != public {
 			sess, err := a.authenticate(hr)
@@ -136,7 +159,7 @@ func (a *API) route(pattern string, need access, h handler) {
 			return
 		}
 		writeJSON(w, rep.status, rep.body)
-	})
+	}
 }
 
 func (a *API) authenticate(r *http.Request) (*auth.Session, error) {

@@ -9,9 +9,6 @@ import (
 	"github.com/parley-chat/parley/internal/data"
 )
 
-// Option adds an optional part to the API.
-type Option func(*API)
-
 // WithData serves custom objects (/data, REST.md §9) from svc.
 func WithData(svc *data.Service) Option { return func(a *API) { a.data = svc } }
 

@@ -46,8 +46,11 @@ func (a *API) middleware(next http.HandlerFunc) http.Handler {
 			rec.WriteHeader(http.StatusOK)
 			return
 		}
-		r.Body = http.MaxBytesReader(rec, r.Body, a.cfg.MaxBodyBytes)
 		path, hadJSON := normalizePath(r.URL.Path)
+		if !(r.Method == http.MethodPost && path == uploadPath) {
+			// The upload streams its file and applies the app's own limit.
+			r.Body = http.MaxBytesReader(rec, r.Body, a.cfg.MaxBodyBytes)
+		}
 		r.URL.Path = path
 		r.URL.RawPath = ""
 		r = r.WithContext(context.WithValue(r.Context(), jsonSuffixKey, hadJSON))

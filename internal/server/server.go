@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/c2s"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
@@ -46,6 +47,7 @@ type Server struct {
 	Auth  *auth.Service
 	Chat  *chat.Service
 	Data  *data.Service
+	Blobs *blob.Service
 	http  *http.Server
 	ready atomic.Bool
 	now   func() time.Time
@@ -126,6 +128,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if cfg.SearchRate > 0 {
 		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
 	}
+	if s.Blobs, err = openBlobs(ctx, cfg, db, s.Auth, log.With("component", "blob"), o.now); err != nil {
+		s.Chat.Close()
+		db.Close()
+		lock.Release()
+		return nil, err
+	}
 	s.Privacy = privacy.NewService(db, cfg.Domain, privacy.Limits{MaxItems: cfg.PrivacyMaxItems, MaxLists: cfg.PrivacyMaxLists},
 		log.With("component", "privacy"), o.now)
 	s.Chat.SetBlocks(s.Privacy) // every message is checked against block lists (REALTIME.md §18.9)
@@ -133,7 +141,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now) // presence honours blocks too
 	s.Data = data.NewService(db, userTags{s.Auth}, log.With("component", "data"), o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
-		Presence: s.Presence}, s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data))
+		PublicURL: cfg.PublicURL, Presence: s.Presence},
+		s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data), rest.WithBlobs(s.Blobs))
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}

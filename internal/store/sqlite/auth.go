@@ -57,14 +57,15 @@ func (db *DB) CreateApp(ctx context.Context, a *auth.App) error {
 	return err
 }
 
-const appColumns = `id, name, auth_key, auth_secret, dialog_extensions, group_subscribe, created_at`
+const appColumns = `id, name, auth_key, auth_secret, dialog_extensions, group_subscribe, blob_max_size, blob_content_types, created_at`
 
 func scanApp(row interface{ Scan(...any) error }) (*auth.App, error) {
 	var a auth.App
 	var ext string
 	var created int64
 	var groupSubscribe bool
-	if err := row.Scan(&a.ID, &a.Name, &a.AuthKey, &a.AuthSecret, &ext, &groupSubscribe, &created); err != nil {
+	var blobTypes string
+	if err := row.Scan(&a.ID, &a.Name, &a.AuthKey, &a.AuthSecret, &ext, &groupSubscribe, &a.BlobMaxSize, &blobTypes, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, auth.ErrNotFound
 		}
@@ -74,8 +75,25 @@ func scanApp(row interface{ Scan(...any) error }) (*auth.App, error) {
 		a.DialogExtensions = strings.Split(ext, ",")
 	}
 	a.NoGroupSubscribe = !groupSubscribe
+	if blobTypes != "" {
+		a.BlobContentTypes = strings.Split(blobTypes, ",")
+	}
 	a.CreatedAt = fromMicros(created)
 	return &a, nil
+}
+
+func (db *DB) SetAppBlobLimits(ctx context.Context, a *auth.App) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE apps SET blob_max_size = ?, blob_content_types = ? WHERE id = ?`,
+		a.BlobMaxSize, strings.Join(a.BlobContentTypes, ","), a.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return auth.ErrNotFound
+	}
+	return nil
 }
 
 func (db *DB) AppByID(ctx context.Context, id int64) (*auth.App, error) {
