@@ -13,6 +13,11 @@ const (
 	kindNonza                    // anything else (stream features, SM elements, errors)
 	kindFlush                    // no bytes: the writer signals that it got here
 	kindSMStart                  // the <enabled/> nonza: counting starts once it is written
+	// kindClose is the server's closing element (RFC 7395 <close/>): the
+	// last frame of a connection. The writer writes nothing after it, not
+	// even an ack request: the SDK's XMPP library tears its parser down
+	// when it reads <close/> and throws on any later frame.
+	kindClose
 )
 
 type frame struct {

@@ -278,6 +278,8 @@ func (s *Session) write(el *xmpp.Element) bool {
 	switch el.Name {
 	case "message", "presence", "iq":
 		kind = kindStanza
+	case "close":
+		kind = kindClose
 	}
 	l := s.out.currentLink()
 	if l == nil {
@@ -507,10 +509,11 @@ func (s *Session) writeFrames(l *link, batch []frame) bool {
 			i++
 			continue
 		}
-		j, overflow := i, false
+		j, overflow, closing := i, false, false
 		run = run[:0]
-		for j < len(batch) && batch[j].kind != kindFlush && !overflow && len(run) < maxRun {
+		for j < len(batch) && batch[j].kind != kindFlush && !overflow && !closing && len(run) < maxRun {
 			overflow = s.out.written(batch[j])
+			closing = batch[j].kind == kindClose
 			run = append(run, batch[j].b)
 			j++
 		}
@@ -543,6 +546,13 @@ func (s *Session) writeFrames(l *link, batch []frame) bool {
 			s.out.putBack(batch[j:])
 			s.log.Warn("client leaves stanzas unacknowledged; closing session")
 			s.endNow()
+			return false
+		}
+		if closing {
+			// The stream is over: what was queued after the closing element
+			// stays undelivered (kept for the user's next connection as any
+			// undelivered stanza), and no ack request follows it.
+			s.out.putBack(batch[j:])
 			return false
 		}
 		i = j

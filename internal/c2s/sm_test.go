@@ -336,3 +336,39 @@ func TestParkedSessionExpiresIntoOfflineStorage(t *testing.T) {
 		t.Fatalf("resume after expiry: %s", f.AppendXML(nil))
 	}
 }
+
+// Nothing follows the server's <close/> on the wire: the SDK's XMPP
+// library drops its parser when it reads <close/>, and a later frame (an
+// ack request for the stanzas written just before, a stanza routed
+// meanwhile) made it throw an uncaught TypeError in the app. A ping
+// answered in the same write as the <close/> left a stanza unacknowledged,
+// and the writer then asked for its ack after the <close/>.
+func TestNothingFollowsTheClosingElement(t *testing.T) {
+	env := servertest.Start(t)
+	sender := env.NewUser(t)
+	s, _ := login(t, env, sender, sender.Password)
+	for i := 0; i < 30; i++ {
+		u := env.NewUser(t)
+		c, _, _ := resumable(t, env, u)
+		c.send(`<iq type="get" id="last" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+		s.send(chatTo(userJID(env, u), fmt.Sprint("late-", i), "routed while the stream closes"))
+		c.send(`<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`)
+		var names []string
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, b, err := c.c.Read(ctx)
+			cancel()
+			if err != nil {
+				break
+			}
+			el, err := xmpp.ParseElement(b, xmpp.Limits{})
+			if err != nil {
+				t.Fatalf("unparsable frame %q: %v", b, err)
+			}
+			names = append(names, el.Name)
+		}
+		if len(names) == 0 || names[len(names)-1] != "close" {
+			t.Fatalf("round %d: frames after the last request: %v; want <close/> last", i, names)
+		}
+	}
+}
