@@ -114,6 +114,7 @@ type Engine struct {
 	chat    Chat
 	offline chat.OfflineStore
 	alerts  Alerter
+	privacy Privacy // privacy lists (privacy.go); nil: service-unavailable
 	router  *router.Local
 	log     *slog.Logger
 	seq     atomic.Uint64

@@ -100,6 +100,11 @@ type Config struct {
 	// MaxWatched is how many users one XMPP session may subscribe to the
 	// status of (status streaming, REALTIME.md §16.3).
 	MaxWatched int
+	// PrivacyMaxItems bounds the items of one privacy list (the SDK
+	// writes two per user), PrivacyMaxLists the privacy lists of one
+	// user (REALTIME.md §18).
+	PrivacyMaxItems int
+	PrivacyMaxLists int
 }
 
 // Default returns the configuration with every default filled in.
@@ -139,6 +144,8 @@ func Default() Config {
 		SearchRate:         60,
 		SearchBurst:        10,
 		MaxWatched:         256,
+		PrivacyMaxItems:    1000,
+		PrivacyMaxLists:    50,
 	}
 }
 
@@ -188,6 +195,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.SearchRate, "search-rate", c.SearchRate, "searches (GET /chat/search) a user may run a minute (0: no limit)")
 	fs.IntVar(&c.SearchBurst, "search-burst", c.SearchBurst, "searches a user may run at once before --search-rate applies")
 	fs.IntVar(&c.MaxWatched, "max-watched", c.MaxWatched, "users one XMPP session may subscribe to the last activity status of")
+	fs.IntVar(&c.PrivacyMaxItems, "privacy-max-items", c.PrivacyMaxItems, "items in one privacy list (the SDK writes two per blocked user)")
+	fs.IntVar(&c.PrivacyMaxLists, "privacy-max-lists", c.PrivacyMaxLists, "privacy lists one user may keep")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -338,6 +347,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxWatched < 1 || c.MaxWatched > 100_000 {
 		bad("max-watched", "must be between 1 and 100000")
+	}
+	if c.PrivacyMaxItems < 1 || c.PrivacyMaxItems > 100_000 {
+		bad("privacy-max-items", "must be between 1 and 100000")
+	}
+	if c.PrivacyMaxLists < 1 || c.PrivacyMaxLists > 10_000 {
+		bad("privacy-max-lists", "must be between 1 and 10000")
 	}
 	return errors.Join(errs...)
 }

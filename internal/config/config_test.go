@@ -389,3 +389,27 @@ func TestMaxWatched(t *testing.T) {
 		wantFlagErrors(t, bad.Validate(), "max-watched")
 	}
 }
+
+// The privacy list limits of issue 12: flags, variables, defaults and
+// bounds.
+func TestPrivacyLimits(t *testing.T) {
+	c, fs := serveFlags(t, "--privacy-max-items", "200")
+	if err := config.ApplyEnv(fs, envOf(map[string]string{"PARLEY_PRIVACY_MAX_LISTS": "5"})); err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if c.PrivacyMaxItems != 200 || c.PrivacyMaxLists != 5 {
+		t.Errorf("limits after flags and env = %d, %d; want 200, 5", c.PrivacyMaxItems, c.PrivacyMaxLists)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate = %v", err)
+	}
+	d := config.Default()
+	if d.PrivacyMaxItems != 1000 || d.PrivacyMaxLists != 50 {
+		t.Errorf("defaults = %d items, %d lists", d.PrivacyMaxItems, d.PrivacyMaxLists)
+	}
+	d.PrivacyMaxItems, d.PrivacyMaxLists = 0, 0
+	wantFlagErrors(t, d.Validate(), "privacy-max-items", "privacy-max-lists")
+	d = config.Default()
+	d.PrivacyMaxItems, d.PrivacyMaxLists = 100_001, 10_001
+	wantFlagErrors(t, d.Validate(), "privacy-max-items", "privacy-max-lists")
+}

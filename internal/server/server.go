@@ -48,6 +48,10 @@ type Server struct {
 	ready atomic.Bool
 	now   func() time.Time
 
+	// Privacy is the privacy-list domain (REALTIME.md §18): the c2s engine
+	// answers its IQs, chat and presence ask it Denies.
+	Privacy *privacy.Service
+
 	httpLn  net.Listener
 	wsLn    net.Listener
 	debugLn net.Listener // --debug-addr, nil when off
@@ -120,8 +124,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if cfg.SearchRate > 0 {
 		s.Chat.SetSearchRate(limit.Rate{Every: time.Minute / time.Duration(cfg.SearchRate), Burst: cfg.SearchBurst})
 	}
+	s.Privacy = privacy.NewService(db, cfg.Domain, privacy.Limits{MaxItems: cfg.PrivacyMaxItems, MaxLists: cfg.PrivacyMaxLists},
+		log.With("component", "privacy"), o.now)
 	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
-	s.Presence = presence.NewService(s.presenceDir, s.Auth, noBlocks{}, o.now)
+	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
 		Presence: s.Presence}, s.Auth, s.Chat, log, s.ready.Load)
 	// Real-time sessions live as long as the server, not their HTTP request.
@@ -138,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	// Ending sessions, passwords and accounts closes the connections that
 	// used them.
 	s.Auth.SetSessionEvents(s.engine)
+	s.engine.SetPrivacy(s.Privacy)
 	s.Chat.SetNotifier(s.engine.Notifier()) // what REST changes is told live
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
 	mux := http.NewServeMux()
@@ -393,14 +400,6 @@ func (s *Server) OfflineNotKept() int64 { return s.engine.OfflineNotKept() }
 
 // RoomsJoined is how many (session, room) pairs are joined (REALTIME.md §15).
 func (s *Server) RoomsJoined() int { return s.engine.RoomsJoined() }
-
-// noBlocks is the privacy answer until the privacy domain is wired in:
-// nobody blocks anybody.
-type noBlocks struct{}
-
-func (noBlocks) Denies(context.Context, int64, int64, int64, privacy.Scope, privacy.Kind) bool {
-	return false
-}
 
 // StatusWatches is how many status-streaming subscriptions the engine's
 // watcher index holds, counted by session and by watched user
