@@ -33,7 +33,7 @@ func (s *Session) lastActivityIQ(ctx context.Context, el, q *xmpp.Element) {
 		return
 	}
 	if appID != s.appID {
-		s.write(xmpp.StanzaError(el, "item-not-found", ""))
+		s.write(xmpp.StanzaError(el, "item-not-found", errUnknownUser))
 		return
 	}
 	var seconds int64

@@ -51,6 +51,14 @@ func wantIQError(t *testing.T, r *xmpp.Element, id, cond, code string) {
 	if r.Name != "iq" || r.Attr("type") != "error" || r.Attr("id") != id || e == nil || e.Child(cond, xmpp.NSStanzas) == nil || e.Attr("code") != code {
 		t.Fatalf("got %s; want an IQ error %s (%s) for %s", r.AppendXML(nil), cond, code, id)
 	}
+	// The SDK rejects with the text as info (REALTIME.md §19); a user's
+	// absence reads the same whatever the reason.
+	texts := map[string]string{"item-not-found": "User not found", "service-unavailable": "Service not available."}
+	if want, ok := texts[cond]; ok {
+		if txt := e.Child("text", xmpp.NSStanzas); txt == nil || txt.Text() != want {
+			t.Fatalf("got %s; want the text %q", r.AppendXML(nil), want)
+		}
+	}
 }
 
 // onlineCount is GET /users/online?count=true as u sees it.

@@ -233,7 +233,7 @@ func (s *Session) statusIQ(ctx context.Context, el, q *xmpp.Element) {
 		return
 	}
 	if appID != s.appID {
-		s.write(xmpp.StanzaError(el, "item-not-found", ""))
+		s.write(xmpp.StanzaError(el, "item-not-found", errUnknownUser))
 		return
 	}
 	if err := onFreshStack(func() error { return p.CanWatch(ctx, s.appID, s.userID, target) }); err != nil {
@@ -289,15 +289,21 @@ func (s *Session) iqResult(el *xmpp.Element) *xmpp.Element {
 	return r
 }
 
+// errUnknownUser is the text of every item-not-found about a user: the
+// same for an unknown id, a user of another app and one who never
+// connected, so that it reveals nothing.
+const errUnknownUser = "User not found"
+
 // presenceError answers a refusal of the presence rules: item-not-found
 // for an unknown user (or one of another app, or who never connected),
 // service-unavailable for a block (REALTIME.md §16.2).
 func (s *Session) presenceError(el *xmpp.Element, err error) {
+	// The text is what the SDK reports as the rejection's info (§19).
 	switch apperr.KindOf(err) {
 	case apperr.KindNotFound:
-		s.write(xmpp.StanzaError(el, "item-not-found", ""))
+		s.write(xmpp.StanzaError(el, "item-not-found", errUnknownUser))
 	case apperr.KindBlocked:
-		s.write(xmpp.StanzaError(el, "service-unavailable", ""))
+		s.write(xmpp.StanzaError(el, "service-unavailable", apperr.Blocked().Message))
 	default:
 		s.log.Error("presence query failed", "err", err)
 		s.write(xmpp.StanzaError(el, "internal-server-error", ""))
