@@ -8,6 +8,8 @@ package ws
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -67,11 +69,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request) {
 		c.Close(websocket.StatusProtocolError, `the "xmpp" subprotocol is required`)
 		return
 	}
-	max := h.limits.MaxStanzaBytes
-	if max <= 0 {
-		max = xmpp.DefaultMaxStanzaBytes
-	}
-	c.SetReadLimit(int64(max) + 1024)
+	c.SetReadLimit(int64(maxStanza(h.limits)) * drainFactor)
 	h.engine.Serve(h.ctx, &conn{c: c, cork: cw.cork, limits: h.limits, ip: remoteIP(r.RemoteAddr)})
 }
 
@@ -90,14 +88,43 @@ type conn struct {
 // RemoteIP is the client's address (c2s.PeerConn).
 func (c *conn) RemoteIP() string { return c.ip }
 
-func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
-	typ, b, err := c.c.Read(ctx)
-	if err != nil {
-		if websocket.CloseStatus(err) == -1 {
-			c.broken.Store(true)
-		}
-		return nil, err
+// drainFactor: a frame over --max-stanza-bytes is read to its end and
+// dropped, and answered with the stream error policy-violation, up to this
+// many times the limit; the library closes the connection on a larger one
+// (status 1009). A frame is never held whole: only the first
+// --max-stanza-bytes are kept, the rest is discarded as it arrives.
+const drainFactor = 64
+
+func maxStanza(l xmpp.Limits) int {
+	if l.MaxStanzaBytes <= 0 {
+		return xmpp.DefaultMaxStanzaBytes
 	}
+	return l.MaxStanzaBytes
+}
+
+func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
+	typ, r, err := c.c.Reader(ctx)
+	if err == nil {
+		var b []byte
+		max := maxStanza(c.limits)
+		if b, err = io.ReadAll(io.LimitReader(r, int64(max)+1)); err == nil && len(b) > max {
+			// Too large: the client gets the stream error of RFC 6120 (the
+			// SDK reconnects), not a bare close.
+			if _, err = io.Copy(io.Discard, r); err == nil {
+				return nil, &xmpp.Error{Kind: xmpp.ErrTooLarge, Detail: fmt.Sprintf("a frame over %d bytes", max)}
+			}
+		}
+		if err == nil {
+			return c.parse(typ, b)
+		}
+	}
+	if websocket.CloseStatus(err) == -1 {
+		c.broken.Store(true)
+	}
+	return nil, err
+}
+
+func (c *conn) parse(typ websocket.MessageType, b []byte) (*xmpp.Element, error) {
 	if typ != websocket.MessageText {
 		return nil, &xmpp.Error{Kind: xmpp.ErrSyntax, Detail: "binary frame"}
 	}
