@@ -777,3 +777,81 @@ export function nextEvent(cc, listener) {
     cc.chat[listener] = (...args) => resolve(args);
   });
 }
+
+// ---------------------------------------------------------------------------
+// Chat listeners and IQ calls (last activity, block lists)
+
+// Records every call of a chat listener; wait() resolves with the first
+// recorded call (at index >= from) that matches, bounded by CHAT_WAIT.
+export function recorder(cc, listener) {
+  const calls = [];
+  const waiters = [];
+  cc.chat[listener] = (...args) => {
+    calls.push(args);
+    const index = calls.length - 1;
+    for (const w of [...waiters]) {
+      if (index >= w.from && w.match(args)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(args);
+      }
+    }
+  };
+  return {
+    calls,
+    wait(match, label, from = 0) {
+      const hit = calls.slice(from).find(match);
+      if (hit) return Promise.resolve(hit);
+      return withTimeout(new Promise((resolve) => waiters.push({ from, match, resolve })), CHAT_WAIT, label);
+    },
+  };
+}
+
+export async function ping(...users) {
+  for (const u of users) {
+    await withTimeout(u.cc.chat.pingWithTimeout(CHAT_WAIT), CHAT_WAIT + 500, `ping ${u.login}`);
+  }
+}
+
+// Teardown: a ping first, so that what the SDK is still writing (e.g. its
+// automatic 'received' marker for the last message) is out before the
+// socket closes; then a bounded disconnect. Best effort.
+export async function done(...users) {
+  await Promise.allSettled(users.map(async (u) => {
+    if (u.cc.chat.isConnected) await withTimeout(u.cc.chat.pingWithTimeout(CHAT_WAIT), CHAT_WAIT + 500, 'ping');
+  }));
+  await Promise.allSettled(users.map((u) => withTimeout(u.cc.chat.disconnect(), CHAT_WAIT, 'disconnect')));
+}
+
+// The SDK rejects IQ errors with a plain {code, info} object; call() turns
+// that into an Error that names the call and shows the object (keeping code
+// and info), and bounds the wait.
+export class ChatError extends Error {
+  constructor(label, e) {
+    super(`${label} rejected with ${JSON.stringify(e)}`);
+    this.name = 'ChatError';
+    this.code = e?.code;
+    this.info = e?.info;
+  }
+}
+
+export function call(promise, label) {
+  const labelled = promise.catch((e) => {
+    throw e instanceof Error ? e : new ChatError(label, e);
+  });
+  return withTimeout(labelled, CHAT_WAIT, label);
+}
+
+// The SDK's {code, info} rejection of `promise` (a resolution fails the test).
+export async function rejection(promise, label) {
+  let value;
+  try {
+    value = await call(promise, label);
+  } catch (e) {
+    if (e instanceof ChatError) return { code: e.code, info: e.info };
+    throw e;
+  }
+  return assert.fail(`${label} resolved with ${JSON.stringify(value)}; expected a rejection`);
+}
+
+// A default privacy list of `owner` that blocks `blocked` one way (the
+// guide's create + setAsDefault).

@@ -9,89 +9,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   signupAndLogin, signupOnly, sleep, withTimeout, online, connectChat, assertUser, CHAT_WAIT,
+  recorder, ping, done, call, rejection,
 } from './helpers.js';
 
 const WAIT = CHAT_WAIT;
 const QUIET = 300; // after the marker and the ping round trips: what was coming has come
 
-// Records every call of a chat listener; wait() resolves with the first
-// recorded call (at index >= from) that matches, bounded by WAIT.
-function recorder(cc, listener) {
-  const calls = [];
-  const waiters = [];
-  cc.chat[listener] = (...args) => {
-    calls.push(args);
-    const index = calls.length - 1;
-    for (const w of [...waiters]) {
-      if (index >= w.from && w.match(args)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(args);
-      }
-    }
-  };
-  return {
-    calls,
-    wait(match, label, from = 0) {
-      const hit = calls.slice(from).find(match);
-      if (hit) return Promise.resolve(hit);
-      return withTimeout(new Promise((resolve) => waiters.push({ from, match, resolve })), WAIT, label);
-    },
-  };
-}
-
-async function ping(...users) {
-  for (const u of users) {
-    await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, `ping ${u.login}`);
-  }
-}
-
 async function disconnect(u) {
   await withTimeout(u.cc.chat.disconnect(), WAIT, `disconnect ${u.login}`);
 }
 
-// Teardown: a ping first, so that what the SDK is still writing (e.g. its
-// automatic 'received' marker for the last message) is out before the
-// socket closes; then a bounded disconnect. Best effort.
-async function done(...users) {
-  await Promise.allSettled(users.map(async (u) => {
-    if (u.cc.chat.isConnected) await withTimeout(u.cc.chat.pingWithTimeout(WAIT), WAIT + 500, 'ping');
-  }));
-  await Promise.allSettled(users.map((u) => withTimeout(u.cc.chat.disconnect(), WAIT, 'disconnect')));
-}
-
-// The SDK rejects IQ errors with a plain {code, info} object; call() turns
-// that into an Error that names the call and shows the object (keeping code
-// and info), and bounds the wait.
-class ChatError extends Error {
-  constructor(label, e) {
-    super(`${label} rejected with ${JSON.stringify(e)}`);
-    this.name = 'ChatError';
-    this.code = e?.code;
-    this.info = e?.info;
-  }
-}
-
-function call(promise, label) {
-  const labelled = promise.catch((e) => {
-    throw e instanceof Error ? e : new ChatError(label, e);
-  });
-  return withTimeout(labelled, WAIT, label);
-}
-
-// The SDK's {code, info} rejection of `promise` (a resolution fails the test).
-async function rejection(promise, label) {
-  let value;
-  try {
-    value = await call(promise, label);
-  } catch (e) {
-    if (e instanceof ChatError) return { code: e.code, info: e.info };
-    throw e;
-  }
-  return assert.fail(`${label} resolved with ${JSON.stringify(value)}; expected a rejection`);
-}
-
-// A default privacy list of `owner` that blocks `blocked` one way (the
-// guide's create + setAsDefault).
 async function blockOneWay(owner, blocked) {
   await call(
     owner.cc.chat.privacylist.create({ name: 'myList', items: [{ user_id: blocked.user.id, action: 'deny' }] }),

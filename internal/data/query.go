@@ -7,6 +7,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/sdktime"
 )
 
 // Column names the record columns a filter or sort may use; "" is a field
@@ -166,7 +167,7 @@ func parseCond(c *Class, field, op string, v any) (Cond, error) {
 		default:
 			conv = func(v any) (any, error) {
 				s, ok := scalarText(v)
-				t, ok2 := parseTime(s)
+				t, ok2 := sdktime.Parse(s)
 				if !ok || !ok2 {
 					return nil, invalidFilter(param)
 				}

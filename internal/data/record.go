@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/apperr"
+	"github.com/parley-chat/parley/internal/sdktime"
 )
 
 // Record is one object of a class. Fields holds the class's fields that
@@ -95,7 +96,7 @@ func coerce(f Field, v any) (any, error) {
 		if !ok {
 			return bad("is not a date")
 		}
-		t, ok := parseTime(s)
+		t, ok := sdktime.Parse(s)
 		if !ok {
 			return bad("is not a date")
 		}
@@ -196,39 +197,6 @@ func scalarText(v any) (string, bool) {
 		return strconv.FormatFloat(x, 'g', -1, 64), true
 	}
 	return "", false
-}
-
-// jsDateLayout is JavaScript's Date.prototype.toString without the
-// "(zone name)" tail, the form the SDK sends Date values in.
-const jsDateLayout = "Mon Jan 02 2006 15:04:05 GMT-0700"
-
-// parseTime reads a date as REST.md §1.10 allows: Unix seconds (integer or
-// decimal), ISO 8601 or JavaScript's Date.toString(). (The REST decoder has
-// the same rules; the domain does not import a front end's package.)
-func parseTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, false
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(f) || math.IsInf(f, 0) || f < -62135596800 || f > 253402300799 {
-			return time.Time{}, false
-		}
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC(), true
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	if i := strings.Index(s, " ("); i > 0 {
-		s = s[:i]
-	}
-	if t, err := time.Parse(jsDateLayout, s); err == nil {
-		return t.UTC(), true
-	}
-	return time.Time{}, false
 }
 
 // parsePerms reads a record's "permissions" object (REST.md §9.0), on top

@@ -276,24 +276,35 @@ func (s *Service) apply(cls *Class, r *Record, body map[string]any, create bool,
 	return nil
 }
 
-// Get returns the records with ids the caller may read (REST.md §9.4);
-// unknown, unreadable and malformed ids are left out, in the order asked.
-func (s *Service) Get(ctx context.Context, c Caller, className string, ids []string) ([]*Record, error) {
+// byIDs is what reading or deleting records by ids starts with: the
+// class, the id count, the caller and the class's permission for action,
+// and the records among ids that exist (malformed ids left out).
+func (s *Service) byIDs(ctx context.Context, c Caller, className string, ids []string, action Action) (*Class, *Viewer, []*Record, error) {
 	cls, err := s.Class(ctx, c.AppID, className)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if len(ids) > MaxIDsPerRequest {
-		return nil, apperr.Invalid("base", "at most %d ids per request", MaxIDsPerRequest)
+		return nil, nil, nil, apperr.Invalid("base", "at most %d ids per request", MaxIDsPerRequest)
 	}
 	v, err := s.viewer(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	if err := classAllows(cls, Read, v); err != nil {
-		return nil, err
+	if err := classAllows(cls, action, v); err != nil {
+		return nil, nil, nil, err
 	}
 	recs, err := s.records(ctx, cls, validIDs(ids))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cls, v, recs, nil
+}
+
+// Get returns the records with ids the caller may read (REST.md §9.4);
+// unknown, unreadable and malformed ids are left out, in the order asked.
+func (s *Service) Get(ctx context.Context, c Caller, className string, ids []string) ([]*Record, error) {
+	_, v, recs, err := s.byIDs(ctx, c, className, ids, Read)
 	if err != nil {
 		return nil, err
 	}
@@ -593,21 +604,7 @@ type DeleteReport struct {
 // Delete deletes the records with ids the caller may delete, and their
 // children.
 func (s *Service) Delete(ctx context.Context, c Caller, className string, ids []string) (*DeleteReport, error) {
-	cls, err := s.Class(ctx, c.AppID, className)
-	if err != nil {
-		return nil, err
-	}
-	if len(ids) > MaxIDsPerRequest {
-		return nil, apperr.Invalid("base", "at most %d ids per request", MaxIDsPerRequest)
-	}
-	v, err := s.viewer(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := classAllows(cls, Delete, v); err != nil {
-		return nil, err
-	}
-	recs, err := s.records(ctx, cls, validIDs(ids))
+	cls, v, recs, err := s.byIDs(ctx, c, className, ids, Delete)
 	if err != nil {
 		return nil, err
 	}

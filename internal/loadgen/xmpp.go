@@ -234,56 +234,14 @@ func signUp(ctx context.Context, cfg *XMPPConfig, n int, progress io.Writer) ([]
 // first failure it stops and closes what it opened.
 func connectAll(ctx context.Context, cfg *XMPPConfig, accounts []Account, progress io.Writer) ([]conn, error) {
 	clients := make([]conn, len(accounts))
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	start := time.Now()
-	var next, done atomic.Int64
-	var once sync.Once
-	var firstErr error
-	var wg sync.WaitGroup
-	for w := 0; w < min(cfg.LoginConcurrency, len(accounts)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for lctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= len(accounts) {
-					return
-				}
-				c, err := login(lctx, cfg, accounts[i], time.Now().Add(cfg.LoginTimeout))
-				if err != nil {
-					once.Do(func() { firstErr = err; cancel() })
-					return
-				}
-				clients[i] = c
-				done.Add(1)
-			}
-		}()
-	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	line := func() {
-		d := done.Load()
-		fmt.Fprintf(progress, "\rconnections %6d/%d  %6.0f/s", d, len(accounts), float64(d)/time.Since(start).Seconds())
-	}
-	for wait := true; wait; {
-		select {
-		case <-tick.C:
-			line()
-		case <-finished:
-			wait = false
-		}
-	}
-	line()
-	fmt.Fprintln(progress)
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	if firstErr != nil {
+	err := inParallel(ctx, cfg.LoginConcurrency, len(accounts), "connections", progress, func(ctx context.Context, i int) error {
+		c, err := login(ctx, cfg, accounts[i], time.Now().Add(cfg.LoginTimeout))
+		clients[i] = c
+		return err
+	})
+	if err != nil {
 		closeAll(clients)
-		return nil, firstErr
+		return nil, err
 	}
 	return clients, nil
 }
@@ -294,6 +252,17 @@ func connectAll(ctx context.Context, cfg *XMPPConfig, accounts []Account, progre
 // such as setting privacy lists or subscribing). It stops at the first
 // failure and returns it; progress gets one line a second, labelled.
 func eachConn(ctx context.Context, cfg *XMPPConfig, clients []conn, label string, progress io.Writer, fn func(i int, c conn) error) error {
+	return inParallel(ctx, cfg.LoginConcurrency, len(clients), label, progress, func(_ context.Context, i int) error {
+		c := clients[i]
+		return withDeadline(cfg, c, time.Now().Add(cfg.LoginTimeout), func() error { return fn(i, c) })
+	})
+}
+
+// inParallel runs fn(0..n-1), workers at a time, until the first failure,
+// which cancels the context the others run with and is returned (or the
+// caller's context's error); progress gets one line a second, labelled,
+// with the count done and the rate.
+func inParallel(ctx context.Context, workers, n int, label string, progress io.Writer, fn func(ctx context.Context, i int) error) error {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
@@ -301,17 +270,16 @@ func eachConn(ctx context.Context, cfg *XMPPConfig, clients []conn, label string
 	var once sync.Once
 	var firstErr error
 	var wg sync.WaitGroup
-	for w := 0; w < min(cfg.LoginConcurrency, len(clients)); w++ {
+	for w := 0; w < min(workers, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for lctx.Err() == nil {
 				i := int(next.Add(1) - 1)
-				if i >= len(clients) {
+				if i >= n {
 					return
 				}
-				c := clients[i]
-				if err := withDeadline(cfg, c, time.Now().Add(cfg.LoginTimeout), func() error { return fn(i, c) }); err != nil {
+				if err := fn(lctx, i); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
 				}
@@ -325,7 +293,7 @@ func eachConn(ctx context.Context, cfg *XMPPConfig, clients []conn, label string
 	defer tick.Stop()
 	line := func() {
 		d := done.Load()
-		fmt.Fprintf(progress, "\r%-11s %6d/%d  %6.0f/s", label, d, len(clients), float64(d)/time.Since(start).Seconds())
+		fmt.Fprintf(progress, "\r%-11s %6d/%d  %6.0f/s", label, d, n, float64(d)/time.Since(start).Seconds())
 	}
 	for wait := true; wait; {
 		select {

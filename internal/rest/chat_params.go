@@ -9,6 +9,7 @@ import (
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/rest/form"
+	"github.com/parley-chat/parley/internal/sdktime"
 )
 
 // chatQuery turns GET parameters into a filtered, sorted, paged chat.Query
@@ -170,7 +171,7 @@ func chatValue(kind chat.Kind, name, s string) (any, error) {
 		}
 		return n, nil
 	case chat.KindTime:
-		t, ok := form.ParseTime(s)
+		t, ok := sdktime.Parse(s)
 		if !ok {
 			return nil, invalidFilter(name)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/rest/form"
+	"github.com/parley-chat/parley/internal/sdktime"
 )
 
 func (a *API) messageRoutes() {
@@ -328,8 +329,8 @@ func (a *API) search(r *request) (reply, error) {
 		if end == "" {
 			return reply{}, apperr.Invalid("end_date", "can't be blank when start_date is given")
 		}
-		later, ok1 := form.ParseTime(start)
-		earlier, ok2 := form.ParseTime(end)
+		later, ok1 := sdktime.Parse(start)
+		earlier, ok2 := sdktime.Parse(end)
 		if !ok1 {
 			return reply{}, apperr.Invalid("start_date", "is not a date")
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/rest/form"
+	"github.com/parley-chat/parley/internal/sdktime"
 )
 
 // Paging limits of the user lists (REST.md §4.2, §4.4).
@@ -190,7 +191,7 @@ func typedValue(t auth.FieldType, s string) (any, bool) {
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		return n, err == nil
 	case auth.TypeTime:
-		tm, ok := form.ParseTime(s)
+		tm, ok := sdktime.Parse(s)
 		return tm, ok
 	}
 	return s, true

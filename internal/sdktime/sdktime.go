@@ -1,4 +1,8 @@
-package form
+// Package sdktime reads the dates the ConnectyCube SDK and REST.md §1.10
+// allow: Unix seconds (integer or decimal), ISO 8601, or JavaScript's
+// Date.toString(). The REST decoder and the custom-data domain both read
+// them; neither imports the other.
+package sdktime
 
 import (
 	"math"
@@ -11,9 +15,9 @@ import (
 // "(zone name)", which the SDK sends for Date values (REST.md §1.4).
 const jsDateLayout = "Mon Jan 02 2006 15:04:05 GMT-0700"
 
-// ParseTime reads a date parameter in any form REST.md §1.10 allows: Unix
-// seconds (integer or decimal), ISO 8601, or JavaScript's Date.toString().
-func ParseTime(s string) (time.Time, bool) {
+// Parse reads a date in any form REST.md §1.10 allows: Unix seconds
+// (integer or decimal), ISO 8601, or JavaScript's Date.toString().
+func Parse(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, false
