@@ -33,7 +33,9 @@ build() {
   log "building SeaweedFS into $bin (once; a few minutes on a fresh machine)"
   mkdir -p "$tools/bin"
   local start=$SECONDS
-  (cd "$repo/tools/s3server" && go build -trimpath -ldflags=-s -o "$bin.new" github.com/seaweedfs/seaweedfs/weed)
+  # Unoptimised (-N -l): it only serves tests, and compiles in about two
+  # thirds of the time (4.6 against 7.3 minutes on 2 cores).
+  (cd "$repo/tools/s3server" && go build -trimpath -ldflags=-s -gcflags='all=-N -l' -o "$bin.new" github.com/seaweedfs/seaweedfs/weed)
   mv "$bin.new" "$bin"
   echo "$want" >"$stamp"
   log "built in $((SECONDS - start))s ($(du -h "$bin" | cut -f1))"

@@ -15,21 +15,45 @@ if [ -n "$unformatted" ]; then
   echo "not gofmt-formatted:" >&2; echo "$unformatted" >&2; exit 1
 fi
 
-echo "== go vet"
-go vet ./...
-
-echo "== S3-compatible server for the S3 blob store's tests (SeaweedFS, scripts/s3server.sh)"
-# Built once into ~/.cache/parley (minutes on a fresh machine), started
-# here, stopped at exit. PARLEY_S3_REQUIRED makes a missing server a test
-# failure, not a skip.
+# The S3 blob store's tests run against a real S3-compatible server,
+# SeaweedFS (scripts/s3server.sh): built once into ~/.cache/parley (about
+# five minutes on a fresh machine), started on loopback, stopped at exit.
+# It is built and started in the background while everything that does
+# not need it runs; its packages are tested last. PARLEY_S3_REQUIRED makes
+# a missing server a test failure, not a skip.
+s3_packages="./internal/blob/... ./internal/rest"
+s3_pid=""
 if [ -z "${PARLEY_S3_TEST_ENDPOINT:-}" ]; then
-  eval "$(bash scripts/s3server.sh start)"
-  trap 'bash scripts/s3server.sh stop' EXIT
+  s3_out=$(mktemp) s3_log=$(mktemp)
+  # Its own process group, so that an early failure stops a build in
+  # progress too (kill -- -PID).
+  trap '[ -n "$s3_pid" ] && kill -- -"$s3_pid" 2>/dev/null; bash scripts/s3server.sh stop; rm -f "$s3_out" "$s3_log"' EXIT
+  echo "== S3-compatible server (SeaweedFS): building and starting in the background"
+  setsid bash scripts/s3server.sh start >"$s3_out" 2>"$s3_log" &
+  s3_pid=$!
 fi
 export PARLEY_S3_REQUIRED=1
 
-echo "== go test -race"
-go test -race -count=1 -timeout 15m ./...
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race (all but the blob store packages: $s3_packages)"
+others=$(go list ./... | grep -v -x -e '.*/internal/blob' -e '.*/internal/blob/blobtest' -e '.*/internal/rest')
+go test -race -count=1 -timeout 15m $others
 
 echo "== conformance (official connectycube SDK against the real binary)"
 bash conformance/run.sh
+
+if [ -n "$s3_pid" ]; then
+  echo "== waiting for the S3-compatible server"
+  if ! wait "$s3_pid"; then
+    cat "$s3_log" >&2
+    echo "test.sh: the S3-compatible server did not start" >&2
+    exit 1
+  fi
+  s3_pid=""
+  cat "$s3_log"
+  eval "$(cat "$s3_out")"
+fi
+echo "== go test -race $s3_packages (the S3 blob store against SeaweedFS)"
+go test -race -count=1 -timeout 15m $s3_packages
