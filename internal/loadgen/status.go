@@ -165,18 +165,8 @@ func RunStatus(ctx context.Context, cfg StatusConfig, progress io.Writer) (*Stat
 	case cfg.Accounts != nil:
 		return nil, errors.New("status streaming is Parley's: the users are signed up over its REST API")
 	}
-	switch cfg.Transport {
-	case "":
-		cfg.Transport = "ws"
-	case "ws", "tcp":
-	default:
-		return nil, fmt.Errorf("transport %q: want ws or tcp", cfg.Transport)
-	}
-	if cfg.LoginConcurrency <= 0 {
-		cfg.LoginConcurrency = 50
-	}
-	if cfg.LoginTimeout <= 0 {
-		cfg.LoginTimeout = 30 * time.Second
+	if err := cfg.connDefaults(); err != nil {
+		return nil, err
 	}
 	if cfg.Wait <= 0 {
 		cfg.Wait = 30 * time.Second

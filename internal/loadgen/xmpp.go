@@ -319,6 +319,25 @@ func closeAll(clients []conn) {
 	}
 }
 
+// connDefaults checks the transport and fills in the connection settings
+// every scenario shares (ws, 50 logins in flight, 30 s a login).
+func (cfg *XMPPConfig) connDefaults() error {
+	switch cfg.Transport {
+	case "":
+		cfg.Transport = "ws"
+	case "ws", "tcp":
+	default:
+		return fmt.Errorf("transport %q: want ws or tcp", cfg.Transport)
+	}
+	if cfg.LoginConcurrency <= 0 {
+		cfg.LoginConcurrency = 50
+	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = 30 * time.Second
+	}
+	return nil
+}
+
 // RunXMPP signs the users up (or takes the given accounts), opens the
 // connections (measuring the login rate and, with a server PID, the server
 // memory they hold), then runs the chat phases between the pairs and
@@ -343,21 +362,11 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 	case cfg.PrivacyItems > 0 && cfg.Accounts != nil:
 		return nil, errors.New("block lists name users signed up over Parley's REST API: not with peer accounts")
 	}
-	switch cfg.Transport {
-	case "":
-		cfg.Transport = "ws"
-	case "ws", "tcp":
-	default:
-		return nil, fmt.Errorf("transport %q: want ws or tcp", cfg.Transport)
+	if err := cfg.connDefaults(); err != nil {
+		return nil, err
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = 10
-	}
-	if cfg.LoginConcurrency <= 0 {
-		cfg.LoginConcurrency = 50
-	}
-	if cfg.LoginTimeout <= 0 {
-		cfg.LoginTimeout = 30 * time.Second
 	}
 	if cfg.Drain <= 0 {
 		cfg.Drain = 10 * time.Second
