@@ -340,6 +340,13 @@ func TestRetry(t *testing.T) {
 		t.Errorf("503 Retry-After a day: %v, want a RetryError capped at 1h", err)
 	}
 
+	// Retry-After as an HTTP date.
+	at := time.Now().Add(10 * time.Minute).UTC().Format(http.TimeFormat)
+	f.srv.FailNext(1, http.StatusTooManyRequests, "TooManyRequests", at)
+	if err = f.p.Send(ctx(t), d); !errors.As(err, &re) || re.After <= 8*time.Minute || re.After > 10*time.Minute {
+		t.Errorf("429 Retry-After %s: %v, want a RetryError after about 10m", at, err)
+	}
+
 	f.srv.FailNext(1, http.StatusForbidden, "ExpiredProviderToken", "")
 	if err = f.p.Send(ctx(t), d); !isRetry(err) {
 		t.Errorf("403 ExpiredProviderToken: %v, want a RetryError", err)
