@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -314,6 +315,20 @@ func TestHangingServiceReturnsByDeadline(t *testing.T) {
 	// The next push goes through: the hang was one answer.
 	if err := r.p.Send(context.Background(), r.delivery(2, push.Notification{"message": "m"})); err != nil {
 		t.Errorf("after the hang: %v", err)
+	}
+}
+
+func TestNetworkErrorIsRetry(t *testing.T) {
+	r := newRig(t)
+	// A port nothing listens on any more.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	d := r.delivery(1, push.Notification{"message": "m"})
+	d.Sub.Token = closed.URL + "/push/x"
+	err := r.p.Send(context.Background(), d)
+	var re *push.RetryError
+	if !errors.As(err, &re) || errors.Is(err, push.ErrGone) {
+		t.Errorf("connection refused: %v, want a RetryError", err)
 	}
 }
 
