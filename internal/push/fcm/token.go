@@ -2,8 +2,11 @@ package fcm
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -62,9 +65,27 @@ func (t *tokens) source(key []byte) (*tokenSource, error) {
 	if err := json.Unmarshal(key, &f); err != nil || f.ProjectID == "" {
 		return nil, errors.New("fcm: service account key has no project_id")
 	}
+	if !parsablePrivateKey(conf.PrivateKey) {
+		// Checked here so a bad key is a final error, not one that looks
+		// like a failed fetch.
+		return nil, errors.New("fcm: service account key: private_key is not a PEM RSA key")
+	}
 	s := &tokenSource{conf: conf, project: f.ProjectID, fetching: make(chan struct{}, 1)}
 	t.byKey[h] = s
 	return s, nil
+}
+
+func parsablePrivateKey(b []byte) bool {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return false
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		_, ok := k.(*rsa.PrivateKey)
+		return ok
+	}
+	_, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	return err == nil
 }
 
 // token gives a valid access token, fetching one when none is cached.
