@@ -604,3 +604,22 @@ func BenchmarkSend(b *testing.B) {
 		b.Errorf("%d token requests, want 1", n)
 	}
 }
+
+func TestTokenEndpointUnavailableRetries(t *testing.T) {
+	f, _, creds := setup(t)
+	// Google's token endpoint answering 503 (through a client that stands
+	// in for it); the send endpoint is never reached.
+	client := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Path != "/token" {
+			t.Errorf("unexpected request to %s", r.URL.Path)
+		}
+		return &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {"5"}},
+			Body: http.NoBody, Request: r}, nil
+	})}
+	p := New(Config{Endpoint: f.Endpoint(), Client: client})
+	err := p.Send(waitCtx(t), delivery(1, "tok", creds, push.Notification{"message": "m"}))
+	var re *push.RetryError
+	if !errors.As(err, &re) || re.After != 5*time.Second {
+		t.Errorf("%v, want a RetryError after 5s", err)
+	}
+}
