@@ -99,9 +99,8 @@ func TestUniversalToV1(t *testing.T) {
 		t.Errorf("notification = %v, want %v", m.Notification, wantNote)
 	}
 	wantAndroid := map[string]any{
-		"collapse_key": "parley-41",
-		"priority":     "high",
-		"ttl":          "600s",
+		"priority": "high",
+		"ttl":      "600s",
 		"notification": map[string]any{"icon": "ic_chat", "sound": "ping", "tag": "t", "color": "#ff0000",
 			"click_action": "OPEN", "channel_id": "chats"},
 	}
@@ -121,13 +120,13 @@ func TestUniversalEdges(t *testing.T) {
 		wantData    map[string]string
 	}{
 		{"past expiration is 0s, no message no priority", `{"expiration": 1700000000, "k": "v"}`,
-			map[string]any{"collapse_key": "parley-1", "ttl": "0s"}, map[string]string{"k": "v"}},
+			map[string]any{"ttl": "0s"}, map[string]string{"k": "v"}},
 		{"expiration as a numeric string", `{"message": "m", "expiration": "1800000030"}`,
-			map[string]any{"collapse_key": "parley-2", "ttl": "30s", "priority": "high"}, map[string]string{"message": "m"}},
+			map[string]any{"ttl": "30s", "priority": "high"}, map[string]string{"message": "m"}},
 		{"unreadable expiration is no ttl", `{"message": "m", "expiration": "soon"}`,
-			map[string]any{"collapse_key": "parley-3", "priority": "high"}, map[string]string{"message": "m"}},
+			map[string]any{"priority": "high"}, map[string]string{"message": "m"}},
 		{"only ios keys: no data", `{"ios_badge": 1}`,
-			map[string]any{"collapse_key": "parley-4"}, nil},
+			map[string]any{}, nil},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

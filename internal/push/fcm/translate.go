@@ -51,16 +51,17 @@ var androidNotification = map[string]bool{
 // ConnectyCube apps still write in android_fcm_notification.
 var legacyNotification = map[string]string{"android_channel_id": "channel_id"}
 
-// collapseKey is the FCM collapse key of an outbox row: the same on
-// every try, so a copy sent twice replaces the first on the device.
-func collapseKey(id int64) string { return "parley-" + strconv.FormatInt(id, 10) }
+// No collapse key: FCM keeps at most four collapse keys per offline
+// device, so one per push would drop a fifth chat alert; without one it
+// keeps up to a hundred. A copy sent twice after a crash (see
+// push.Dispatcher) carries the same message_id for the app to skip.
 
 // universal translates a REST.md §10.4 payload to an FCM v1 message.
 func universal(d push.Delivery, now time.Time) message {
 	m := message{
 		Token:   d.Sub.Token,
 		Data:    map[string]string{},
-		Android: &android{CollapseKey: collapseKey(d.ID)},
+		Android: &android{},
 	}
 	for k, v := range d.Note {
 		switch {
