@@ -23,7 +23,6 @@ type message struct {
 }
 
 type android struct {
-	CollapseKey  string         `json:"collapse_key,omitempty"`
 	Priority     string         `json:"priority,omitempty"`
 	TTL          string         `json:"ttl,omitempty"`
 	Notification map[string]any `json:"notification,omitempty"`
