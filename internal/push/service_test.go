@@ -571,7 +571,7 @@ func TestSecretsNeedTheirKey(t *testing.T) {
 	}
 	wrong, _ := push.OpenSealer(t.TempDir())
 	other := push.NewService(e.db, wrong, nil, e.clk.now, push.Limits{})
-	if _, err := other.UpdateSettings(ctx, e.app, push.SettingsInput{APNsTopic: ptr("x")}); err == nil || errors.Is(err, nil) {
+	if _, err := other.UpdateSettings(ctx, e.app, push.SettingsInput{APNsTopic: ptr("x")}); err == nil {
 		t.Fatal("a wrong key overwrote the stored secrets")
 	}
 	if _, err := e.svc.App(ctx, e.app); err != nil {
