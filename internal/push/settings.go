@@ -32,7 +32,7 @@ type SettingsInput struct {
 // SettingsView is an app's push settings as shown: never a secret. FCM
 // and APNs say whether those credentials are set.
 type SettingsView struct {
-	AppID          int64  `json:"app_id"`
+	AppID          int64  `json:"id"`
 	Alerts         bool   `json:"chat_alerts"`
 	Template       string `json:"push_template"`
 	VAPIDPublicKey string `json:"vapid_public_key"`
