@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/url"
 	"strings"
 
@@ -161,6 +162,9 @@ func (s *Service) UpdateSettings(ctx context.Context, appID int64, in SettingsIn
 	}
 	if c.VAPIDPrivateKey != "" || c.VAPIDSubject != "" || len(c.FCMServiceAccount) > 0 || len(c.APNsKey) > 0 ||
 		c.APNsKeyID != "" || c.APNsTeamID != "" || c.APNsTopic != "" {
+		if s.seal == nil {
+			return nil, errors.New("push: no sealing key to store credentials with")
+		}
 		plain, err := json.Marshal(c)
 		if err != nil {
 			return nil, err

@@ -65,11 +65,11 @@ func (s *Service) Unsubscribe(ctx context.Context, c Caller, id int64) error {
 	if sub.UserID != c.UserID {
 		return apperr.Forbidden("the subscription belongs to another user")
 	}
-	if err := s.st.DeleteSubscription(ctx, c.AppID, id); errors.Is(err, ErrNotFound) {
+	err = s.st.DeleteSubscription(ctx, c.AppID, id)
+	if errors.Is(err, ErrNotFound) { // deleted meanwhile
 		return apperr.NotFound("Subscription")
-	} else {
-		return err
 	}
+	return err
 }
 
 func validChannel(ch string) bool {
