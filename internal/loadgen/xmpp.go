@@ -146,9 +146,9 @@ type XMPPReport struct {
 	PushAlerts       bool          `json:"push_alerts,omitempty"`
 	PushSinkDelayNs  int64         `json:"push_sink_delay_ns,omitempty"`
 	PushSetupSeconds float64       `json:"push_setup_seconds,omitempty"`
-	PushesExpected   int64         `json:"pushes_expected,omitempty"`
-	PushesRun        int64         `json:"pushes_run,omitempty"`
-	PushesDrained    int64         `json:"pushes_drained,omitempty"`
+	PushesExpected   int64         `json:"pushes_expected"`
+	PushesRun        int64         `json:"pushes_run"`
+	PushesDrained    int64         `json:"pushes_drained"`
 	PushBytes        int64         `json:"push_bytes,omitempty"`
 	ChatSeconds      float64       `json:"chat_seconds"`
 	Phases           []PhaseReport `json:"phases"`
