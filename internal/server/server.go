@@ -27,6 +27,7 @@ import (
 	"github.com/parley-chat/parley/internal/limit"
 	"github.com/parley-chat/parley/internal/presence"
 	"github.com/parley-chat/parley/internal/privacy"
+	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -48,9 +49,14 @@ type Server struct {
 	Chat  *chat.Service
 	Data  *data.Service
 	Blobs *blob.Service
-	http  *http.Server
-	ready atomic.Bool
-	now   func() time.Time
+	// Push is the push domain (REST.md §10): subscriptions, events, the
+	// apps' push settings.
+	Push *push.Service
+	// pushOut sends the outbox (chat alerts and events) to the providers.
+	pushOut *push.Dispatcher
+	http    *http.Server
+	ready   atomic.Bool
+	now     func() time.Time
 
 	// Privacy is the privacy-list domain (REALTIME.md §18): the c2s engine
 	// answers its IQs, chat and presence ask it Denies.
@@ -109,12 +115,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	providers, err := pushProviders(cfg) // a bad --push-ca-file stops start-up here
+	if err != nil {
+		return nil, err
+	}
 	lock, err := datadir.Acquire(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	db, err := sqlite.Open(ctx, cfg.DataDir, log.With("component", "store"))
 	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	// The key that seals the apps' push credentials (push.key beside
+	// parley.db); a damaged one stops start-up with a clear error.
+	seal, err := push.OpenSealer(cfg.DataDir)
+	if err != nil {
+		db.Close()
 		lock.Release()
 		return nil, err
 	}
@@ -140,9 +158,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
 	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now) // presence honours blocks too
 	s.Data = data.NewService(db, userTags{s.Auth}, log.With("component", "data"), o.now)
+	s.Push = push.NewService(db, seal, log.With("component", "push"), o.now, push.Limits{})
+	s.pushOut = push.NewDispatcher(db, s.Push, providers, pushDirectory{s.Auth, s.Chat},
+		push.DispatchConfig{Workers: cfg.PushWorkers, MaxTries: cfg.PushMaxTries, Timeout: cfg.PushTimeout},
+		log.With("component", "push"), o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
 		PublicURL: cfg.PublicURL, Presence: s.Presence},
-		s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data), rest.WithBlobs(s.Blobs))
+		s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data), rest.WithBlobs(s.Blobs), rest.WithPush(s.Push))
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
@@ -159,6 +181,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.Auth.SetSessionEvents(s.engine)
 	s.engine.SetPrivacy(s.Privacy)
 	s.Chat.SetNotifier(s.engine.Notifier()) // what REST changes is told live
+	s.Chat.SetAttention(s.engine)           // who is away, for chat alerts
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", wsHandler) // XMPP over WebSocket beside REST (spec README §3)
@@ -250,7 +273,13 @@ func (s *Server) Start(ctx context.Context) error {
 			srv.Serve(s.runCtx, l.ln)
 		}()
 	}
-	s.wg.Add(3)
+	s.wg.Add(4)
+	go func() {
+		defer s.wg.Done()
+		// Pushes queued before a restart are sent now; on shutdown the
+		// ones in flight finish (each within --push-timeout) first.
+		s.pushOut.Run(ctx)
+	}()
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -271,10 +300,6 @@ func (s *Server) Start(ctx context.Context) error {
 	s.log.Info("parley ready", "http", ln.Addr().String(), "ws", wsLn.Addr().String(), "domain", s.cfg.Domain, "data_dir", s.cfg.DataDir)
 	return nil
 }
-
-// SetAlerter attaches the push side to the real-time engine (chat alerts
-// for offline recipients, REALTIME.md §20.4).
-func (s *Server) SetAlerter(a c2s.Alerter) { s.engine.SetAlerter(a) }
 
 // XMPPAddr is the bound XMPP-over-TCP address (useful with port 0).
 func (s *Server) XMPPAddr() string {
