@@ -323,7 +323,8 @@ run_parley() { # run_parley NAME HISTORY ITEMS [LOAD TOOL FLAGS]
   app=$("$SERVER" app create --name bench --data-dir "$data") || { fail "$name" "parley app create failed"; return; }
   if [ -n "$alerts" ]; then
     # Web Push alerts are signed with the app's VAPID keys (RFC 8292).
-    "$SERVER" app update --data-dir "$data" --id "$(jq -r .id <<<"$app")" --vapid-generate >/dev/null ||
+    "$SERVER" app update --data-dir "$data" --id "$(jq -r .id <<<"$app")" --vapid-generate \
+        --vapid-subject mailto:bench@example.com >/dev/null ||
       { fail "$name" "parley app update --vapid-generate failed"; return; }
   fi
   http=$(free_port 18480)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/servertest"
 )
 
@@ -175,6 +176,28 @@ func TestBenchStatusText(t *testing.T) {
 	if len(ls) != 4 || !strings.HasPrefix(ls[0], "watchers 6 (tcp): ") || !strings.Contains(ls[0], "12 subscriptions") ||
 		!strings.HasPrefix(ls[1], "online ") || !strings.Contains(ls[1], ": 6/6 pushes, p50 ") ||
 		!strings.HasPrefix(ls[3], "all: 12/12 pushes, 0 missing; p50 ") || !strings.Contains(ls[3], "per fan-out") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+}
+
+// --push-alerts against the real server (the app with VAPID keys): the
+// text report says the subscriptions were set up and counts the pushes,
+// one per message delivered.
+func TestBenchXMPPPushAlertsText(t *testing.T) {
+	env := servertest.Start(t)
+	subject := "mailto:bench@example.com"
+	if _, err := env.Server.Push.UpdateSettings(t.Context(), env.App.ID, push.SettingsInput{VAPIDGenerate: true, VAPIDSubject: &subject}); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "bench", "xmpp", "--api", env.URL, "--ws", env.WSURL, "--app", fmt.Sprint(env.App.ID),
+		"--auth-key", env.App.AuthKey, "--conns", "4", "--pairs", "2", "--messages", "5", "--window", "2", "--push-alerts")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	ls := lines(t, "stdout", r.stdout)
+	if len(ls) != 3 || !strings.Contains(ls[0], "Web Push subscriptions created in") ||
+		!strings.HasPrefix(ls[1], "chat 2 pairs, closed loop 2 in flight: sent 10, delivered 10, lost 0;") || !strings.Contains(ls[1], "pushes in the window") ||
+		!strings.HasPrefix(ls[2], "pushes: 10 expected (one per copy delivered), ") || !strings.Contains(ls[2], ", 10 after the drain") {
 		t.Errorf("stdout %q", r.stdout)
 	}
 }
