@@ -176,13 +176,15 @@ func (d *Dispatcher) Run(ctx context.Context) {
 }
 
 // channel is one channel's loop: claim as many due pushes as there are
-// free workers, send each on a worker of its own, repeat; sleep for Poll
-// (or a wake, or a worker coming free) when nothing is due.
+// free workers, send each on a worker of its own, and claim again as soon
+// as a worker comes free; sleep for Poll (or until a wake) when nothing is
+// due.
 func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <-chan struct{}) {
 	free := make(chan struct{}, d.cfg.Workers) // a token per idle worker
 	for range d.cfg.Workers {
 		free <- struct{}{}
 	}
+	freed := make(chan struct{}, 1) // a worker finished: there is room to claim
 	var sends sync.WaitGroup
 	defer sends.Wait()
 	// Pushes are sent under a context that outlives ctx by one try, so
@@ -190,23 +192,40 @@ func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <
 	sendCtx := context.WithoutCancel(ctx)
 	idle := time.NewTimer(0)
 	defer idle.Stop()
+	// A claim is a write transaction beside the chat's: with workers
+	// busy, wait until a quarter of them are free rather than claim one
+	// push per transaction.
+	batch := max(1, d.cfg.Workers/4)
 	for {
 		n := len(free)
-		if n > 0 {
-			items, err := d.st.ClaimDue(ctx, ch, d.now(), d.cfg.Lease, n)
-			if err != nil && ctx.Err() == nil {
-				d.log.Warn("claim pushes", "channel", ch, "err", err)
+		if n < batch && n < d.cfg.Workers {
+			// Workers are busy: wait for them, not for the poll.
+			select {
+			case <-ctx.Done():
+				return
+			case <-freed:
 			}
-			for _, it := range items {
-				<-free
-				sends.Go(func() {
-					defer func() { free <- struct{}{} }()
-					d.outcomes <- d.deliver(sendCtx, p, it)
-				})
-			}
-			if len(items) == n && ctx.Err() == nil {
-				continue // maybe more are due: claim again once a worker is free
-			}
+			continue
+		}
+		items, err := d.st.ClaimDue(ctx, ch, d.now(), d.cfg.Lease, n)
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("claim pushes", "channel", ch, "err", err)
+		}
+		for _, it := range items {
+			<-free
+			sends.Go(func() {
+				defer func() {
+					free <- struct{}{}
+					select {
+					case freed <- struct{}{}:
+					default:
+					}
+				}()
+				d.outcomes <- d.deliver(sendCtx, p, it)
+			})
+		}
+		if len(items) == n && ctx.Err() == nil {
+			continue // maybe more are due
 		}
 		idle.Reset(d.cfg.Poll)
 		select {
