@@ -273,9 +273,25 @@ export function verifyJwt(token, k, audience, now = Math.floor(Date.now() / 1000
   if (!Number.isInteger(claims.exp)) return { error: `JWT exp ${JSON.stringify(claims.exp)} is not an integer` };
   if (claims.exp <= now) return { error: `JWT expired (exp ${claims.exp}, now ${now})` };
   if (claims.exp > now + DAY_SECONDS + CLOCK_SKEW) return { error: `JWT exp ${claims.exp} is more than 24 h ahead of ${now}` };
-  // RFC 8292 §2.1: sub SHOULD be a mailto: or https: contact; Apple and Mozilla refuse tokens without one.
-  if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub)) {
-    return { error: `JWT sub ${JSON.stringify(claims.sub)} is not a mailto: or https: contact` };
+  // RFC 8292 §2.1: sub SHOULD be a mailto: or https: contact; Apple refuses tokens without a valid one
+  // (403 BadJwtToken), e.g. "mailto:mailto:ops@example.com", which webpush-go v1.4.0 makes of a
+  // subject already starting with mailto: (SherClockHolmes/webpush-go PR #92).
+  if (!validSubject(claims.sub)) {
+    return { error: `JWT sub ${JSON.stringify(claims.sub)} is not a mailto: address or an https: URL` };
   }
   return { claims };
+}
+
+/** A mailto: URI of one address (no ":" in it: RFC 6068 addr-spec) or an https: URL. */
+function validSubject(sub) {
+  if (typeof sub !== 'string') return false;
+  if (sub.startsWith('mailto:')) return /^mailto:[^\s:@<>,]+@[A-Za-z0-9.-]+$/.test(sub);
+  if (sub.startsWith('https:')) {
+    try {
+      return new URL(sub).protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }

@@ -114,7 +114,7 @@ test('webpush receiver: decrypts a JSON payload encrypted with http_ece to a fre
   }
 });
 
-test('webpush receiver: refuses bad VAPID with 401 (other key, wrong aud, expired, over 24 h, no sub, ES384 alg, no header)', async () => {
+test('webpush receiver: refuses bad VAPID with 401 (other key, wrong aud, expired, over 24 h, bad sub, ES384 alg, no header)', async () => {
   const r = await newReceiver();
   try {
     const sub = r.subscription();
@@ -129,6 +129,8 @@ test('webpush receiver: refuses bad VAPID with 401 (other key, wrong aud, expire
       ['expired', { jwt: signJwt(vapid.privateKey, claimsFor(sub.endpoint, { exp: now - 10 })) }, /expired/],
       ['exp 25 h ahead', { jwt: signJwt(vapid.privateKey, claimsFor(sub.endpoint, { exp: now + 25 * 3600 })) }, /24 h/],
       ['no sub', { jwt: signJwt(vapid.privateKey, claimsFor(sub.endpoint, { sub: undefined })) }, /sub/],
+      ['sub mailto:mailto:', { jwt: signJwt(vapid.privateKey, claimsFor(sub.endpoint, { sub: 'mailto:mailto:ops@example.com' })) }, /sub/],
+      ['sub http:', { jwt: signJwt(vapid.privateKey, claimsFor(sub.endpoint, { sub: 'http://example.com/contact' })) }, /sub/],
       ['alg ES384', { jwt: signJwt(vapid.privateKey, claimsFor(sub.endpoint), { typ: 'JWT', alg: 'ES384' }) }, /alg/],
       ['no Authorization', { headers: { Authorization: null } }, /missing Authorization/],
       ['Bearer scheme', { headers: { Authorization: `Bearer ${signJwt(vapid.privateKey, claimsFor(sub.endpoint))}` } }, /not vapid/],
@@ -140,8 +142,10 @@ test('webpush receiver: refuses bad VAPID with 401 (other key, wrong aud, expire
     }
     assert.equal(r.rejected().length, cases.length);
     assert.deepEqual(r.received(), [], 'nothing refused is recorded as received');
-    // The same request with a good token is accepted: the cases above failed for their one defect.
+    // The same request with a good token is accepted (with either contact form): the cases above failed for their one defect.
     assert.equal((await post(sub.endpoint, body(), { vapid })).status, 201);
+    const https = signJwt(vapid.privateKey, claimsFor(sub.endpoint, { sub: 'https://example.com/contact' }));
+    assert.equal((await post(sub.endpoint, body(), { vapid, jwt: https })).status, 201);
   } finally {
     await r.close();
   }
