@@ -13,6 +13,7 @@ import (
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 )
 
@@ -36,12 +37,21 @@ func appCommand(ctx context.Context, args []string, env Env) error {
 // openAuth opens the store in cfg.DataDir for an administration command.
 // SQLite's WAL mode and busy timeout make this safe beside a running server.
 func openAuth(ctx context.Context, cfg config.Config) (*auth.Service, func(), error) {
+	svc, db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, func() { db.Close() }, nil
+}
+
+// openStore is openAuth that also hands back the store, for commands that
+// need another domain on it (push).
+func openStore(ctx context.Context, cfg config.Config) (*auth.Service, *sqlite.DB, error) {
 	db, err := sqlite.Open(ctx, cfg.DataDir, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := auth.NewService(db, auth.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	return svc, func() { db.Close() }, nil
+	return auth.NewService(db, auth.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), db, nil
 }
 
 func appCreate(ctx context.Context, args []string, env Env) error {
@@ -104,11 +114,11 @@ func appList(ctx context.Context, args []string, env Env) error {
 	if err := config.ApplyEnv(fs, env.Getenv); err != nil {
 		return err
 	}
-	svc, closeFn, err := openAuth(ctx, cfg)
+	svc, db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
+	defer db.Close()
 	apps, err := svc.ListApps(ctx)
 	if err != nil {
 		return err
@@ -119,6 +129,11 @@ func appList(ctx context.Context, args []string, env Env) error {
 		if exts == nil {
 			exts = []string{}
 		}
+		// Read as stored: listing needs no sealing key.
+		ps, err := db.AppSettings(ctx, a.ID)
+		if err != nil {
+			return err
+		}
 		if err := enc.Encode(struct {
 			ID               int64    `json:"id"`
 			Name             string   `json:"name"`
@@ -127,9 +142,11 @@ func appList(ctx context.Context, args []string, env Env) error {
 			GroupSubscribe   bool     `json:"group_subscribe"`
 			BlobMaxSize      int64    `json:"blob_max_size"`
 			BlobContentTypes []string `json:"blob_content_types"`
+			ChatAlerts       bool     `json:"chat_alerts"`
+			VAPIDPublicKey   string   `json:"vapid_public_key"`
 			CreatedAt        string   `json:"created_at"`
 		}{a.ID, a.Name, a.AuthKey, exts, !a.NoGroupSubscribe, blobMaxSize(a.BlobMaxSize), orEmpty(a.BlobContentTypes),
-			a.CreatedAt.Format("2006-01-02T15:04:05Z")}); err != nil {
+			!ps.AlertsOff, ps.VAPIDPublic, a.CreatedAt.Format("2006-01-02T15:04:05Z")}); err != nil {
 			return err
 		}
 	}
@@ -151,9 +168,10 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// appUpdate changes the settings of an existing app: today its blob
-// limits (REST.md §8.2). Flags not given keep their values. A running
-// server reads them on the next upload.
+// appUpdate changes the settings of an existing app: its blob limits
+// (REST.md §8.2) and its push settings (REST.md §10). Flags not given
+// keep their values. A running server reads blob limits on the next
+// upload and push settings within 5 s.
 func appUpdate(ctx context.Context, args []string, env Env) error {
 	cfg := config.Default()
 	fs := flag.NewFlagSet("app update", flag.ContinueOnError)
@@ -161,6 +179,7 @@ func appUpdate(ctx context.Context, args []string, env Env) error {
 	id := fs.Int64("id", 0, "application id (required)")
 	maxSize := fs.Int64("blob-max-size", -1, fmt.Sprintf("largest blob in bytes (0: the default, %d)", int64(blob.DefaultMaxSize)))
 	types := fs.String("blob-content-types", "", `comma-separated media types blobs may have, e.g. "image/*,video/mp4" ("*/*" or "any": all)`)
+	pf := pushFlags(fs)
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -193,25 +212,53 @@ func appUpdate(ctx context.Context, args []string, env Env) error {
 		}
 		typesArg = &list
 	}
-	if sizeArg == nil && typesArg == nil {
-		fmt.Fprintln(env.Stderr, "parley app update: nothing to change: give --blob-max-size or --blob-content-types")
-		return errUsage
-	}
-	svc, closeFn, err := openAuth(ctx, cfg)
+	// Files are read before the store is touched.
+	pushIn, pushSet, err := pf.input(set)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	app, err := svc.SetBlobLimits(ctx, *id, sizeArg, typesArg)
+	if sizeArg == nil && typesArg == nil && !pushSet {
+		fmt.Fprintln(env.Stderr, "parley app update: nothing to change: give --blob-max-size, --blob-content-types, "+
+			"--chat-alerts, --push-template, --vapid-generate, --vapid-subject, --fcm-service-account, --apns-key, "+
+			"--apns-key-id, --apns-team-id or --apns-topic")
+		return errUsage
+	}
+	svc, db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	app, err := svc.App(ctx, *id)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
 			return fmt.Errorf("--id: no application %d", *id)
 		}
-		return flagError(err)
+		return err
+	}
+	// Push first: it validates every push flag before it writes, and the
+	// blob flags were checked above, so a refusal changes nothing.
+	ps, err := openPush(cfg, db)
+	if err != nil {
+		return err
+	}
+	view, err := ps.Settings(ctx, *id)
+	if err != nil {
+		return err
+	}
+	if pushSet {
+		if view, err = ps.UpdateSettings(ctx, *id, pushIn); err != nil {
+			return pushFlagError(err)
+		}
+	}
+	if sizeArg != nil || typesArg != nil {
+		if app, err = svc.SetBlobLimits(ctx, *id, sizeArg, typesArg); err != nil {
+			return flagError(err)
+		}
 	}
 	return json.NewEncoder(env.Stdout).Encode(struct {
-		ID               int64    `json:"id"`
-		BlobMaxSize      int64    `json:"blob_max_size"`
-		BlobContentTypes []string `json:"blob_content_types"`
-	}{app.ID, blobMaxSize(app.BlobMaxSize), orEmpty(app.BlobContentTypes)})
+		ID                 int64    `json:"id"`
+		BlobMaxSize        int64    `json:"blob_max_size"`
+		BlobContentTypes   []string `json:"blob_content_types"`
+		*push.SettingsView          // its "id" is shadowed by the one above: the same
+	}{app.ID, blobMaxSize(app.BlobMaxSize), orEmpty(app.BlobContentTypes), view})
 }

@@ -31,7 +31,11 @@ Usage:
   parley serve [flags]                 run the server
   parley app create --name NAME [--dialog-extensions a,b,c] [--data-dir DIR]
   parley app list [--data-dir DIR]
-  parley app update --id ID [--blob-max-size BYTES] [--blob-content-types a/b,c/*] [--data-dir DIR]
+  parley app update --id ID [--blob-max-size BYTES] [--blob-content-types a/b,c/*]
+                    [--chat-alerts=true|false] [--push-template TEXT] [--vapid-generate] [--vapid-subject S]
+                    [--fcm-service-account FILE] [--apns-key FILE --apns-key-id ID --apns-team-id ID --apns-topic T]
+                    [--data-dir DIR]
+  parley push status [--json] [--data-dir DIR]
   parley dialog create-broadcast --app ID --name NAME [--owner USER_ID] [--admins 1,2] [--data-dir DIR]
   parley class create --app ID --name NAME --fields name:type,... [--index a,b] [--create P --read P --update P --delete P] [--data-dir DIR]
   parley class list --app ID [--data-dir DIR]
@@ -65,6 +69,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = dialogCommand(ctx, args[1:], env)
 	case "class":
 		err = classCommand(ctx, args[1:], env)
+	case "push":
+		err = pushCommand(ctx, args[1:], env)
 	case "bench":
 		err = benchCommand(ctx, args[1:], env)
 	case "version", "--version", "-version":

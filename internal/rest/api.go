@@ -15,6 +15,7 @@ import (
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/data"
+	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/rest/form"
 )
 
@@ -49,8 +50,11 @@ type API struct {
 	// blobs is nil when the server was built without blob storage; its
 	// routes then answer 404 like any unknown path.
 	blobs *blob.Service
-	log   *slog.Logger
-	mux   *http.ServeMux
+	// push is nil when the server was built without it (its routes
+	// then answer 404).
+	push *push.Service
+	log  *slog.Logger
+	mux  *http.ServeMux
 }
 
 // New returns the REST handler. ready reports whether the server has
@@ -80,6 +84,9 @@ func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Log
 	a.dataRoutes()
 	if a.blobs != nil {
 		a.blobRoutes()
+	}
+	if a.push != nil {
+		a.pushRoutes()
 	}
 	return a.middleware(a.dispatch)
 }

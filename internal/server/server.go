@@ -27,6 +27,7 @@ import (
 	"github.com/parley-chat/parley/internal/limit"
 	"github.com/parley-chat/parley/internal/presence"
 	"github.com/parley-chat/parley/internal/privacy"
+	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/rest"
 	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -48,6 +49,9 @@ type Server struct {
 	Chat  *chat.Service
 	Data  *data.Service
 	Blobs *blob.Service
+	// Push is the push domain (REST.md §10): subscriptions, events, the
+	// apps' push settings.
+	Push  *push.Service
 	http  *http.Server
 	ready atomic.Bool
 	now   func() time.Time
@@ -118,6 +122,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		lock.Release()
 		return nil, err
 	}
+	// The key that seals the apps' push credentials (push.key beside
+	// parley.db); a damaged one stops start-up with a clear error.
+	seal, err := push.OpenSealer(cfg.DataDir)
+	if err != nil {
+		db.Close()
+		lock.Release()
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log, db: db, lock: lock, now: o.now}
 	s.Auth = auth.NewService(db, auth.Config{SessionTTL: cfg.SessionTTL, PasswordIterations: cfg.PasswordIterations,
 		LoginFreeFailures: cfg.LoginFreeFailures, LoginBackoffMax: cfg.LoginBackoffMax,
@@ -140,9 +152,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.presenceDir = presence.NewLocal(db, log.With("component", "presence"), o.now)
 	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now) // presence honours blocks too
 	s.Data = data.NewService(db, userTags{s.Auth}, log.With("component", "data"), o.now)
+	s.Push = push.NewService(db, seal, log.With("component", "push"), o.now, push.Limits{})
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
 		PublicURL: cfg.PublicURL, Presence: s.Presence},
-		s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data), rest.WithBlobs(s.Blobs))
+		s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data), rest.WithBlobs(s.Blobs), rest.WithPush(s.Push))
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
