@@ -24,7 +24,17 @@
 #     members (10), every pair a group, every member's copy a delivery; the
 #     peers have no such scenario; and "parley-history-lists",
 #     "parley-group-lists": parley-history and parley-group with every
-#     user holding a default block list of LISTS_ITEMS items (100))
+#     user holding a default block list of LISTS_ITEMS items (100); and
+#     "parley-history-alerts": parley-history with chat alerts for every
+#     message (`bench xmpp --push-alerts`): the app gets VAPID keys, every
+#     user a Web Push subscription to a sink the load tool runs on
+#     127.0.0.1 (it answers 201 and counts, decrypting nothing), and every
+#     session marks itself inactive after its initial presence, so every
+#     recipient is alerted while still receiving live; the table adds the
+#     pushes the sink received. The issue-14 check, in one sitting:
+#     SERVERS="parley-history parley-history-alerts")
+#   PUSH_SINK_DELAY (unset: none): for the -alerts runs, how long the sink
+#     holds each answer (a Go duration, e.g. 200ms: a slow push provider)
 #   PRIVACY_ITEMS (0: none): every user of the parley-routing, -history and
 #     -group runs gets a default block list of this many items before the
 #     chat (an even number: the SDK writes two items, user JID and
@@ -302,6 +312,8 @@ free_port() { # a free loopback port from $1 up
 run_parley() { # run_parley NAME HISTORY ITEMS [LOAD TOOL FLAGS]
   local name=$1 history=$2 items=$3 data="$work/$1-data"
   shift 3
+  local alerts=""
+  case " $* " in *" --push-alerts "*) alerts=1 ;; esac
   # The flag only with lists: without them the command line is exactly
   # the one of the runs before the option existed, and a PARLEY_REV server
   # without privacy lists is never sent a privacy IQ.
@@ -309,6 +321,11 @@ run_parley() { # run_parley NAME HISTORY ITEMS [LOAD TOOL FLAGS]
   mkdir -p "$data"
   local app http ws
   app=$("$SERVER" app create --name bench --data-dir "$data") || { fail "$name" "parley app create failed"; return; }
+  if [ -n "$alerts" ]; then
+    # Web Push alerts are signed with the app's VAPID keys (RFC 8292).
+    "$SERVER" app update --data-dir "$data" --id "$(jq -r .id <<<"$app")" --vapid-generate >/dev/null ||
+      { fail "$name" "parley app update --vapid-generate failed"; return; }
+  fi
   http=$(free_port 18480)
   ws=$(free_port $((http + 1)))
   say "starting parley ($name) on 127.0.0.1:5222, REST on $http"
@@ -343,6 +360,8 @@ for s in $SERVERS; do
     parley-group) run_parley parley-group true "$PRIVACY_ITEMS" --group-size "${GROUP_SIZE:-10}" ;;
     parley-history-lists) run_parley parley-history-lists true "$LISTS_ITEMS" ;;
     parley-group-lists) run_parley parley-group-lists true "$LISTS_ITEMS" --group-size "${GROUP_SIZE:-10}" ;;
+    parley-history-alerts) run_parley parley-history-alerts true "$PRIVACY_ITEMS" --push-alerts \
+        ${PUSH_SINK_DELAY:+--push-sink-delay "$PUSH_SINK_DELAY"} ;;
     *) die "unknown server $s in SERVERS" ;;
   esac
 done
@@ -356,13 +375,22 @@ lists() {
   n=$(jq -r '.privacy_items // 0' "$work/results/$1.json" 2>/dev/null || echo 0)
   if [ -n "$n" ] && [ "$n" != 0 ]; then echo ", $n-item block lists"; fi
 }
+# alerts NAME: ", chat alerts ..." when the run had --push-alerts.
+alerts() {
+  local a d
+  a=$(jq -r '.push_alerts // false' "$work/results/$1.json" 2>/dev/null || echo false)
+  [ "$a" = true ] || return 0
+  d=$(jq -r '.push_sink_delay_ns // 0' "$work/results/$1.json")
+  if [ "$d" != 0 ]; then echo ", chat alerts (Web Push, sink answers after ${PUSH_SINK_DELAY:-$((d / 1000000))ms})"
+  else echo ", chat alerts (Web Push)"; fi
+}
 title() {
   case $1 in
     ejabberd) echo "ejabberd $(ver ejabberd)" ;;
     prosody) echo "Prosody $(ver prosody)" ;;
     prosody-gengc) echo "Prosody $(ver prosody), generational GC" ;;
     parley-routing) echo "Parley, routing only$(lists "$1")" ;;
-    parley-history|parley-history-lists) echo "Parley, save_to_history=1$(lists "$1")" ;;
+    parley-history|parley-history-lists|parley-history-alerts) echo "Parley, save_to_history=1$(lists "$1")$(alerts "$1")" ;;
     parley-group|parley-group-lists) echo "Parley, groups of ${GROUP_SIZE:-10}, save_to_history=1 (copies)$(lists "$1")" ;;
   esac
 }
@@ -416,4 +444,14 @@ open_latency() {
   row "messages not delivered within the ${DRAIN} drain (all phases)" '[.phases[].lost] | add | n'
   row "load tool CPU, cores (of its one), per phase" '[.phases[].tool_cpu_cores | f2] | join(" / ")'
   row "other work on the machine, cores, per phase" '[.phases[].other_cpu_cores | f2] | join(" / ")'
+  case " $SERVERS " in
+    *" parley-history-alerts "*)
+      row "Web Push alerts received by the sink: at the chat's end / after the ${DRAIN} drain, of those called for" \
+        'if .push_alerts then (.pushes_run | n) + " / " + (.pushes_drained | n) + " of " + (.pushes_expected | n) else "–" end'
+      row "Web Push alerts received per phase window" \
+        'if .push_alerts then [.phases[] | (.pushes // 0) | n] | join(" / ") else "–" end'
+      row "Web Push subscriptions set up (one REST login and POST per user)" \
+        'if .push_alerts then (.push_setup_seconds | f2) + " s" else "–" end'
+      ;;
+  esac
 }

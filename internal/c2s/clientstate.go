@@ -75,10 +75,10 @@ func activeAmong(sessions []router.Session) bool {
 	return false
 }
 
-// offlineForAlerts reports whether a user who got n live copies of a
-// message counts as offline for chat alerts (REALTIME.md §20.4 rule 4):
-// no copy, or only inactive sessions. Without a push side nothing is
-// alerted, and the second look at the router is skipped.
-func (e *Engine) offlineForAlerts(n int, bare xmpp.JID) bool {
-	return e.alerts != nil && (n == 0 || !activeAmong(e.router.Sessions(bare)))
+// Away answers the chat domain (chat.Attention): a user counts as away for
+// chat alerts (REALTIME.md §20.4 rule 4) with no available session, or
+// only inactive ones. A session parked for stream resumption is still
+// available: its messages wait for it.
+func (e *Engine) Away(appID, userID int64) bool {
+	return !activeAmong(e.router.Sessions(xmpp.UserJID(userID, appID, e.cfg.Domain)))
 }

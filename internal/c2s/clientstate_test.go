@@ -15,9 +15,9 @@ import (
 // if offline.
 func TestInactiveSessionsGetMessagesAndAlerts(t *testing.T) {
 	env := servertest.Start(t)
-	rec := &alerts{}
-	env.Server.SetAlerter(rec)
+	rec := newAlerts(t, env)
 	alice, bob := env.NewUser(t), env.NewUser(t)
+	rec.subscribe(t, bob)
 	a, _ := login(t, env, alice, alice.Password)
 	b1, _ := login(t, env, bob, bob.Password)
 	b2, _ := login(t, env, bob, bob.Token)
@@ -37,13 +37,13 @@ func TestInactiveSessionsGetMessagesAndAlerts(t *testing.T) {
 		t.Fatalf("markInactive answered %s", r.AppendXML(nil))
 	}
 	send("65a1f3d9c81a4f0e2b000001") // b2 still active: no alert
-	if n := len(rec.list()); n != 0 {
+	if n := len(rec.list(t)); n != 0 {
 		t.Fatalf("%d alerts with an active session", n)
 	}
 	b2.send(`<inactive xmlns="urn:xmpp:csi:0"/>`)
 	b2.nothingQueued("the inactive nonza") // not answered, the stream goes on
 	send("65a1f3d9c81a4f0e2b000002")
-	if got := rec.list(); len(got) != 1 || got[0].UserID != bob.ID || got[0].MessageID != "65a1f3d9c81a4f0e2b000002" {
+	if got := rec.list(t); len(got) != 1 || got[0].UserID != bob.ID || got[0].MessageID != "65a1f3d9c81a4f0e2b000002" {
 		t.Fatalf("alerts with every session inactive: %+v", got)
 	}
 	// Back to active (markActive; the nonza on the other): no more alerts.
@@ -54,7 +54,7 @@ func TestInactiveSessionsGetMessagesAndAlerts(t *testing.T) {
 	b1.send(`<iq id="y:markActive" type="set" xmlns="jabber:client"><mobile xmlns="http://tigase.org/protocol/mobile#v2" enable="true"/></iq>`)
 	b1.expect("iq")
 	send("65a1f3d9c81a4f0e2b000004")
-	if n := len(rec.list()); n != 1 {
+	if n := len(rec.list(t)); n != 1 {
 		t.Fatalf("%d alerts after going active, want still 1", n)
 	}
 	// Nonzas are not stanzas: stream management counts none of them.
@@ -92,9 +92,9 @@ func TestRosterGetIsAnEmptyRoster(t *testing.T) {
 // 1-1 message does (§20.4); they did not before.
 func TestPrivateRoomAndSendToChatMessagesAlert(t *testing.T) {
 	env := servertest.Start(t)
-	rec := &alerts{}
-	env.Server.SetAlerter(rec)
+	rec := newAlerts(t, env)
 	alice, bob := env.NewUser(t), env.NewUser(t)
+	rec.subscribe(t, bob)
 	d := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Dialog.json", Token: alice.Token,
 		Body: map[string]any{"type": 3, "occupants_ids": []int64{bob.ID}}}, http.StatusCreated)
 	dialogID := d["_id"].(string)
@@ -105,9 +105,9 @@ func TestPrivateRoomAndSendToChatMessagesAlert(t *testing.T) {
 	m := restJSON(t, env, servertest.Req{Method: "POST", Path: "/chat/Message.json", Token: alice.Token,
 		Body: map[string]any{"chat_dialog_id": dialogID, "message": "via rest", "send_to_chat": 1}}, http.StatusCreated)
 	a.expect("message") // its carbon; the alert was handed over before the request returned
-	got := rec.list()
+	got := rec.list(t)
 	if len(got) != 2 || got[0].MessageID != "65a1f3d9c81a4f0e2b000011" || got[1].MessageID != m["_id"] ||
-		got[1].UserID != bob.ID || got[1].SenderID != alice.ID || got[1].DialogID != dialogID || got[1].Body != "via rest" {
+		got[1].UserID != bob.ID || got[1].SenderID != alice.ID || got[1].DialogID != dialogID || got[1].Text != alice.Login+": via rest" {
 		t.Fatalf("alerts = %+v", got)
 	}
 }

@@ -72,9 +72,9 @@ func wantStanzaError(t *testing.T, c *client, id, cond string) {
 // and is not alerted.
 func TestEditChangesHistoryAndReachesThePeer(t *testing.T) {
 	env := servertest.Start(t)
-	rec := &alerts{}
-	env.Server.SetAlerter(rec)
+	rec := newAlerts(t, env)
 	alice, bob := env.NewUser(t), env.NewUser(t)
+	rec.subscribe(t, bob)
 	a1, a1JID := login(t, env, alice, alice.Password)
 	a2, _ := login(t, env, alice, alice.Token)
 	b, _ := login(t, env, bob, bob.Password)
@@ -100,7 +100,7 @@ func TestEditChangesHistoryAndReachesThePeer(t *testing.T) {
 	if v := dialogView(t, env, bob, dialogID); v["last_message"] != "hello" || v["unread_messages_count"] != 1.0 {
 		t.Fatalf("dialog after the edit: %v", v)
 	}
-	if n := len(rec.list()); n != 0 {
+	if n := len(rec.list(t)); n != 0 {
 		t.Fatalf("%d alerts for online users", n)
 	}
 }
@@ -163,16 +163,16 @@ func TestRefusedEditsChangeNothing(t *testing.T) {
 // stored, as the change waits in the pipeline and the group commit.
 func TestChangesForAnOfflinePeerAreKeptInOrder(t *testing.T) {
 	env := servertest.Start(t)
-	rec := &alerts{}
-	env.Server.SetAlerter(rec)
+	rec := newAlerts(t, env)
 	alice, bob := env.NewUser(t), env.NewUser(t)
+	rec.subscribe(t, bob)
 	a, _ := login(t, env, alice, alice.Password)
 	a.send(saved(userJID(env, bob), "chat", msg1, "one", ""))
 	a.send(saved(userJID(env, bob), "chat", msg2, "two", ""))
 	a.send(editStanza(userJID(env, bob), "chat", "65a1f4c9c81a4f0e2b000000", msg1, "one, edited", ""))
 	a.send(removeStanza(userJID(env, bob), "chat", "65a1f4c9c81a4f0e2b000001", msg2, ""))
 	a.nothingQueued("the author")
-	if n := len(rec.list()); n != 2 {
+	if n := len(rec.list(t)); n != 2 {
 		t.Fatalf("%d alerts, want 2 (the messages only)", n)
 	}
 	b, _ := loginToPresence(t, env, bob, bob.Password)

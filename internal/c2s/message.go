@@ -18,7 +18,6 @@ type Chat interface {
 	StartDialog(ctx context.Context, c chat.Caller, dialogID string, save bool, in chat.MessageInput) *chat.Pending
 	StartMarker(ctx context.Context, c chat.Caller, to int64, dialogID, messageID string, read bool) (wait func() (route bool, err error))
 	DirectTyping(ctx context.Context, c chat.Caller, to int64, dialogID string) bool
-	NotificationsEnabled(ctx context.Context, dialogID string, user int64) (bool, error)
 	Changes // edits and deletes (edits.go)
 	CanJoin(ctx context.Context, c chat.Caller, dialogID string) (*chat.Room, error)
 	Audience(ctx context.Context, d *chat.Dialog) (users []int64, everyone bool, err error)
@@ -41,7 +40,6 @@ type parsed struct {
 	dialogID  string
 	save      bool
 	in        chat.MessageInput
-	silent    bool
 	marker    string // "received" or "displayed"
 	markerID  string
 	chatState bool
@@ -77,7 +75,7 @@ func parseMessage(el *xmpp.Element) (parsed, bool) {
 		case "save_to_history":
 			p.save = c.Text() == "1" || c.Text() == "true"
 		case "silent":
-			p.silent = c.Text() == "1" || c.Text() == "true"
+			p.in.Silent = c.Text() == "1" || c.Text() == "true"
 		case "dialog_id":
 			p.dialogID = strings.TrimSpace(c.Text())
 		case "date_sent":
@@ -199,35 +197,8 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 		if !slices.Contains(acc.Recipients, to) {
 			return // the domain dropped it (a block, REALTIME.md §18.9)
 		}
-		if n := s.deliverDirect(el, bare, acc, ""); acc.Alert && !p.silent && s.e.offlineForAlerts(n, bare) {
-			s.alert(after, to, acc, p.in.Body)
-		}
+		s.deliverDirect(el, bare, acc, "")
 	}, pending.Stored()
-}
-
-// alert hands a message for an offline recipient to the push side, unless
-// the recipient turned notifications off for the dialog.
-func (s *Session) alert(ctx context.Context, to int64, acc *chat.Accepted, body string) {
-	if s.e.alerts == nil || !isContentInput(acc, body) {
-		return
-	}
-	dialogID := ""
-	if acc.Dialog != nil {
-		dialogID = acc.Dialog.ID
-		on, err := s.e.chat.NotificationsEnabled(ctx, dialogID, to)
-		if err != nil {
-			s.log.Warn("notification settings", "err", err)
-			return
-		}
-		if !on {
-			return
-		}
-	}
-	s.e.alerts.ChatAlert(ctx, Alert{AppID: s.appID, UserID: to, SenderID: s.userID, DialogID: dialogID, MessageID: acc.ID, Body: body})
-}
-
-func isContentInput(acc *chat.Accepted, body string) bool {
-	return body != "" || (acc.Message != nil && len(acc.Message.Attachments) > 0)
 }
 
 // roomMessage handles a message to a dialog's room JID: groupchat fans out
@@ -258,9 +229,7 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 				continue
 			}
 			to := xmpp.UserJID(u, s.appID, s.e.cfg.Domain)
-			if n := s.deliverDirect(el, to, acc, dialogID); acc.Alert && !p.silent && !p.chatState && s.e.offlineForAlerts(n, to) {
-				s.alert(ctx, u, acc, p.in.Body)
-			}
+			s.deliverDirect(el, to, acc, dialogID)
 		}
 		return
 	}
@@ -291,9 +260,6 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
 			sess.Send(copy.Encode())
-		}
-		if !activeAmong(sessions) && u != s.userID && acc.Alert && !p.silent && !p.chatState {
-			s.alert(ctx, u, acc, p.in.Body)
 		}
 		if len(sessions) == 0 && u != s.userID && acc.KeepOffline && isContent(out) {
 			copy := out.Clone()

@@ -58,7 +58,9 @@ func (e *Engine) notifyMessageCreated(ctx context.Context, d *chat.Dialog, m *ch
 		}
 	}
 	appendParams(extra, m.Custom)
-	in := chat.MessageInput{ID: m.ID, Body: m.Body, DateSent: m.DateSent, Attachments: m.Attachments, Custom: m.Custom}
+	// Silent: its chat alerts were queued in the transaction that stored
+	// it (chat.Service.CreateMessage); deciding again would queue them twice.
+	in := chat.MessageInput{ID: m.ID, Body: m.Body, DateSent: m.DateSent, Attachments: m.Attachments, Custom: m.Custom, Silent: true}
 	caller := chat.Caller{AppID: d.AppID, UserID: m.SenderID}
 	pending := e.chat.StartDialog(after, caller, d.ID, false, in)
 	if _, err := pending.Wait(); err != nil {

@@ -89,31 +89,12 @@ type Config struct {
 	MaxWatched int
 }
 
-// Alert is a chat message for a recipient with no available resource: the
-// input of a push notification (REALTIME.md §20.4).
-type Alert struct {
-	AppID, UserID, SenderID int64
-	DialogID, MessageID     string
-	Body                    string
-}
-
-// Alerter receives alerts; the push subsystem implements it. The engine has
-// already applied the rules that are the chat domain's: the message was
-// not silent, and the recipient has notifications on for the dialog.
-type Alerter interface {
-	ChatAlert(ctx context.Context, a Alert)
-}
-
-// SetAlerter attaches the push side (none by default).
-func (e *Engine) SetAlerter(a Alerter) { e.alerts = a }
-
 // Engine runs sessions.
 type Engine struct {
 	cfg     Config
 	auth    Authenticator
 	chat    Chat
 	offline chat.OfflineStore
-	alerts  Alerter
 	privacy Privacy // privacy lists (privacy.go); nil: service-unavailable
 	router  *router.Local
 	log     *slog.Logger

@@ -20,7 +20,7 @@ func (s *Service) RecordTogether(ctx context.Context, markers ...Marker) error {
 	for i, m := range markers {
 		marks[i] = &markReq{c: m.By, dialogID: m.DialogID, messageID: m.MessageID, read: m.Read}
 	}
-	_, _, _, err := s.storeBatch(ctx, nil, marks, nil)
+	_, _, _, err := s.storeBatch(ctx, nil, marks, nil, nil)
 	return err
 }
 

@@ -289,11 +289,13 @@ func (s *Service) start(ctx context.Context, c Caller, d *Dialog, save bool, in 
 	if a.DateSent <= 0 {
 		a.DateSent = s.now().Unix()
 	}
+	alerts := s.alertees(c, a, in, recipients)
 	if !save || d == nil || !isContent(in) {
+		s.queueAlerts(ctx, c, a, in, alerts)
 		return &Pending{a: a}
 	}
 	in.DialogID, in.DateSent = d.ID, a.DateSent
-	r, err := s.commit.start(ctx, Post{Caller: c, In: in})
+	r, err := s.commit.start(ctx, Post{Caller: c, In: in, alerts: alerts})
 	if err != nil {
 		return refused(err)
 	}

@@ -107,6 +107,9 @@ type MessageInput struct {
 	Attachments []Attachment
 	Custom      map[string]any
 	SendToChat  bool
+	// Silent: no chat alert for this message (extraParams silent=1,
+	// REALTIME.md §20.4 rule 1); not stored.
+	Silent bool
 }
 
 // CreateMessage stores a message from the caller with its bookkeeping and,
@@ -146,7 +149,7 @@ func (s *Service) CreateMessage(ctx context.Context, c Caller, in MessageInput) 
 	}
 	// A message to a private dialog named by id gets the 1-1 block rule in
 	// the commit, which reads the dialog's pair anyway.
-	msg, d, err := s.commit.submit(ctx, Post{Caller: c, In: in, checkBlocks: !checked})
+	msg, d, err := s.commit.submit(ctx, Post{Caller: c, In: in, checkBlocks: !checked, alertMembers: in.SendToChat})
 	if errors.Is(err, ErrDuplicate) {
 		// A retransmission (only a caller that chose the id can send
 		// one): the stored message, delivered again with send_to_chat.

@@ -31,16 +31,23 @@ type Post struct {
 	// checkBlocks: apply the 1-1 block rule (blocks.go) when the dialog is
 	// private; live senders' messages were checked before they came.
 	checkBlocks bool
+	// alerts are the recipients who get a chat alert once the message is
+	// stored (alerts.go); alertMembers: decide them in the transaction,
+	// from the dialog's occupants (a REST post with send_to_chat).
+	alerts       []int64
+	alertMembers bool
 }
 
 type postReq struct {
 	post Post
 	mark *markReq   // a receipt to record instead of a post
 	chg  *changeReq // an edit or delete to apply instead of a post
-	msg  *Message
-	d    *Dialog // the dialog's posting head (see PostingHeads), last message moved
-	err  error
-	done chan struct{}
+	// alert: the chat alerts of a message that is not stored (alerts.go)
+	alert *alertReq
+	msg   *Message
+	d     *Dialog // the dialog's posting head (see PostingHeads), last message moved
+	err   error
+	done  chan struct{}
 }
 
 // markReq is a chat marker to record (Receipt): the caller's delivered or
@@ -138,8 +145,13 @@ func (c *committer) run(batch []*postReq) {
 	var posts []Post
 	var marks []*markReq
 	var changes []*changeReq
-	at := make([]int, len(batch)) // batch[i] is posts[at[i]] (or a mark or change)
+	var alerts []*alertReq
+	at := make([]int, len(batch)) // batch[i] is posts[at[i]] (or a mark, change or alert)
 	for i, r := range batch {
+		if r.alert != nil {
+			alerts = append(alerts, r.alert)
+			continue
+		}
 		if r.mark != nil {
 			marks = append(marks, r.mark)
 			continue
@@ -151,14 +163,14 @@ func (c *committer) run(batch []*postReq) {
 		at[i] = len(posts)
 		posts = append(posts, r.post)
 	}
-	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts, marks, changes)
+	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts, marks, changes, alerts)
 	// The next round: this batch's senders and those who queued meanwhile.
 	c.expect = max(len(batch)+len(c.reqs), c.expect*3/4)
 	for i, r := range batch {
 		switch {
 		case err != nil:
 			r.err = err
-		case r.mark == nil && r.chg == nil:
+		case r.mark == nil && r.chg == nil && r.alert == nil:
 			r.msg, r.d, r.err = msgs[at[i]], dialogs[at[i]], errs[at[i]]
 		}
 		close(r.done)
@@ -220,7 +232,7 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 			return nil, errs, nil
 		}
 	}
-	msgs, _, errs, err := s.storeBatch(ctx, posts, nil, nil)
+	msgs, _, errs, err := s.storeBatch(ctx, posts, nil, nil, nil)
 	return msgs, errs, err
 }
 
@@ -237,7 +249,10 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 // every delivered message cost a second commit. Real-time edits and
 // deletes (changes) come last, for the same reason: a change that a rule
 // refuses writes nothing, so it fails alone, as a refused post does.
-func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq, changes []*changeReq) ([]*Message, []*Dialog, []error, error) {
+//
+// Chat alerts (alerts.go) are queued in the same transaction as the
+// messages that cause them.
+func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq, changes []*changeReq, alerts []*alertReq) ([]*Message, []*Dialog, []error, error) {
 	msgs := make([]*Message, len(posts))
 	dialogs := make([]*Dialog, len(posts))
 	errs := make([]error, len(posts))
@@ -246,6 +261,9 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq
 			if err := s.insertPosts(ctx, tx, posts, msgs, dialogs, errs); err != nil {
 				return err
 			}
+		}
+		if err := s.writeAlerts(ctx, tx, posts, msgs, errs, alerts); err != nil {
+			return err
 		}
 		if len(marks) > 0 {
 			if err := s.recordMarks(ctx, tx, marks); err != nil {

@@ -47,11 +47,13 @@ type Service struct {
 	store    Store
 	apps     Apps
 	notifier Notifier
-	blocks   Blocks // block lists (blocks.go); never nil
-	log      *slog.Logger
-	now      func() time.Time
-	commit   *committer
-	pairs    *pairCache
+	// attention says who is away, for chat alerts (alerts.go); never nil
+	attention Attention
+	blocks    Blocks // block lists (blocks.go); never nil
+	log       *slog.Logger
+	now       func() time.Time
+	commit    *committer
+	pairs     *pairCache
 	// newMessageID makes the ids of messages whose client chose none
 	// (NewMessageID; a test makes it clash on purpose).
 	newMessageID func(time.Time) string
@@ -69,7 +71,7 @@ func NewService(store Store, apps Apps, notifier Notifier, log *slog.Logger, now
 	if notifier == nil {
 		notifier = noNotifier{}
 	}
-	s := &Service{store: store, apps: apps, notifier: notifier, blocks: noBlocks{}, log: log, now: now,
+	s := &Service{store: store, apps: apps, notifier: notifier, blocks: noBlocks{}, attention: nobodyAway{}, log: log, now: now,
 		pairs: newPairCache(), newMessageID: NewMessageID}
 	s.commit = newCommitter(s)
 	return s

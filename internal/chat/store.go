@@ -149,6 +149,11 @@ type Tx interface {
 	// except the sender (when counted), and the dialog un-hidden for
 	// everyone.
 	OnNewMessages(ctx context.Context, dialogID string, sender int64, n int, counted bool) error
+	// QueueAlerts queues a chat alert for each subscription of each of
+	// users, except users who turned notifications off for the dialog and
+	// all of them when the app has chat alerts off (alerts.go); it
+	// returns how many pushes it queued.
+	QueueAlerts(ctx context.Context, a AlertRow, users []int64) (int, error)
 	// SetLast sets the dialog's last message (nil: none), its seq and
 	// updated_at.
 	SetLast(ctx context.Context, dialogID string, last *LastMessage, lastSeq int64, updatedAt time.Time) error

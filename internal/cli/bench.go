@@ -193,6 +193,8 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 	fs.DurationVar(&c.Settle, "settle", 2*time.Second, "how long the connections are held idle before the server's memory is read")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process id, to report its memory per connection and CPU per message")
 	fs.IntVar(&c.PrivacyItems, "privacy-items", 0, "give every user a default block list of this many items (even: two per blocked user, the SDK's shape) naming users outside the run, set over XMPP before the chat (Parley only)")
+	fs.BoolVar(&c.PushAlerts, "push-alerts", false, "every user subscribes to Web Push (over REST, before the chat) at a sink the load tool runs on 127.0.0.1, and every session marks itself inactive (XEP-0352) after its initial presence, so that every message delivered also calls for a chat alert; the sink answers each POST 201 and only counts it, decrypting nothing, to take as little of the load tool's CPU as possible (Parley only; the app needs VAPID keys)")
+	fs.DurationVar(&c.PushSinkDelay, "push-sink-delay", 0, "with --push-alerts: the sink holds each answer this long (a slow push provider)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
@@ -230,6 +232,10 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 		return refuse("--privacy-items %d: want an even number (two items per blocked user), 0 or more", c.PrivacyItems)
 	case c.PrivacyItems > 0 && (*peer || *usersFile != ""):
 		return refuse("--privacy-items: block lists name users signed up over Parley's REST API, not with --peer or --users-file")
+	case c.PushAlerts && (*peer || *usersFile != ""):
+		return refuse("--push-alerts: push subscriptions are created over Parley's REST API, not with --peer or --users-file")
+	case c.PushSinkDelay < 0 || (c.PushSinkDelay > 0 && !c.PushAlerts):
+		return refuse("--push-sink-delay: needs --push-alerts, and must not be negative")
 	}
 	if *rates != "" {
 		for _, f := range strings.Split(*rates, ",") {
@@ -272,6 +278,9 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 	if rep.PrivacyItems > 0 {
 		fmt.Fprintf(env.Stdout, ", %d-item default block lists set in %.1f s", rep.PrivacyItems, rep.BlockListSeconds)
 	}
+	if rep.PushAlerts {
+		fmt.Fprintf(env.Stdout, ", Web Push subscriptions created in %.1f s, sessions inactive", rep.PushSetupSeconds)
+	}
 	if rep.RSSPerConnKiB > 0 {
 		fmt.Fprintf(env.Stdout, ", server memory %.1f KiB per connection", rep.RSSPerConnKiB)
 	}
@@ -290,7 +299,18 @@ func benchXMPP(ctx context.Context, args []string, env Env) error {
 		if p.ToolCPU > 0 {
 			fmt.Fprintf(env.Stdout, "; load tool %.2f cores, other work %.2f cores", p.ToolCPU, p.OtherCPU)
 		}
+		if rep.PushAlerts {
+			fmt.Fprintf(env.Stdout, "; %d pushes in the window", p.Pushes)
+		}
 		fmt.Fprintln(env.Stdout)
+	}
+	if rep.PushAlerts {
+		delay := ""
+		if c.PushSinkDelay > 0 {
+			delay = fmt.Sprintf(", each answered after %v", c.PushSinkDelay)
+		}
+		fmt.Fprintf(env.Stdout, "pushes: %d expected (one per copy delivered), %d received by the end of the chat, %d after the drain (%d bytes)%s\n",
+			rep.PushesExpected, rep.PushesRun, rep.PushesDrained, rep.PushBytes, delay)
 	}
 	return err
 }

@@ -47,6 +47,10 @@ func TestBenchXMPPRefusals(t *testing.T) {
 		{[]string{"--auth-key", "k", "--privacy-items", "-2"}, "--privacy-items"},
 		{[]string{"--peer", "--privacy-items", "100"}, "--privacy-items"},
 		{[]string{"--users-file", short, "--conns", "1", "--pairs", "0", "--privacy-items", "100"}, "--privacy-items"},
+		{[]string{"--peer", "--push-alerts"}, "--push-alerts"},
+		{[]string{"--users-file", short, "--conns", "1", "--pairs", "0", "--push-alerts"}, "--push-alerts"},
+		{[]string{"--auth-key", "k", "--push-sink-delay", "1s"}, "--push-sink-delay"},
+		{[]string{"--auth-key", "k", "--push-alerts", "--push-sink-delay", "-1s"}, "--push-sink-delay"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			args := append([]string{"bench", "xmpp", "--xmpp", "127.0.0.1:1", "--api", "http://127.0.0.1:1"}, c.args...)

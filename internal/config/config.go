@@ -118,6 +118,18 @@ type Config struct {
 	// MaxWatched is how many users one XMPP session may subscribe to the
 	// status of (status streaming, REALTIME.md §16.3).
 	MaxWatched int
+	// Push: how many pushes of one channel are in flight at once, tries
+	// before a push is dead, and the bound of one try (internal/push).
+	PushWorkers  int
+	PushMaxTries int
+	PushTimeout  time.Duration
+	// PushFCMURL and PushAPNsURL/PushAPNsSandboxURL are the providers'
+	// endpoints (FCM HTTP v1; APNs production and development). Web Push
+	// endpoints come with each subscription.
+	PushFCMURL, PushAPNsURL, PushAPNsSandboxURL string
+	// PushCAFile adds certificate authorities (PEM) the provider clients
+	// trust, beside the system's: a TLS-inspecting proxy, or test servers.
+	PushCAFile string
 }
 
 // Default returns the configuration with every default filled in.
@@ -159,6 +171,12 @@ func Default() Config {
 		PrivacyMaxItems:    1000,
 		PrivacyMaxLists:    50,
 		MaxWatched:         256,
+		PushWorkers:        16,
+		PushMaxTries:       8,
+		PushTimeout:        15 * time.Second,
+		PushFCMURL:         "https://fcm.googleapis.com",
+		PushAPNsURL:        "https://api.push.apple.com",
+		PushAPNsSandboxURL: "https://api.sandbox.push.apple.com",
 	}
 }
 
@@ -214,6 +232,13 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.PrivacyMaxItems, "privacy-max-items", c.PrivacyMaxItems, "items in one privacy list (the SDK writes two per blocked user)")
 	fs.IntVar(&c.PrivacyMaxLists, "privacy-max-lists", c.PrivacyMaxLists, "privacy lists one user may keep")
 	fs.IntVar(&c.MaxWatched, "max-watched", c.MaxWatched, "users one XMPP session may subscribe to the last activity status of")
+	fs.IntVar(&c.PushWorkers, "push-workers", c.PushWorkers, "pushes in flight at once per provider (Web Push, FCM, APNs, APNs VoIP)")
+	fs.IntVar(&c.PushMaxTries, "push-max-tries", c.PushMaxTries, "tries of a push before it is dead (retries back off exponentially, from 1 s to 1 h)")
+	fs.DurationVar(&c.PushTimeout, "push-timeout", c.PushTimeout, "bound of one try of a push")
+	fs.StringVar(&c.PushFCMURL, "push-fcm-url", c.PushFCMURL, "FCM HTTP v1 endpoint")
+	fs.StringVar(&c.PushAPNsURL, "push-apns-url", c.PushAPNsURL, "APNs endpoint for production subscriptions")
+	fs.StringVar(&c.PushAPNsSandboxURL, "push-apns-sandbox-url", c.PushAPNsSandboxURL, "APNs endpoint for development subscriptions")
+	fs.StringVar(&c.PushCAFile, "push-ca-file", c.PushCAFile, "PEM file of extra certificate authorities the push clients trust")
 }
 
 // StoreFlags registers the flags every command that opens the store needs.
@@ -382,6 +407,21 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxWatched < 1 || c.MaxWatched > 100_000 {
 		bad("max-watched", "must be between 1 and 100000")
+	}
+	if c.PushWorkers < 1 || c.PushWorkers > 1024 {
+		bad("push-workers", "must be between 1 and 1024")
+	}
+	if c.PushMaxTries < 1 || c.PushMaxTries > 100 {
+		bad("push-max-tries", "must be between 1 and 100")
+	}
+	if c.PushTimeout < 100*time.Millisecond || c.PushTimeout > 5*time.Minute {
+		bad("push-timeout", "must be between 100ms and 5m")
+	}
+	for _, f := range []struct{ flag, url string }{{"push-fcm-url", c.PushFCMURL}, {"push-apns-url", c.PushAPNsURL},
+		{"push-apns-sandbox-url", c.PushAPNsSandboxURL}} {
+		if p, err := url.Parse(f.url); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			bad(f.flag, "must be an absolute http(s) URL")
+		}
 	}
 	return errors.Join(errs...)
 }

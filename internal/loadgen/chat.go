@@ -481,10 +481,19 @@ func (r *chatRun) runPhase(ctx context.Context, ph *phase) PhaseReport {
 		rep.Window = ph.window
 	}
 	var cpu0, cpu1 cpuSample
+	var push0, push1 int64 // the sink's count at the window's ends
+	pushes := func() int64 {
+		if cfg.sink == nil {
+			return 0
+		}
+		return cfg.sink.Requests()
+	}
 	var measureEnd int64
 	if timed {
 		cpu0 = r.sleepUntilCPU(ctx, ph.mStart.Load())
+		push0 = pushes()
 		cpu1 = r.sleepUntilCPU(ctx, end)
+		push1 = pushes()
 		measureEnd = end
 		rep.Measured = ph.inWindow.Load()
 		// The drain: up to Drain after the window for what is in flight.
@@ -497,11 +506,13 @@ func (r *chatRun) runPhase(ctx context.Context, ph *phase) PhaseReport {
 		close(ph.stop)
 	} else {
 		cpu0 = sampleCPU(cfg.ServerPID)
+		push0 = pushes()
 		// Until everything is delivered, or nothing arrived for Drain.
 		for !settled() && ctx.Err() == nil && r.now()-ph.lastProgress.Load() < int64(cfg.Drain) {
 			time.Sleep(2 * time.Millisecond)
 		}
 		cpu1 = sampleCPU(cfg.ServerPID)
+		push1 = pushes()
 		measureEnd = r.now()
 		if settled() {
 			measureEnd = ph.lastProgress.Load()
@@ -539,6 +550,7 @@ func (r *chatRun) runPhase(ctx context.Context, ph *phase) PhaseReport {
 	}
 	rep.ToolCPU, rep.OtherCPU = cpu1.since(cpu0)
 	rep.StanzaBytes = int(ph.maxBytes.Load())
+	rep.Pushes = push1 - push0
 	var all []int64
 	for p := range ph.rec {
 		ph.rec[p].mu.Lock()

@@ -222,6 +222,11 @@ func login(ctx context.Context, cfg *XMPPConfig, acc Account, deadline time.Time
 	return loginAs(ctx, cfg, acc, deadline, true)
 }
 
+// csiInactive is the XEP-0352 nonza marking a session inactive: it still
+// receives everything, but its user counts as away for chat alerts
+// (REALTIME.md §16.4).
+const csiInactive = `<inactive xmlns='urn:xmpp:csi:0'/>`
+
 // loginAs is login; without available it stops after the bind (and the
 // session IQ where required): the session is connected but has sent no
 // initial presence, so its user is not online yet (the status scenario's
@@ -231,7 +236,8 @@ func loginAs(ctx context.Context, cfg *XMPPConfig, acc Account, deadline time.Ti
 	if err != nil {
 		return nil, err
 	}
-	err = withDeadline(cfg, c, deadline, func() error { return handshake(c, cfg.Domain, acc, available) })
+	inactive := available && cfg.PushAlerts
+	err = withDeadline(cfg, c, deadline, func() error { return handshake(c, cfg.Domain, acc, available, inactive) })
 	if err != nil {
 		c.close()
 		return nil, fmt.Errorf("login %s: %w", acc.JID, err)
@@ -257,7 +263,10 @@ func withDeadline(cfg *XMPPConfig, c conn, deadline time.Time, fn func() error) 
 	return fn()
 }
 
-func handshake(c streamConn, domain string, acc Account, available bool) error {
+// handshake logs in; with available it sends the initial presence, then,
+// with inactive, the nonza marking the session inactive, and waits for
+// the answer to a ping sent after them.
+func handshake(c streamConn, domain string, acc Account, available, inactive bool) error {
 	if err := c.open(domain); err != nil {
 		return err
 	}
@@ -306,15 +315,19 @@ func handshake(c streamConn, domain string, acc Account, available bool) error {
 	if !available {
 		return nil
 	}
-	ready := `<presence xmlns='jabber:client'/><iq type='get' id='p' to='` + domain + `' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`
+	ready := []string{`<presence xmlns='jabber:client'/>`}
+	if inactive {
+		ready = append(ready, csiInactive)
+	}
+	ready = append(ready, `<iq type='get' id='p' to='`+domain+`' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	if _, ok := c.(*wsConn); ok {
 		// One element per WebSocket frame.
-		if err := c.send([]byte(`<presence xmlns='jabber:client'/>`)); err != nil {
-			return err
+		for _, el := range ready {
+			if err := c.send([]byte(el)); err != nil {
+				return err
+			}
 		}
-		ready = `<iq type='get' id='p' to='` + domain + `' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`
-	}
-	if err := c.send([]byte(ready)); err != nil {
+	} else if err := c.send([]byte(strings.Join(ready, ""))); err != nil {
 		return err
 	}
 	_, err = awaitIQ(c, "p")

@@ -81,6 +81,17 @@ type XMPPConfig struct {
 	// while the server checks every stanza against a full list. Parley
 	// only (users signed up over REST).
 	PrivacyItems int
+	// PushAlerts has every session's user subscribe to Web Push at a sink
+	// the run starts in the load tool (PushSink) before the chat, and every
+	// session mark itself inactive (XEP-0352) right after its initial
+	// presence: every recipient then counts as away, so the server pushes
+	// a chat alert for every message delivered while still delivering it
+	// live (REALTIME.md §16.4, §20.4). Parley only (users signed up over
+	// REST); the app needs VAPID keys.
+	PushAlerts bool
+	// PushSinkDelay holds each of the sink's answers this long: a slow
+	// push provider.
+	PushSinkDelay time.Duration
 	// StanzaBytes pads every chat stanza's body to make the stanza this
 	// long (when it is shorter), so that every server and mode carries the
 	// same bytes; 0 sends no padding.
@@ -97,6 +108,7 @@ type XMPPConfig struct {
 	Settle time.Duration
 
 	runCtx context.Context // the run's context, for WebSocket reads and writes
+	sink   *PushSink       // the run's push sink, with PushAlerts
 }
 
 // SignupPassword is the password of the users RunXMPP signs up.
@@ -122,8 +134,22 @@ type XMPPReport struct {
 	ConnectSeconds float64       `json:"connect_seconds"`
 	// PrivacyItems is the length of every user's default block list (0:
 	// none); BlockListSeconds how long setting them all took.
-	PrivacyItems     int           `json:"privacy_items"`
-	BlockListSeconds float64       `json:"block_list_seconds,omitempty"`
+	PrivacyItems     int     `json:"privacy_items"`
+	BlockListSeconds float64 `json:"block_list_seconds,omitempty"`
+	// With PushAlerts: PushSetupSeconds is how long creating every user's
+	// subscription took (a REST login and a POST each); PushesExpected
+	// the alerts the run called for (every copy delivered, all recipients
+	// being inactive); PushesRun what the sink had received when the chat
+	// ended, PushesDrained after waiting at most Drain more for the rest
+	// (alerts are sent after delivery, asynchronously); PushBytes their
+	// bodies' bytes.
+	PushAlerts       bool          `json:"push_alerts,omitempty"`
+	PushSinkDelayNs  int64         `json:"push_sink_delay_ns,omitempty"`
+	PushSetupSeconds float64       `json:"push_setup_seconds,omitempty"`
+	PushesExpected   int64         `json:"pushes_expected"`
+	PushesRun        int64         `json:"pushes_run"`
+	PushesDrained    int64         `json:"pushes_drained"`
+	PushBytes        int64         `json:"push_bytes,omitempty"`
 	ChatSeconds      float64       `json:"chat_seconds"`
 	Phases           []PhaseReport `json:"phases"`
 }
@@ -168,6 +194,9 @@ type PhaseReport struct {
 	ToolCPU     float64 `json:"tool_cpu_cores"`
 	OtherCPU    float64 `json:"other_cpu_cores"`
 	StanzaBytes int     `json:"stanza_bytes"` // the longest chat stanza sent
+	// Pushes is what the push sink received within the measured window
+	// (PushAlerts only).
+	Pushes int64 `json:"pushes,omitempty"`
 	// Aborted says why the run stopped after this phase, if it did.
 	Aborted string `json:"aborted,omitempty"`
 }
@@ -361,6 +390,10 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 		return nil, fmt.Errorf("privacy items %d: the SDK writes two per blocked user, so an even number, 0 or more", cfg.PrivacyItems)
 	case cfg.PrivacyItems > 0 && cfg.Accounts != nil:
 		return nil, errors.New("block lists name users signed up over Parley's REST API: not with peer accounts")
+	case cfg.PushAlerts && cfg.Accounts != nil:
+		return nil, errors.New("push subscriptions are created over Parley's REST API: not with peer accounts")
+	case cfg.PushSinkDelay < 0 || (cfg.PushSinkDelay > 0 && !cfg.PushAlerts):
+		return nil, errors.New("a push sink delay needs push alerts, and must not be negative")
 	}
 	if err := cfg.connDefaults(); err != nil {
 		return nil, err
@@ -400,7 +433,16 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 	} else if len(accounts) < cfg.Conns {
 		return nil, fmt.Errorf("%d accounts for %d connections", len(accounts), cfg.Conns)
 	}
-	rep := &XMPPReport{Transport: cfg.Transport, Conns: cfg.Conns, PrivacyItems: cfg.PrivacyItems}
+	rep := &XMPPReport{Transport: cfg.Transport, Conns: cfg.Conns, PrivacyItems: cfg.PrivacyItems,
+		PushAlerts: cfg.PushAlerts, PushSinkDelayNs: int64(cfg.PushSinkDelay)}
+	if cfg.PushAlerts {
+		sink, err := StartPushSink(cfg.PushSinkDelay)
+		if err != nil {
+			return nil, fmt.Errorf("push sink: %w", err)
+		}
+		defer sink.Close()
+		cfg.sink = sink
+	}
 	rss0 := rssKiB(cfg.ServerPID)
 	start := time.Now()
 	clients, err := connectAll(ctx, &cfg, accounts[:cfg.Conns], progress)
@@ -437,6 +479,14 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 		}
 		rep.BlockListSeconds = time.Since(start).Seconds()
 	}
+	if cfg.sink != nil {
+		// Like the block lists: after the memory is read, before the chat.
+		start := time.Now()
+		if err := subscribeAll(ctx, &cfg, accounts, cfg.sink.URL(), progress); err != nil {
+			return nil, err
+		}
+		rep.PushSetupSeconds = time.Since(start).Seconds()
+	}
 	if cfg.Pairs == 0 {
 		return rep, nil
 	}
@@ -447,6 +497,14 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 	if len(phases) > 0 {
 		p := phases[0]
 		rep.Sent, rep.Delivered, rep.Lost, rep.DeliveredRate, rep.P50, rep.P99 = p.Sent, p.Delivered, p.Lost, p.DeliveredRate, p.P50, p.P99
+	}
+	if cfg.sink != nil {
+		for _, p := range phases {
+			rep.PushesExpected += p.Delivered
+		}
+		rep.PushesRun = cfg.sink.Requests()
+		rep.PushesDrained = awaitPushes(ctx, cfg.sink, rep.PushesExpected, cfg.Drain)
+		rep.PushBytes = cfg.sink.Bytes()
 	}
 	return rep, err
 }

@@ -519,6 +519,7 @@ func TestSettingsRefuseBadInput(t *testing.T) {
 		{"APNs key on P-384", push.SettingsInput{APNsKey: apnsKey(t, elliptic.P384())}, "apns-key"},
 		{"APNs key id of 9", push.SettingsInput{APNsKeyID: ptr("ABC123DEF")}, "apns-key-id"},
 		{"APNs team id with a dash", push.SettingsInput{APNsTeamID: ptr("TEAM-12345")}, "apns-team-id"},
+		{"VAPID keys without a subject", push.SettingsInput{VAPIDGenerate: true}, "vapid-subject"},
 		// One bad value refuses the whole change, the good ones too.
 		{"good and bad together", push.SettingsInput{Alerts: ptr(false), VAPIDGenerate: true, Template: ptr("{x}")}, "template"},
 	} {
@@ -565,7 +566,7 @@ func TestAppCachedFiveSeconds(t *testing.T) {
 func TestSecretsNeedTheirKey(t *testing.T) {
 	e := newEnv(t, push.Limits{})
 	ctx := t.Context()
-	if _, err := e.svc.UpdateSettings(ctx, e.app, push.SettingsInput{VAPIDGenerate: true}); err != nil {
+	if _, err := e.svc.UpdateSettings(ctx, e.app, push.SettingsInput{VAPIDGenerate: true, VAPIDSubject: ptr("mailto:ops@example.com")}); err != nil {
 		t.Fatal(err)
 	}
 	wrong, _ := push.OpenSealer(t.TempDir())

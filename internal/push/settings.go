@@ -151,6 +151,11 @@ func (s *Service) UpdateSettings(ctx context.Context, appID int64, in SettingsIn
 		}
 		c.APNsTopic = *in.APNsTopic
 	}
+	if in.VAPIDGenerate && c.VAPIDSubject == "" {
+		// Push services want a contact in every VAPID JWT; keys without
+		// one would only fail later, at every push.
+		return nil, apperr.Invalid("vapid-subject", "is required with --vapid-generate: a mailto: address or an https URL push services can reach you at")
+	}
 	if in.VAPIDGenerate {
 		key, err := ecdh.P256().GenerateKey(rand.Reader)
 		if err != nil {

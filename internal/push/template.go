@@ -88,3 +88,14 @@ func (t *Template) Render(sender, dialog, body string) string {
 	}
 	return b.String()
 }
+
+// Uses reports whether the template has the placeholder name (the
+// dispatcher reads a dialog's name only for templates that show it).
+func (t *Template) Uses(name string) bool {
+	for _, p := range t.parts {
+		if p.ph == name {
+			return true
+		}
+	}
+	return false
+}

@@ -263,7 +263,8 @@ func TestPushVAPIDPublicKeyREST(t *testing.T) {
 	e := startPush(t)
 	app := e.AppSession(t)
 	wantError(t, e.Do(t, req{Method: "GET", Path: "/push/vapid_public_key.json", Token: app}), http.StatusNotFound, "base")
-	v, err := e.Server.Push.UpdateSettings(t.Context(), e.App.ID, push.SettingsInput{VAPIDGenerate: true})
+	subject := "mailto:ops@example.com"
+	v, err := e.Server.Push.UpdateSettings(t.Context(), e.App.ID, push.SettingsInput{VAPIDGenerate: true, VAPIDSubject: &subject})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,10 +51,12 @@ type Server struct {
 	Blobs *blob.Service
 	// Push is the push domain (REST.md §10): subscriptions, events, the
 	// apps' push settings.
-	Push  *push.Service
-	http  *http.Server
-	ready atomic.Bool
-	now   func() time.Time
+	Push *push.Service
+	// pushOut sends the outbox (chat alerts and events) to the providers.
+	pushOut *push.Dispatcher
+	http    *http.Server
+	ready   atomic.Bool
+	now     func() time.Time
 
 	// Privacy is the privacy-list domain (REALTIME.md §18): the c2s engine
 	// answers its IQs, chat and presence ask it Denies.
@@ -113,6 +115,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	providers, err := pushProviders(cfg) // a bad --push-ca-file stops start-up here
+	if err != nil {
+		return nil, err
+	}
 	lock, err := datadir.Acquire(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -153,6 +159,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.Presence = presence.NewService(s.presenceDir, s.Auth, s.Privacy, o.now) // presence honours blocks too
 	s.Data = data.NewService(db, userTags{s.Auth}, log.With("component", "data"), o.now)
 	s.Push = push.NewService(db, seal, log.With("component", "push"), o.now, push.Limits{})
+	s.pushOut = push.NewDispatcher(db, s.Push, providers, pushDirectory{s.Auth, s.Chat},
+		push.DispatchConfig{Workers: cfg.PushWorkers, MaxTries: cfg.PushMaxTries, Timeout: cfg.PushTimeout},
+		log.With("component", "push"), o.now)
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
 		PublicURL: cfg.PublicURL, Presence: s.Presence},
 		s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data), rest.WithBlobs(s.Blobs), rest.WithPush(s.Push))
@@ -172,6 +181,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.Auth.SetSessionEvents(s.engine)
 	s.engine.SetPrivacy(s.Privacy)
 	s.Chat.SetNotifier(s.engine.Notifier()) // what REST changes is told live
+	s.Chat.SetAttention(s.engine)           // who is away, for chat alerts
 	wsHandler := ws.NewHandler(s.runCtx, s.engine, limits, log)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", wsHandler) // XMPP over WebSocket beside REST (spec README §3)
@@ -263,7 +273,13 @@ func (s *Server) Start(ctx context.Context) error {
 			srv.Serve(s.runCtx, l.ln)
 		}()
 	}
-	s.wg.Add(3)
+	s.wg.Add(4)
+	go func() {
+		defer s.wg.Done()
+		// Pushes queued before a restart are sent now; on shutdown the
+		// ones in flight finish (each within --push-timeout) first.
+		s.pushOut.Run(ctx)
+	}()
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -284,10 +300,6 @@ func (s *Server) Start(ctx context.Context) error {
 	s.log.Info("parley ready", "http", ln.Addr().String(), "ws", wsLn.Addr().String(), "domain", s.cfg.Domain, "data_dir", s.cfg.DataDir)
 	return nil
 }
-
-// SetAlerter attaches the push side to the real-time engine (chat alerts
-// for offline recipients, REALTIME.md §20.4).
-func (s *Server) SetAlerter(a c2s.Alerter) { s.engine.SetAlerter(a) }
 
 // XMPPAddr is the bound XMPP-over-TCP address (useful with port 0).
 func (s *Server) XMPPAddr() string {
