@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -379,4 +380,17 @@ func apnsUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := strings.ToUpper(hex.EncodeToString(b))
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// CAFile writes the endpoint's TLS certificate as PEM to a file in a test
+// directory and returns its path, for the server's --push-ca-file (the
+// server's provider client trusts the system roots plus that file).
+func (a *APNs) CAFile(t testing.TB) string {
+	t.Helper()
+	path := t.TempDir() + "/apns-ca.pem"
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.srv.Certificate().Raw})
+	if err := os.WriteFile(path, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
