@@ -46,6 +46,7 @@ type APNs struct {
 	gone     map[string]bool // unregistered device tokens
 	failNext []apnsFailure
 	hang     bool
+	held     []APNsPush // valid requests left unanswered by Hang
 	jwts     map[string]bool
 	pushes   []APNsPush
 	changed  chan struct{} // closed and replaced when a push is recorded
@@ -150,6 +151,14 @@ func (a *APNs) Hang(on bool) {
 	a.mu.Unlock()
 }
 
+// Held returns the valid requests that Hang left unanswered, in order:
+// a test knows which pushes met the hang before it ends it.
+func (a *APNs) Held() []APNsPush {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]APNsPush(nil), a.held...)
+}
+
 // Received returns the accepted pushes, in order.
 func (a *APNs) Received() []APNsPush {
 	a.mu.Lock()
@@ -205,6 +214,9 @@ func (a *APNs) serve(w http.ResponseWriter, r *http.Request) {
 	if !hang && !gone && len(a.failNext) > 0 {
 		fail = &a.failNext[0]
 		a.failNext = a.failNext[1:]
+	}
+	if hang {
+		a.held = append(a.held, *p)
 	}
 	a.mu.Unlock()
 	switch {
