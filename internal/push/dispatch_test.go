@@ -482,6 +482,94 @@ func TestDispatchNoResendAfterRestart(t *testing.T) {
 	}
 }
 
+// offline opens the stopped server's store and push service directly, as
+// a second process on the same data directory would.
+func (r *rig) offline(t *testing.T) (*sqlite.DB, *push.Service) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := sqlite.Open(t.Context(), r.dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	seal, err := push.OpenSealer(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, push.NewService(db, seal, log, nil, push.Limits{})
+}
+
+// runDispatcher runs a Web Push-only dispatcher on db until the test ends
+// (a lease of a second, so that a lease left behind ends soon).
+func runDispatcher(t *testing.T, db *sqlite.DB, svc *push.Service) *push.Dispatcher {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := push.NewDispatcher(db, svc, map[push.Channel]push.Provider{push.Web: webpush.New(webpush.Config{})}, nil,
+		push.DispatchConfig{Lease: time.Second}, log, nil)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		d.Run(ctx)
+		close(done)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	return d
+}
+
+// webCounts is the dispatcher's own tally of the web channel.
+func webCounts(d *push.Dispatcher) push.Counts {
+	for _, c := range d.Counts() {
+		if c.Channel == push.Web {
+			return c
+		}
+	}
+	return push.Counts{}
+}
+
+// A push whose subscription was deleted after it was queued is dead, not
+// sent, and counted as its channel's.
+func TestDispatchDeletedSubscription(t *testing.T) {
+	r := newRig(t)
+	alice, bob := r.env.NewUser(t), r.env.NewUser(t)
+	r.subscribeWeb(t, bob, "old-browser")
+	kept := r.subscribeWeb(t, bob, "new-browser")
+	ids := r.subscriptions(t, bob)
+	r.stop(t)
+
+	ctx := t.Context()
+	db, svc := r.offline(t)
+	if _, err := svc.CreateEvent(ctx, push.Caller{AppID: r.env.App.ID, UserID: alice.ID}, push.EventInput{NotificationType: "push",
+		Environment: "development", Message: b64(map[string]any{"message": "hi"}), Sel: push.Selector{IDs: []int64{bob.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := db.Subscriptions(ctx, r.env.App.ID, bob.ID)
+	if err != nil || len(subs) != 2 {
+		t.Fatalf("subscriptions %v: %v", ids, err)
+	}
+	var gone int64
+	for _, s := range subs {
+		if s.Token != kept {
+			gone = s.ID
+		}
+	}
+	if err := db.DeleteSubscription(ctx, r.env.App.ID, gone); err != nil {
+		t.Fatal(err)
+	}
+	d := runDispatcher(t, db, svc)
+	settled(t, svc, "one sent, one dead", func(s map[push.Channel]push.ChannelStats) bool {
+		return s[push.Web].Sent == 1 && s[push.Web].Dead == 1
+	})
+	if got := r.wp.Received(); len(got) != 1 || got[0].Endpoint != kept {
+		t.Errorf("received %+v, want one push to %s", got, kept)
+	}
+	if c := webCounts(d); c.Sent != 1 || c.Dead != 1 {
+		t.Errorf("dispatcher counts = %+v, want 1 sent and 1 dead", c)
+	}
+}
+
 // A dispatcher that died after claiming a push leaves it leased: the next
 // one sends it once the lease ends, the others at once, none twice.
 func TestDispatchAtLeastOnceAcrossCrash(t *testing.T) {
@@ -494,17 +582,7 @@ func TestDispatchAtLeastOnceAcrossCrash(t *testing.T) {
 	r.stop(t)
 
 	ctx := t.Context()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := sqlite.Open(ctx, r.dir, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	seal, err := push.OpenSealer(r.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := push.NewService(db, seal, log, nil, push.Limits{})
+	db, svc := r.offline(t)
 	if _, err := svc.CreateEvent(ctx, push.Caller{AppID: r.env.App.ID, UserID: alice.ID}, push.EventInput{NotificationType: "push",
 		Environment: "development", Message: b64(map[string]any{"message": "crash test"}), Sel: push.Selector{IDs: []int64{bob.ID}}}); err != nil {
 		t.Fatal(err)
@@ -516,18 +594,7 @@ func TestDispatchAtLeastOnceAcrossCrash(t *testing.T) {
 	}
 	lost := claimed[0].Sub.Token
 
-	d := push.NewDispatcher(db, svc, map[push.Channel]push.Provider{push.Web: webpush.New(webpush.Config{})}, nil,
-		push.DispatchConfig{Lease: time.Second}, log, nil)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		d.Run(runCtx)
-		close(done)
-	}()
-	t.Cleanup(func() {
-		stop()
-		<-done
-	})
+	d := runDispatcher(t, db, svc)
 
 	wctx := bounded(t)
 	got, err := r.wp.Wait(wctx, 2)
@@ -562,10 +629,8 @@ func TestDispatchAtLeastOnceAcrossCrash(t *testing.T) {
 			t.Errorf("push to unknown endpoint %s", e)
 		}
 	}
-	for _, c := range d.Counts() {
-		if c.Channel == push.Web && (c.Sent != 3 || c.Retried != 0 || c.Dead != 0) {
-			t.Errorf("dispatcher counts = %+v", c)
-		}
+	if c := webCounts(d); c.Sent != 3 || c.Retried != 0 || c.Dead != 0 {
+		t.Errorf("dispatcher counts = %+v", c)
 	}
 }
 
