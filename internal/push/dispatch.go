@@ -221,7 +221,7 @@ func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <
 					default:
 					}
 				}()
-				d.outcomes <- d.deliver(sendCtx, p, it)
+				d.outcomes <- d.deliver(sendCtx, ch, p, it)
 			})
 		}
 		if len(items) == n && ctx.Err() == nil {
@@ -264,14 +264,13 @@ func (d *Dispatcher) finisher() {
 	}
 }
 
-// deliver makes one try of one push and says what became of it.
-func (d *Dispatcher) deliver(ctx context.Context, p Provider, it Item) Outcome {
+// deliver makes one try of one push of channel ch and says what became
+// of it. The channel is the loop's, not it.Sub's: a push whose
+// subscription was deleted has a zero Sub, and its death still counts.
+func (d *Dispatcher) deliver(ctx context.Context, ch Channel, p Provider, it Item) Outcome {
 	tries := it.Tries + 1
 	o := Outcome{ID: it.ID, AppID: it.AppID, Tries: tries, At: d.now()}
-	c := d.stats[it.Sub.Channel]
-	if c == nil {
-		c = &counters{}
-	}
+	c := d.stats[ch]
 	if it.Sub.ID == 0 {
 		o.State, o.Err = Dead, "the subscription was deleted"
 		c.dead.Add(1)
@@ -298,7 +297,7 @@ func (d *Dispatcher) deliver(ctx context.Context, p Provider, it Item) Outcome {
 	default:
 		o.State, o.Err = Dead, err.Error()
 		c.dead.Add(1)
-		d.log.Warn("push dead", "id", it.ID, "app", it.AppID, "channel", it.Sub.Channel, "tries", tries, "err", err)
+		d.log.Warn("push dead", "id", it.ID, "app", it.AppID, "channel", ch, "tries", tries, "err", err)
 	}
 	return o
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,7 @@ type APNs struct {
 	gone     map[string]bool // unregistered device tokens
 	failNext []apnsFailure
 	hang     bool
+	held     []APNsPush // valid requests left unanswered by Hang
 	jwts     map[string]bool
 	pushes   []APNsPush
 	changed  chan struct{} // closed and replaced when a push is recorded
@@ -149,6 +151,14 @@ func (a *APNs) Hang(on bool) {
 	a.mu.Unlock()
 }
 
+// Held returns the valid requests that Hang left unanswered, in order:
+// a test knows which pushes met the hang before it ends it.
+func (a *APNs) Held() []APNsPush {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]APNsPush(nil), a.held...)
+}
+
 // Received returns the accepted pushes, in order.
 func (a *APNs) Received() []APNsPush {
 	a.mu.Lock()
@@ -204,6 +214,9 @@ func (a *APNs) serve(w http.ResponseWriter, r *http.Request) {
 	if !hang && !gone && len(a.failNext) > 0 {
 		fail = &a.failNext[0]
 		a.failNext = a.failNext[1:]
+	}
+	if hang {
+		a.held = append(a.held, *p)
 	}
 	a.mu.Unlock()
 	switch {
@@ -379,4 +392,17 @@ func apnsUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := strings.ToUpper(hex.EncodeToString(b))
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// CAFile writes the endpoint's TLS certificate as PEM to a file in a test
+// directory and returns its path, for the server's --push-ca-file (the
+// server's provider client trusts the system roots plus that file).
+func (a *APNs) CAFile(t testing.TB) string {
+	t.Helper()
+	path := t.TempDir() + "/apns-ca.pem"
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.srv.Certificate().Raw})
+	if err := os.WriteFile(path, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
