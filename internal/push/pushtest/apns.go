@@ -15,6 +15,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +90,19 @@ func (a *APNs) URL() string { return a.srv.URL }
 
 // Client is an HTTP/2 client that trusts the endpoint's certificate.
 func (a *APNs) Client() *http.Client { return a.srv.Client() }
+
+// CAFile writes the endpoint's certificate (PEM) to a file in tb's
+// temporary directory and returns its path: the server's --push-ca-file,
+// so that its own provider client trusts the endpoint.
+func (a *APNs) CAFile(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "apns-ca.pem")
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.srv.Certificate().Raw})
+	if err := os.WriteFile(path, cert, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
 
 // Key makes a fresh ECDSA P-256 key, as Apple's .p8 (PKCS#8 PEM), with a
 // new key id and team id, and trusts it for the provider tokens.
