@@ -183,6 +183,10 @@ func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <
 	for range d.cfg.Workers {
 		free <- struct{}{}
 	}
+	// freed says a worker came free since the loop last looked: while
+	// more pushes may be due the loop waits for that, not for Poll, or a
+	// backlog would go at Workers pushes per Poll.
+	freed := make(chan struct{}, 1)
 	var sends sync.WaitGroup
 	defer sends.Wait()
 	// Pushes are sent under a context that outlives ctx by one try, so
@@ -191,8 +195,8 @@ func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <
 	idle := time.NewTimer(0)
 	defer idle.Stop()
 	for {
-		n := len(free)
-		if n > 0 {
+		more := true // every worker busy: more may be due
+		if n := len(free); n > 0 {
 			items, err := d.st.ClaimDue(ctx, ch, d.now(), d.cfg.Lease, n)
 			if err != nil && ctx.Err() == nil {
 				d.log.Warn("claim pushes", "channel", ch, "err", err)
@@ -200,19 +204,31 @@ func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <
 			for _, it := range items {
 				<-free
 				sends.Go(func() {
-					defer func() { free <- struct{}{} }()
+					defer func() {
+						free <- struct{}{}
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+					}()
 					d.outcomes <- d.deliver(sendCtx, p, it)
 				})
 			}
-			if len(items) == n && ctx.Err() == nil {
-				continue // maybe more are due: claim again once a worker is free
+			more = len(items) == n && err == nil
+			if more && len(free) > 0 && ctx.Err() == nil {
+				continue // claim again for the workers already free
 			}
+		}
+		var onFreed <-chan struct{}
+		if more {
+			onFreed = freed
 		}
 		idle.Reset(d.cfg.Poll)
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
+		case <-onFreed:
 		case <-idle.C:
 		}
 	}
