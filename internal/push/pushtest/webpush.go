@@ -193,14 +193,17 @@ func (w *WebPush) Rejections() []WebPushRejection {
 // there is and ctx's error when ctx ends first.
 func (w *WebPush) Wait(ctx context.Context, n int) ([]Push, error) {
 	for {
+		// Copied only once there are enough: a wait for thousands of
+		// pushes would otherwise copy the list at every one.
 		w.mu.Lock()
-		got, changed := append([]Push(nil), w.received...), w.changed
+		have, changed := len(w.received), w.changed
 		w.mu.Unlock()
-		if len(got) >= n {
-			return got, nil
+		if have >= n {
+			return w.Received(), nil
 		}
 		select {
 		case <-ctx.Done():
+			got := w.Received()
 			return got, fmt.Errorf("pushtest: %d of %d pushes: %w", len(got), n, ctx.Err())
 		case <-changed:
 		}
