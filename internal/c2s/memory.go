@@ -43,6 +43,7 @@ func (e *Engine) reclaim() {
 		}
 		victim.log.Warn("server over its outbound memory budget; closing the session holding most",
 			"held_bytes", most, "total_bytes", e.mem.total.Load(), "limit_bytes", e.mem.max)
+		e.slowMemory.Add(1)
 		victim.endNow()
 		// Wait (bounded) until its bytes are released, so that the next
 		// stanza over the budget does not pick a second victim for the

@@ -238,6 +238,10 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 	out := s.stamp(el, acc, dialogID)
 	out.SetAttr("type", "groupchat")
 	out.SetAttr("from", room.String())
+	// Copies queued, counted once (Stats) rather than with an atomic add
+	// per member.
+	routed := int64(0)
+	defer func() { s.e.routed.Add(routed) }()
 	if acc.Everyone {
 		// A broadcast reaches every available user of the application;
 		// nothing is kept or pushed for the others (they read REST history).
@@ -247,7 +251,9 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		}) {
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
-			sess.Send(copy.Encode())
+			if sess.Send(copy.Encode()) {
+				routed++
+			}
 		}
 		return
 	}
@@ -259,7 +265,9 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		for _, sess := range sessions {
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
-			sess.Send(copy.Encode())
+			if sess.Send(copy.Encode()) {
+				routed++
+			}
 		}
 		if len(sessions) == 0 && u != s.userID && acc.KeepOffline && isContent(out) {
 			copy := out.Clone()
@@ -283,6 +291,7 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	out.SetAttr("type", "chat")
 	frame := out.Encode()
 	n := s.e.router.Deliver(to, frame)
+	s.e.routed.Add(int64(n))
 	if n == 0 && acc != nil && acc.KeepOffline && isContent(out) {
 		if uid, _, ok := xmpp.ParseUserLocal(to.Local); ok {
 			s.keepOffline(uid, frame)

@@ -104,10 +104,14 @@ type Engine struct {
 	// offlineRefused counts messages not kept because their recipient
 	// had OfflineMax kept already.
 	offlineRefused atomic.Int64
+	// routed, slowQueue and slowMemory are counts for Stats (stats.go).
+	routed, slowQueue, slowMemory atomic.Int64
 
 	mu        sync.Mutex // guards the maps below
 	perIP     map[string]int
 	perUsr    map[int64]int
+	bound     int                 // bound sessions: the sum of perUsr
+	conns     map[string]int      // open connections by transport (stats.go)
 	resumable map[string]*Session // stream management id → session
 	offlineBy map[int64]*Session  // user → the session delivering its offline messages
 
@@ -153,7 +157,7 @@ func NewEngine(cfg Config, auth Authenticator, chatSvc Chat, offline chat.Offlin
 		cfg.MaxWatched = DefaultMaxWatched
 	}
 	e := &Engine{cfg: cfg, auth: auth, chat: chatSvc, offline: offline, router: r, log: log.With("component", "c2s"),
-		perIP: map[string]int{}, perUsr: map[int64]int{}, resumable: map[string]*Session{}, offlineBy: map[int64]*Session{}}
+		perIP: map[string]int{}, perUsr: map[int64]int{}, conns: map[string]int{}, resumable: map[string]*Session{}, offlineBy: map[int64]*Session{}}
 	e.mem.max = cfg.OutQueueTotalBytes
 	return e
 }
@@ -243,6 +247,7 @@ func (s *Session) Send(frame []byte) bool {
 	ok, overflow, overBudget := s.out.push(frame, kindStanza)
 	if overflow {
 		s.log.Warn("outbound queue full; closing session", "limit_stanzas", s.e.cfg.OutQueue, "limit_bytes", s.e.cfg.OutQueueBytes)
+		s.e.slowQueue.Add(1)
 		s.endNow()
 	}
 	if overBudget {
@@ -316,12 +321,14 @@ func (e *Engine) claimUser(user int64) bool {
 		return false
 	}
 	e.perUsr[user]++
+	e.bound++
 	return true
 }
 
 func (e *Engine) releaseUser(user int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.bound--
 	if e.perUsr[user]--; e.perUsr[user] <= 0 {
 		delete(e.perUsr, user)
 	}
@@ -333,6 +340,9 @@ func (e *Engine) releaseUser(user int64) {
 func (e *Engine) Serve(ctx context.Context, conn Conn) {
 	e.live.Add(1)
 	defer e.live.Done()
+	t := transportOf(conn)
+	e.connOpened(t)
+	defer e.connClosed(t)
 	s := &Session{e: e, kill: make(chan struct{}), flushed: make(chan struct{}, 1),
 		log: e.log.With("session", e.seq.Add(1))}
 	s.out.init(e.cfg.OutQueue, e.cfg.OutQueueBytes, &e.mem)
@@ -526,6 +536,7 @@ func (s *Session) writeFrames(l *link, batch []frame) bool {
 		if overflow {
 			s.out.putBack(batch[j:])
 			s.log.Warn("client leaves stanzas unacknowledged; closing session")
+			s.e.slowQueue.Add(1)
 			s.endNow()
 			return false
 		}

@@ -75,10 +75,12 @@ type committer struct {
 	// decays, so senders who left stop being waited for.
 	expect int
 	timer  *time.Timer
+	// observe is told about each batch (observe.go); never nil.
+	observe CommitObserver
 }
 
 func newCommitter(s *Service) *committer {
-	c := &committer{s: s, reqs: make(chan *postReq, maxBatch*4), stop: make(chan struct{})}
+	c := &committer{s: s, reqs: make(chan *postReq, maxBatch*4), stop: make(chan struct{}), observe: noCommitObserver{}}
 	c.timer = time.NewTimer(time.Hour)
 	c.timer.Stop()
 	c.wg.Add(1)
@@ -163,7 +165,11 @@ func (c *committer) run(batch []*postReq) {
 		at[i] = len(posts)
 		posts = append(posts, r.post)
 	}
+	began := time.Now()
 	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts, marks, changes, alerts)
+	// Told before the senders are answered, so that what a sender saw
+	// acknowledged is already counted.
+	c.observe.Committed(len(batch), storedCount(msgs, errs, err), time.Since(began))
 	// The next round: this batch's senders and those who queued meanwhile.
 	c.expect = max(len(batch)+len(c.reqs), c.expect*3/4)
 	for i, r := range batch {
@@ -179,6 +185,21 @@ func (c *committer) run(batch []*postReq) {
 	// batch opens, rather than waking the committer one post at a time
 	// (59 posts per batch against 54 without, with 64 senders).
 	runtime.Gosched()
+}
+
+// storedCount is how many of a batch's posts were stored: accepted, and not a
+// retransmission of a stored message.
+func storedCount(msgs []*Message, errs []error, err error) int {
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for i := range msgs {
+		if msgs[i] != nil && errs[i] == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *committer) close() {

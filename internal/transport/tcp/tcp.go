@@ -88,6 +88,9 @@ var (
 // RemoteIP is the client's address (c2s.PeerConn).
 func (c *conn) RemoteIP() string { return c.ip }
 
+// Transport names the transport in the engine's counts (c2s.TransportConn).
+func (c *conn) Transport() string { return "tcp" }
+
 func (c *conn) Read(ctx context.Context) (*xmpp.Element, error) {
 	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Now()) })
 	defer stop()

@@ -88,6 +88,9 @@ type conn struct {
 // RemoteIP is the client's address (c2s.PeerConn).
 func (c *conn) RemoteIP() string { return c.ip }
 
+// Transport names the transport in the engine's counts (c2s.TransportConn).
+func (c *conn) Transport() string { return "ws" }
+
 // drainFactor: a frame over --max-stanza-bytes is read to its end and
 // dropped, and answered with the stream error policy-violation, up to this
 // many times the limit; the library closes the connection on a larger one
