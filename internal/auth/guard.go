@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,7 @@ type guard struct {
 	appSess *limit.Keyed[string] // application sessions per address
 	free    int                  // free failures of a pair
 	log     *slog.Logger
+	observe LoginObserver // observe.go; never nil
 }
 
 func newGuard(cfg Config, log *slog.Logger, now func() time.Time) *guard {
@@ -76,6 +78,7 @@ func newGuard(cfg Config, log *slog.Logger, now func() time.Time) *guard {
 	acct := pair
 	acct.Free *= accountFreeFactor
 	return &guard{
+		observe: noLoginObserver{},
 		pair:    limit.NewFailures[pairKey](pair, 0, now),
 		account: limit.NewFailures[accountKey](acct, 0, now),
 		perAddr: limit.NewKeyed[string](limit.PerMinute(cfg.LoginFailuresPerIP), 0, now),
@@ -158,6 +161,7 @@ func (t *ticket) done(ctx context.Context, ok bool, reason string) {
 		return
 	}
 	t.g.perAddr.Charge(t.addrKey)
+	t.g.observe.LoginFailed(t.a.via, strings.ReplaceAll(reason, " ", "_"))
 	attrs := []slog.Attr{slog.Int64("app", t.a.account.app), t.a.who, slog.String("addr", t.host),
 		slog.String("via", t.a.via), slog.String("reason", reason)}
 	if t.backoff > 0 {
@@ -170,6 +174,7 @@ func (t *ticket) done(ctx context.Context, ok bool, reason string) {
 // flood of them is the attacker's, and the failures that started the
 // backoff were logged at warn already.
 func (g *guard) refused(ctx context.Context, a attempt, host, reason string, wait time.Duration) {
+	g.observe.LoginFailed(a.via, "limited")
 	g.log.LogAttrs(ctx, slog.LevelInfo, "login refused", slog.Int64("app", a.account.app), a.who,
 		slog.String("addr", host), slog.String("via", a.via), slog.String("reason", reason),
 		slog.Duration("retry_after", wait))

@@ -55,6 +55,8 @@ type API struct {
 	push *push.Service
 	log  *slog.Logger
 	mux  *http.ServeMux
+	// observe is told about every request (observe.go); never nil.
+	observe RequestObserver
 }
 
 // New returns the REST handler. ready reports whether the server has
@@ -66,7 +68,8 @@ func New(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, log *slog.Log
 	if cfg.CORSOrigin == "" {
 		cfg.CORSOrigin = "*"
 	}
-	a := &API{cfg: cfg, auth: authSvc, chat: chatSvc, log: log.With("component", "rest"), mux: http.NewServeMux()}
+	a := &API{cfg: cfg, auth: authSvc, chat: chatSvc, log: log.With("component", "rest"), mux: http.NewServeMux(),
+		observe: noRequestObserver{}}
 	for _, o := range opts {
 		o(a)
 	}

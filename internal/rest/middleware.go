@@ -28,11 +28,15 @@ func (a *API) middleware(next http.HandlerFunc) http.Handler {
 					writeJSON(rec, http.StatusInternalServerError, errorBody("base", "Internal server error"))
 				}
 			}
+			took := time.Since(start)
 			// The path only, never the query: download URLs carry a token there.
 			a.log.LogAttrs(r.Context(), levelFor(rec.status), "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
+				slog.Int("status", rec.status), slog.Duration("duration", took),
 				slog.Int("bytes", rec.bytes), slog.String("remote", r.RemoteAddr))
+			// ServeMux set r.Pattern on this very request when a route
+			// matched (dispatch passes it on unchanged).
+			a.observe.Request(r.Pattern, rec.status, took)
 		}()
 		h := rec.Header()
 		h.Set("Access-Control-Allow-Origin", a.cfg.CORSOrigin)

@@ -82,3 +82,12 @@ func (db *DB) ExpireOffline(ctx context.Context, appID, userID int64, before tim
 	})
 	return int(n), err
 }
+
+// OfflineHeld counts the messages kept for offline delivery, over every
+// user (for /metrics, at scrape time: a scan of the offline_user index,
+// on a reader).
+func (db *DB) OfflineHeld(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM offline`).Scan(&n)
+	return n, err
+}
