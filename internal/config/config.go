@@ -24,6 +24,10 @@ type Config struct {
 	// DebugAddr serves Go's profiler (/debug/pprof/) when set; keep it on
 	// a loopback address.
 	DebugAddr string
+	// MetricsAddr serves Prometheus metrics (/metrics) when set, on a
+	// listener of its own like DebugAddr.
+	MetricsAddr string
+
 	Domain    string
 	TLSCert   string
 	TLSKey    string
@@ -193,6 +197,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.XMPPAddr, "xmpp-addr", c.XMPPAddr, "XMPP over TCP listener (STARTTLS when a certificate is set)")
 	fs.StringVar(&c.XMPPSAddr, "xmpps-addr", c.XMPPSAddr, "XMPP over direct TLS listener (needs --tls-cert and --tls-key)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve Go's profiler (/debug/pprof/) on this address (off by default; keep it on loopback)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics (/metrics) on this address (off by default)")
 	fs.StringVar(&c.Domain, "domain", c.Domain, "XMPP domain: what apps pass as endpoints.chat")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
@@ -279,9 +284,9 @@ func (c *Config) Validate() error {
 	}
 	for _, a := range []struct{ flag, addr string }{
 		{"http-addr", c.HTTPAddr}, {"ws-addr", c.WSAddr}, {"xmpp-addr", c.XMPPAddr}, {"xmpps-addr", c.XMPPSAddr},
-		{"debug-addr", c.DebugAddr},
+		{"debug-addr", c.DebugAddr}, {"metrics-addr", c.MetricsAddr},
 	} {
-		if a.addr == "" && (a.flag == "xmpps-addr" || a.flag == "debug-addr") {
+		if a.addr == "" && (a.flag == "xmpps-addr" || a.flag == "debug-addr" || a.flag == "metrics-addr") {
 			continue
 		}
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {

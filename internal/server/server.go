@@ -25,6 +25,7 @@ import (
 	"github.com/parley-chat/parley/internal/data"
 	"github.com/parley-chat/parley/internal/datadir"
 	"github.com/parley-chat/parley/internal/limit"
+	"github.com/parley-chat/parley/internal/metrics"
 	"github.com/parley-chat/parley/internal/presence"
 	"github.com/parley-chat/parley/internal/privacy"
 	"github.com/parley-chat/parley/internal/push"
@@ -65,7 +66,11 @@ type Server struct {
 	httpLn  net.Listener
 	wsLn    net.Listener
 	debugLn net.Listener // --debug-addr, nil when off
-	ws      *ws.Handler  // serves --ws-addr itself (transport/ws.Serve)
+	// metrics is the server's Prometheus registry (metrics.go), served on
+	// metricsLn; both nil without --metrics-addr.
+	metrics   *metrics.Metrics
+	metricsLn net.Listener
+	ws        *ws.Handler // serves --ws-addr itself (transport/ws.Serve)
 	// XMPP over TCP: plain with STARTTLS, and direct TLS when configured.
 	xmppLn, xmppsLn net.Listener
 	limits          xmpp.Limits
@@ -162,9 +167,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.pushOut = push.NewDispatcher(db, s.Push, providers, pushDirectory{s.Auth, s.Chat},
 		push.DispatchConfig{Workers: cfg.PushWorkers, MaxTries: cfg.PushMaxTries, Timeout: cfg.PushTimeout},
 		log.With("component", "push"), o.now)
+	restOpts := []rest.Option{rest.WithData(s.Data), rest.WithBlobs(s.Blobs), rest.WithPush(s.Push)}
+	if cfg.MetricsAddr != "" {
+		s.metrics = s.attachMetrics()
+		restOpts = append(restOpts, rest.WithRequestObserver(s.metrics))
+	}
 	api := rest.New(rest.Config{MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigin: cfg.CORSOrigin, Domain: cfg.Domain,
 		PublicURL: cfg.PublicURL, Presence: s.Presence},
-		s.Auth, s.Chat, log, s.ready.Load, rest.WithData(s.Data), rest.WithBlobs(s.Blobs), rest.WithPush(s.Push))
+		s.Auth, s.Chat, log, s.ready.Load, restOpts...)
 	// Real-time sessions live as long as the server, not their HTTP request.
 	s.runCtx, s.runCancel = context.WithCancel(context.WithoutCancel(ctx))
 	limits := xmpp.Limits{MaxStanzaBytes: cfg.MaxStanzaBytes}
@@ -254,6 +264,20 @@ func (s *Server) Start(ctx context.Context) error {
 			s.xmppLn.Close()
 			if s.xmppsLn != nil {
 				s.xmppsLn.Close()
+			}
+			return err
+		}
+	}
+	if s.metrics != nil {
+		if err := s.serveMetrics(); err != nil {
+			ln.Close()
+			wsLn.Close()
+			s.xmppLn.Close()
+			if s.xmppsLn != nil {
+				s.xmppsLn.Close()
+			}
+			if s.debugLn != nil {
+				s.debugLn.Close()
 			}
 			return err
 		}
@@ -357,7 +381,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.ready.Store(false)
 		var errs []error
-		for _, ln := range []net.Listener{s.xmppLn, s.xmppsLn, s.wsLn, s.debugLn} {
+		for _, ln := range []net.Listener{s.xmppLn, s.xmppsLn, s.wsLn, s.debugLn, s.metricsLn} {
 			if ln != nil {
 				ln.Close()
 			}
