@@ -18,6 +18,10 @@ func (a *API) middleware(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		// An outer mux (the server's, which serves /ws beside the API) set
+		// its own pattern; the route observed is the one our mux matches,
+		// or none (an OPTIONS preflight, an unknown path).
+		r.Pattern = ""
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
