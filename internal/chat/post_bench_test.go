@@ -17,6 +17,10 @@ import (
 // and without the block checks.
 var benchBlocks func(tb testing.TB, db *sqlite.DB, s *chat.Service)
 
+// benchObserve, when set (metrics_test.go), attaches the server's commit
+// metrics to the benchmarks' service.
+var benchObserve func(s *chat.Service)
+
 // benchStack is the domain over a real store, with n users.
 func benchStack(b *testing.B, n int) (*chat.Service, []chat.Caller) {
 	b.Helper()
@@ -32,6 +36,9 @@ func benchStack(b *testing.B, n int) (*chat.Service, []chat.Caller) {
 	b.Cleanup(svc.Close)
 	if benchBlocks != nil {
 		benchBlocks(b, db, svc)
+	}
+	if benchObserve != nil {
+		benchObserve(svc)
 	}
 	app, err := authSvc.CreateApp(ctx, "bench", nil)
 	if err != nil {

@@ -446,3 +446,24 @@ func TestMaxWatched(t *testing.T) {
 		wantFlagErrors(t, bad.Validate(), "max-watched")
 	}
 }
+
+// --metrics-addr is off by default, set by the flag or PARLEY_METRICS_ADDR,
+// and must be HOST:PORT when set.
+func TestMetricsAddr(t *testing.T) {
+	if d := config.Default(); d.MetricsAddr != "" {
+		t.Fatalf("metrics on by default: %q", d.MetricsAddr)
+	}
+	c, fs := serveFlags(t, "--metrics-addr", "127.0.0.1:9100")
+	if c.MetricsAddr != "127.0.0.1:9100" {
+		t.Errorf("--metrics-addr: %q", c.MetricsAddr)
+	}
+	c, fs = serveFlags(t)
+	if err := config.ApplyEnv(fs, envOf(map[string]string{"PARLEY_METRICS_ADDR": ":9100"})); err != nil || c.MetricsAddr != ":9100" {
+		t.Errorf("PARLEY_METRICS_ADDR: %q, %v", c.MetricsAddr, err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate(:9100) = %v", err)
+	}
+	c.MetricsAddr = "9100"
+	wantFlagErrors(t, c.Validate(), "metrics-addr")
+}
