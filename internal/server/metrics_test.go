@@ -291,6 +291,28 @@ func TestMetricsMoveWithTheTraffic(t *testing.T) {
 			s[`parley_commit_duration_seconds_count`], s[`parley_commit_duration_seconds_sum`])
 	}
 
+	// A push event to bob's FCM subscription puts a push in the gcm
+	// outbox (queued, or already settled: sent or dead, as the app has
+	// no FCM credentials).
+	if r := env.Do(t, servertest.Req{Method: "POST", Path: "/subscriptions.json", Token: bob.Token, Body: map[string]any{
+		"notification_channel": "gcm", "device": map[string]any{"platform": "android", "udid": "phone"},
+		"push_token": map[string]any{"environment": "development", "client_identification_sequence": "fcm-token"}}}); r.Status != http.StatusCreated {
+		t.Fatalf("subscribe: %d %s", r.Status, r.Raw)
+	}
+	msg := base64.StdEncoding.EncodeToString([]byte(`{"message":"hi"}`))
+	if r := env.Do(t, servertest.Req{Method: "POST", Path: "/events.json", Token: alice.Token, Body: map[string]any{"event": map[string]any{
+		"notification_type": "push", "environment": "development", "message": msg,
+		"user": map[string]any{"ids": fmt.Sprint(bob.ID)}}}}); r.Status != http.StatusCreated {
+		t.Fatalf("event: %d %s", r.Status, r.Raw)
+	}
+	s = scrape(t, env)
+	if n := s[`parley_push_outbox{channel="gcm",state="queued"}`] + s[`parley_push_outbox{channel="gcm",state="sent"}`] +
+		s[`parley_push_outbox{channel="gcm",state="dead"}`]; n != 1 {
+		t.Errorf("gcm outbox holds %v pushes; want 1", n)
+	}
+	s.want(t, map[string]float64{`parley_http_requests_total{code="201",route="POST /events"}`: 1,
+		`parley_push_outbox{channel="web",state="queued"}`: 0})
+
 	// Bob leaves; what alice sends now is held for him.
 	b.c.Close(websocket.StatusNormalClosure, "")
 	waitFor(t, env, "bob's session to end", func(s samples) bool { return s[`parley_sessions`] == 1 })
