@@ -49,7 +49,7 @@ func New() *Metrics {
 			Help:    "Time of one group-commit transaction, from its first statement to its commit.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 15)}), // 100 µs … 1.6 s
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_http_requests_total",
-			Help: `REST requests answered, by route (the ServeMux pattern, "" when none matched) and status code.`},
+			Help: `REST requests answered, by route (the ServeMux pattern, such as "GET /chat/Dialog/{id}"; "unmatched" for unknown paths and CORS preflights) and status code.`},
 			[]string{"route", "code"}),
 		requestTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "parley_http_request_duration_seconds",
 			Help:    "Time to answer a REST request, by route.",
@@ -75,6 +75,10 @@ func (m *Metrics) Committed(size, stored int, took time.Duration) {
 
 // Request records one answered REST request (rest.RequestObserver).
 func (m *Metrics) Request(route string, status int, took time.Duration) {
+	if route == "" {
+		// Prometheus reads an empty label as no label: name it.
+		route = unmatched
+	}
 	m.requests.WithLabelValues(route, statusText(status)).Inc()
 	m.requestTime.WithLabelValues(route).Observe(took.Seconds())
 }
@@ -97,6 +101,10 @@ func (m *Metrics) Handler(log *slog.Logger) http.Handler {
 		Registry:      m.reg, // promhttp's own error counters, in this registry
 	})
 }
+
+// unmatched is the route of requests no route matched (404, 405) and of
+// CORS preflights, which the middleware answers itself.
+const unmatched = "unmatched"
 
 // statusText avoids strconv's allocation for the common codes.
 func statusText(code int) string {
