@@ -274,8 +274,8 @@ func TestMetricsMoveWithTheTraffic(t *testing.T) {
 		`parley_http_requests_total{code="201",route="POST /session"}`:    2,
 		`parley_http_requests_total{code="401",route="POST /session"}`:    1,
 		`parley_http_requests_total{code="200",route="GET /users/{id}"}`:  1,
-		`parley_http_requests_total{code="404",route="unmatched"}`:                 1,
-		`parley_http_requests_total{code="200",route="unmatched"}`:                 1, // the preflight
+		`parley_http_requests_total{code="404",route="unmatched"}`:        1,
+		`parley_http_requests_total{code="200",route="unmatched"}`:        1, // the preflight
 		`parley_http_request_duration_seconds_count{route="POST /users"}`: 2,
 	})
 	for k := range s {
