@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,7 @@ func writeArchive(t *testing.T, file string, names []string, bodies map[string][
 func TestDamagedBackupRefused(t *testing.T) {
 	ctx := context.Background()
 	_, _, file := backupOf(t)
-	good, err := os.ReadFile(file)
+	whole, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestDamagedBackupRefused(t *testing.T) {
 		t.Fatalf("archive entries %v: manifest not last", names)
 	}
 
-	flipped := bytes.Clone(good)
+	flipped := bytes.Clone(whole)
 	flipped[512+len(bodies[sqlite.FileName])/2] ^= 0x40 // inside parley.db, the first entry
 	corruptDB := bytes.Clone(bodies[sqlite.FileName])
 	page := 4096
@@ -107,13 +108,18 @@ func TestDamagedBackupRefused(t *testing.T) {
 	for i := 3*page + 8; i < 3*page+page/2; i++ {
 		corruptDB[i] = 0xA5 // a b-tree page's cells, header page intact
 	}
+	newer := filepath.Join(t.TempDir(), "newer.tar")
+	good := bodies[sqlite.FileName]
+	bodies[sqlite.FileName] = withMigration(t, good, 9999)
+	writeArchive(t, newer, names, bodies)
 	rebuilt := filepath.Join(t.TempDir(), "corrupt-db.tar")
 	bodies[sqlite.FileName] = corruptDB
 	writeArchive(t, rebuilt, names, bodies)
 
 	cases := map[string]string{
 		"flipped byte": writeFile(t, flipped),
-		"cut short":    writeFile(t, good[:len(good)/2]),
+		"cut short":    writeFile(t, whole[:len(whole)/2]),
+		"newer schema": newer,
 		"not a backup": writeFile(t, []byte("hello, this is not a tar file at all")),
 		"corrupt db":   rebuilt,
 	}
@@ -125,8 +131,11 @@ func TestDamagedBackupRefused(t *testing.T) {
 				t.Fatalf("restore: %v; want ErrDamaged", err)
 			}
 			t.Logf("refused: %v", err)
-			if name == "corrupt db" && !strings.Contains(err.Error(), sqlite.FileName) {
-				t.Fatalf("error %q does not name %s", err, sqlite.FileName)
+			if name == "corrupt db" && !strings.Contains(err.Error(), "integrity_check") {
+				t.Fatalf("error %q does not name the integrity check", err)
+			}
+			if name == "newer schema" && !strings.Contains(err.Error(), "migration 9999") {
+				t.Fatalf("error %q does not name the unknown migration", err)
 			}
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {
@@ -136,6 +145,35 @@ func TestDamagedBackupRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withMigration returns a copy of the database db with one more applied
+// migration, number v, as a newer parley would leave it.
+func withMigration(t *testing.T, db []byte, v int) []byte {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "newer.db")
+	if err := os.WriteFile(p, db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("sqlite", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from_the_future.sql', 0)`, v); err != nil {
+		t.Fatal(err)
+	}
+	// Back out of WAL mode so that everything is in the one file.
+	if _, err := conn.Exec(`PRAGMA journal_mode = DELETE`); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func writeFile(t *testing.T, b []byte) string {
