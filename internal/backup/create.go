@@ -40,7 +40,9 @@ func Create(ctx context.Context, o CreateOptions) (Manifest, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	if st, err := os.Stat(o.DataDir); err != nil {
+	if st, err := os.Stat(o.DataDir); errors.Is(err, fs.ErrNotExist) {
+		return Manifest{}, fmt.Errorf("data dir %s does not exist", o.DataDir)
+	} else if err != nil {
 		return Manifest{}, fmt.Errorf("data dir: %w", err)
 	} else if !st.IsDir() {
 		return Manifest{}, fmt.Errorf("data dir %s is not a directory", o.DataDir)

@@ -54,7 +54,7 @@ func backupCommand(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "backup written to %s: parley.db (schema %s, messages up to #%d), %s, %d blobs, %d files in all\n",
+	fmt.Fprintf(env.Stdout, "backup written to %s: parley.db (%s; messages up to #%d), %s, %d blobs, %d files in all\n",
 		*to, migrationsText(m.Migrations), m.LastMessageSeq, searchText(m), m.Blobs, len(m.Files))
 	if m.BlobsNote != "" {
 		fmt.Fprintf(env.Stderr, "backup: note: %s\n", m.BlobsNote)
@@ -124,5 +124,5 @@ func migrationsText(vs []int) string {
 	if len(vs) == 0 {
 		return "none"
 	}
-	return fmt.Sprintf("%d migrations, latest %d", len(vs), vs[len(vs)-1])
+	return fmt.Sprintf("%d schema migrations, latest %d", len(vs), vs[len(vs)-1])
 }
