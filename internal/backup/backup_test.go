@@ -96,6 +96,11 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	env := startOn(t, dir)
 	a, b := env.NewUser(t), env.NewUser(t)
 	dialog := privateDialog(t, env, a, b)
+	blobData := bytes.Repeat([]byte("parley blob "), 5000)
+	blobUID := uploadBlob(t, env, a, blobData)
+	if _, err := post(env.Client, env.URL, a.Token, dialog, "findable needle before the backup"); err != nil {
+		t.Fatal(err)
+	}
 
 	var (
 		mu      sync.Mutex
@@ -154,6 +159,9 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		t.Fatalf("no message was stored while the backup ran: not a backup under load")
 	}
 	t.Logf("%d messages acknowledged before the backup, %d while it ran; search.db in backup: %v (%s)", len(before), during, m.SearchIndex, m.SearchNote)
+	if m.Blobs != 1 {
+		t.Fatalf("manifest: %d blobs, want the one uploaded", m.Blobs)
+	}
 	if m.LastMessageSeq < int64(len(before)) {
 		t.Fatalf("manifest: last message seq %d < %d acknowledged", m.LastMessageSeq, len(before))
 	}
@@ -190,6 +198,19 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	}
 	if _, err := sqlite.CheckCopy(ctx, restored); err != nil {
 		t.Fatalf("restored store beside its server: %v", err)
+	}
+	resp := env2.Do(t, servertest.Req{Method: "GET", Path: "/blobs/" + blobUID + "?token=" + token})
+	if resp.Status != http.StatusOK || !bytes.Equal(resp.Raw, blobData) {
+		t.Fatalf("restored blob: %d, %d bytes; want 200 and the %d uploaded", resp.Status, len(resp.Raw), len(blobData))
+	}
+	// Search works on the restored index (or the one rebuilt from the
+	// messages when the backup left search.db out).
+	resp = env2.Do(t, servertest.Req{Method: "GET", Path: "/chat/search.json?search_text=findable+needle", Token: token})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("search: %d %s", resp.Status, resp.Raw)
+	}
+	if found := resp.JSON["results"].(map[string]any)["messages"].([]any); len(found) != 1 {
+		t.Fatalf("search after restore found %d messages, want 1: %s", len(found), resp.Raw)
 	}
 }
 
