@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,8 +239,8 @@ func TestRestoreRefusals(t *testing.T) {
 	dir, _, file := backupOf(t)
 
 	_, err := backup.Restore(ctx, backup.RestoreOptions{From: file, DataDir: dir, Force: true})
-	if !errors.Is(err, datadir.ErrLocked) {
-		t.Fatalf("restore into the running server's data dir: %v; want ErrLocked", err)
+	if !errors.Is(err, datadir.ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) || !strings.Contains(err.Error(), "stop the server") {
+		t.Fatalf("restore into the running server's data dir: %v; want ErrLocked naming this process", err)
 	}
 
 	other := t.TempDir()

@@ -83,9 +83,10 @@ func writeArchive(t *testing.T, file string, names []string, bodies map[string][
 	}
 }
 
-// TestDamagedBackupRefused: a flipped byte, a cut-short file and a
-// corrupt database under a matching manifest are each refused, and the
-// data dir gets no store.
+// TestDamagedBackupRefused: a flipped byte, a cut-short file, a file that
+// is no backup, a corrupt database under a matching manifest, and a
+// database with a schema migration this binary does not know are each
+// refused, and the data dir gets no store.
 func TestDamagedBackupRefused(t *testing.T) {
 	ctx := context.Background()
 	_, _, file := backupOf(t)
@@ -127,8 +128,12 @@ func TestDamagedBackupRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
 			_, err := backup.Restore(ctx, backup.RestoreOptions{From: from, DataDir: dir})
-			if !errors.Is(err, backup.ErrDamaged) {
-				t.Fatalf("restore: %v; want ErrDamaged", err)
+			want := backup.ErrDamaged
+			if name == "newer schema" {
+				want = backup.ErrTooNew
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("restore: %v; want %v", err, want)
 			}
 			t.Logf("refused: %v", err)
 			if name == "corrupt db" && !strings.Contains(err.Error(), "integrity_check") {

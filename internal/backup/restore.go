@@ -34,6 +34,7 @@ type RestoreOptions struct {
 var (
 	ErrNotEmpty = errors.New("data dir is not empty")
 	ErrDamaged  = errors.New("backup is damaged or not a parley backup")
+	ErrTooNew   = errors.New("backup comes from a newer parley")
 )
 
 // Restore puts the backup o.From in place in o.DataDir. It holds the data
@@ -55,8 +56,8 @@ func Restore(ctx context.Context, o RestoreOptions) (Manifest, error) {
 	defer in.Close()
 	lock, err := datadir.Acquire(o.DataDir)
 	if err != nil {
-		if errors.Is(err, datadir.ErrLocked) {
-			return Manifest{}, fmt.Errorf("a server is running on the data dir; stop it before restoring: %w", err)
+		if le := (*datadir.LockedError)(nil); errors.As(err, &le) {
+			return Manifest{}, fmt.Errorf("%w: %s is served by %s (lock file %s); stop the server before restoring", datadir.ErrLocked, le.Dir, le.Holder(), le.Path)
 		}
 		return Manifest{}, err
 	}
@@ -80,6 +81,13 @@ func Restore(ctx context.Context, o RestoreOptions) (Manifest, error) {
 	}
 	fmt.Fprintf(progress, "restore: checking the databases (integrity_check)\n")
 	if _, err := sqlite.CheckCopy(ctx, staging); err != nil {
+		if errors.Is(err, sqlite.ErrNewerSchema) {
+			made := ""
+			if m.Parley != "" {
+				made = " (" + m.Parley + ")"
+			}
+			return Manifest{}, fmt.Errorf("%w%s: %v", ErrTooNew, made, err)
+		}
 		return Manifest{}, fmt.Errorf("%w: %s: %v", ErrDamaged, o.From, err)
 	}
 	for _, name := range storeFiles() {

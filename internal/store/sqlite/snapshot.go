@@ -48,6 +48,10 @@ type StoreCopy struct {
 	Migrations []int
 }
 
+// ErrNewerSchema is wrapped by CheckCopy's error for a copy with a
+// schema migration this binary does not know.
+var ErrNewerSchema = errors.New("newer schema")
+
 // ErrNoStore is returned by CopyStore for a directory without parley.db.
 var ErrNoStore = errors.New("no Parley store here")
 
@@ -270,7 +274,7 @@ func CheckCopy(ctx context.Context, dir string) ([]int, error) {
 	}
 	for _, v := range applied {
 		if !known[v] {
-			return nil, fmt.Errorf("%s has schema migration %d, which this binary does not know (the backup comes from a newer parley); restore it with that version", FileName, v)
+			return nil, fmt.Errorf("%s has a %w: migration %d, which this binary does not know; restore it with the parley that made it, or a newer one", FileName, ErrNewerSchema, v)
 		}
 	}
 	return applied, nil
