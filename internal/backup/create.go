@@ -77,6 +77,20 @@ func Create(ctx context.Context, o CreateOptions) (Manifest, error) {
 	m := Manifest{Format: Format, Parley: o.Version, CreatedAt: time.Now().UTC(), DataDir: absPath(o.DataDir),
 		Migrations: copied.Migrations, LastMessageSeq: copied.LastMessageSeq, SearchIndex: copied.Search, SearchNote: copied.SearchNote}
 
+	entries := []entry{{sqlite.FileName, filepath.Join(staging, sqlite.FileName)}}
+	if copied.Search {
+		entries = append(entries, entry{sqlite.SearchFileName, filepath.Join(staging, sqlite.SearchFileName)})
+	}
+	for _, name := range keyFiles {
+		entries = append(entries, entry{name, filepath.Join(o.DataDir, name)})
+	}
+	blobs, note, err := listBlobs(o.DataDir)
+	if err != nil {
+		return Manifest{}, err
+	}
+	m.BlobsNote = note
+	entries = append(entries, blobs...)
+
 	tmp, err := os.CreateTemp(outDir, ".parley-backup-*.tmp")
 	if err != nil {
 		return Manifest{}, err
@@ -86,35 +100,32 @@ func Create(ctx context.Context, o CreateOptions) (Manifest, error) {
 	var w io.Writer = tmp
 	var gz *gzip.Writer
 	if strings.HasSuffix(o.To, ".gz") || strings.HasSuffix(o.To, ".tgz") {
-		gz = gzip.NewWriter(tmp)
+		// Fastest compression: databases still shrink to about 40%, and
+		// a backup should not hold a core for long.
+		gz, _ = gzip.NewWriterLevel(tmp, gzip.BestSpeed)
 		w = gz
 	}
 	tw := tar.NewWriter(w)
-	add := func(name, src string) error {
-		f, err := addFile(tw, name, src)
+	counter := &progressWriter{out: progress, file: o.To, total: totalSize(entries)}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return Manifest{}, err
+		}
+		f, err := addFile(tw, counter, e.name, e.src)
+		if errors.Is(err, fs.ErrNotExist) {
+			// A key the server has not made, or blob content deleted
+			// since the listing (its blob was being deleted).
+			continue
+		}
 		if err != nil {
-			return err
+			return Manifest{}, err
 		}
 		m.Files = append(m.Files, f)
-		return nil
-	}
-	if err := add(sqlite.FileName, filepath.Join(staging, sqlite.FileName)); err != nil {
-		return Manifest{}, err
-	}
-	if copied.Search {
-		if err := add(sqlite.SearchFileName, filepath.Join(staging, sqlite.SearchFileName)); err != nil {
-			return Manifest{}, err
+		if strings.HasPrefix(e.name, blobDir+"/") {
+			m.Blobs++
 		}
 	}
-	for _, name := range keyFiles {
-		err := add(name, filepath.Join(o.DataDir, name))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return Manifest{}, err
-		}
-	}
-	if err := addBlobs(ctx, tw, o.DataDir, &m, progress); err != nil {
-		return Manifest{}, err
-	}
+	counter.done()
 	raw, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return Manifest{}, err
@@ -157,53 +168,72 @@ func Create(ctx context.Context, o CreateOptions) (Manifest, error) {
 	return m, syncDir(outDir)
 }
 
-// addBlobs copies the blob content in the data directory, after the
-// databases: content uploaded since is swept at the restored server's
-// start (it has no blob row), and only content deleted in between is
-// missing (its blob was being deleted).
-func addBlobs(ctx context.Context, tw *tar.Writer, dataDir string, m *Manifest, progress io.Writer) error {
+// entry is a file to archive: its name in the archive and its path.
+type entry struct{ name, src string }
+
+// listBlobs lists the blob content in the data directory. It is copied
+// after the databases: content uploaded since is swept at the restored
+// server's start (it has no blob row), and only content deleted in
+// between is missing (its blob was being deleted).
+func listBlobs(dataDir string) ([]entry, string, error) {
 	dir := filepath.Join(dataDir, blobDir)
-	entries, err := os.ReadDir(dir)
+	files, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		m.BlobsNote = "no blobs directory in the data dir: blob content kept elsewhere (--blob-store s3://...) is not in this backup"
-		return nil
+		return nil, "no blobs directory in the data dir: blob content kept elsewhere (--blob-store s3://...) is not in this backup", nil
 	}
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	m.BlobsNote = "blob content in <data-dir>/blobs only: content kept in S3 (--blob-store) is not in this backup"
-	var bytes int64
-	last := time.Now()
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !e.Type().IsRegular() || !validBlobKey(e.Name()) {
-			continue // .tmp: uploads in progress
-		}
-		f, err := addFile(tw, blobDir+"/"+e.Name(), filepath.Join(dir, e.Name()))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // deleted since the listing
-		}
-		if err != nil {
-			return err
-		}
-		m.Files = append(m.Files, f)
-		m.Blobs++
-		bytes += f.Size
-		if time.Since(last) > time.Second {
-			last = time.Now()
-			fmt.Fprintf(progress, "backup: copying blobs: %d files, %s\n", m.Blobs, mib(bytes))
+	var out []entry
+	for _, f := range files {
+		if f.Type().IsRegular() && validBlobKey(f.Name()) { // not .tmp: uploads in progress
+			out = append(out, entry{blobDir + "/" + f.Name(), filepath.Join(dir, f.Name())})
 		}
 	}
-	if m.Blobs > 0 {
-		fmt.Fprintf(progress, "backup: copied %d blobs (%s)\n", m.Blobs, mib(bytes))
-	}
-	return nil
+	return out, "blob content in <data-dir>/blobs only: content kept in S3 (--blob-store) is not in this backup", nil
 }
 
-// addFile writes src into tw as name, hashing it on the way.
-func addFile(tw *tar.Writer, name, src string) (File, error) {
+func totalSize(entries []entry) int64 {
+	var n int64
+	for _, e := range entries {
+		if st, err := os.Stat(e.src); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+// progressWriter counts the bytes archived and reports them about once
+// a second.
+type progressWriter struct {
+	out         io.Writer
+	file        string
+	total, n    int64
+	last        time.Time
+	reportedAny bool
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.n += int64(len(b))
+	if p.last.IsZero() {
+		p.last = time.Now()
+	} else if time.Since(p.last) >= time.Second {
+		p.last = time.Now()
+		p.reportedAny = true
+		fmt.Fprintf(p.out, "backup: writing %s: %s of %s\n", p.file, mib(p.n), mib(p.total))
+	}
+	return len(b), nil
+}
+
+func (p *progressWriter) done() {
+	if p.reportedAny {
+		fmt.Fprintf(p.out, "backup: wrote %s (%s archived)\n", p.file, mib(p.n))
+	}
+}
+
+// addFile writes src into tw as name, hashing it and counting it into
+// progress on the way.
+func addFile(tw *tar.Writer, progress io.Writer, name, src string) (File, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return File{}, err
@@ -217,7 +247,7 @@ func addFile(tw *tar.Writer, name, src string) (File, error) {
 		return File{}, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tw, h), f)
+	n, err := io.Copy(io.MultiWriter(tw, h, progress), f)
 	if err != nil {
 		return File{}, fmt.Errorf("%s: %w", src, err)
 	}
