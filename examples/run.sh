@@ -127,6 +127,9 @@ passed=0 skipped=0
 echo "== examples: node-quickstart/quickstart.js"
 timeout 120 node "$here/node-quickstart/quickstart.js" || fail "the Node quick start failed (exit $?)"
 passed=$((passed + 1))
+echo "== examples: node-quickstart/thirty-lines.js (the README's Node app)"
+timeout 60 node "$here/node-quickstart/thirty-lines.js" || fail "the README's 30-line Node app failed (exit $?)"
+passed=$((passed + 1))
 
 # ---- browser page ----------------------------------------------------------
 if [[ -x "$chromium" ]]; then

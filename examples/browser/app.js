@@ -110,7 +110,10 @@
   // The SDK rejects a failed request with a plain {code, info} object.
   function describe(err) {
     if (err instanceof Error) return err.message;
-    if (err && typeof err === 'object' && 'code' in err) return `HTTP ${err.code} ${JSON.stringify(err.info)}`;
+    if (err && typeof err === 'object' && 'code' in err) {
+    // an HTTP status with the error body, or a network error's code (ECONNREFUSED)
+    return typeof err.code === 'number' ? `HTTP ${err.code} ${JSON.stringify(err.info)}` : `network error ${err.code}`;
+  }
     return JSON.stringify(err);
   }
 
