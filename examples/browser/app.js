@@ -81,6 +81,19 @@
 
     await bounded(me.cc.chat.connect({ userId: me.user.id, password: me.password }), 'chat connect');
     log('connected to chat');
+    // The friend is a second SDK instance in this page only to have someone
+    // who answers: it logs in, connects and replies to what it receives.
+    await bounded(friend.cc.createSession({ login: friend.login, password: friend.password }), 'friend: log in');
+    await bounded(friend.cc.chat.connect({ userId: friend.user.id, password: friend.password }), 'friend: chat connect');
+    friend.cc.chat.onMessageListener = (from, msg) => {
+      friend.cc.chat.send(from, {
+        type: 'chat',
+        body: `got "${msg.body}"`,
+        extension: { save_to_history: 1, dialog_id: msg.dialog_id },
+        markable: 1,
+      });
+    };
+    log('friend connected to chat (it answers every message)');
 
     const dialog = await bounded(me.cc.chat.dialog.create({ type: 3, occupants_ids: [friend.user.id] }), 'dialog create');
     log(`private dialog ${dialog._id}`);
@@ -88,6 +101,9 @@
     const body = $('text').value;
     const acked = new Promise((resolve, reject) => {
       me.cc.chat.onSentMessageCallback = (lost, sent) => (lost ? reject(new Error('message not stored')) : resolve(sent));
+    });
+    const reply = new Promise((resolve) => {
+      me.cc.chat.onMessageListener = (from, msg) => resolve(msg);
     });
     const id = me.cc.chat.send(friend.user.id, {
       type: 'chat',
@@ -97,13 +113,17 @@
     });
     await bounded(acked, 'server acknowledgement');
     log(`sent "${body}" (id ${id}), stored by the server`);
+    const answer = await bounded(reply, "the friend's reply");
+    log(`received live from friend: "${answer.body}"`);
 
+    // The reply is stored before it is delivered, so the history holds both.
     const history = await bounded(
       me.cc.chat.message.list({ chat_dialog_id: dialog._id, sort_asc: 'date_sent', limit: 50 }),
       'message list',
     );
     showHistory(history.items, { [me.user.id]: 'me', [friend.user.id]: 'friend' });
     log(`history: ${history.items.length} message(s)`);
+    await bounded(Promise.resolve(friend.cc.chat.disconnect()), 'friend: disconnect');
     await bounded(Promise.resolve(me.cc.chat.disconnect()), 'disconnect');
   }
 
