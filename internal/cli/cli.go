@@ -44,6 +44,8 @@ Usage:
   parley bench chat [--data-dir DIR] [--n RUNS --senders N --messages N]
   parley bench xmpp --auth-key KEY [--conns N --pairs N --group-size N --privacy-items N ...]
   parley bench status --auth-key KEY [--watchers N --watched N --wait D ...]
+  parley backup --to FILE [--data-dir DIR] [--force]   back up while the server runs
+  parley restore --from FILE [--data-dir DIR] [--force] restore while it is stopped
   parley version
 
 Run "parley COMMAND -h" for a command's flags.
@@ -73,6 +75,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = pushCommand(ctx, args[1:], env)
 	case "bench":
 		err = benchCommand(ctx, args[1:], env)
+	case "backup":
+		err = backupCommand(ctx, args[1:], env)
+	case "restore":
+		err = restoreCommand(ctx, args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, versionString())
 	case "help", "-h", "--help":

@@ -47,11 +47,7 @@ func Acquire(dir string) (*Lock, error) {
 		holder := readPID(f)
 		f.Close()
 		if errors.Is(err, errWouldBlock) {
-			who := "another process"
-			if holder > 0 {
-				who = "process " + strconv.Itoa(holder)
-			}
-			return nil, fmt.Errorf("%w: %s is served by %s (lock file %s); stop it first, or give this server another --data-dir", ErrLocked, dir, who, path)
+			return nil, &LockedError{Dir: dir, Path: path, PID: holder}
 		}
 		return nil, fmt.Errorf("data dir lock %s: %w", path, err)
 	}
@@ -61,6 +57,29 @@ func Acquire(dir string) (*Lock, error) {
 	}
 	return &Lock{f: f}, nil
 }
+
+// LockedError is Acquire's error when another process holds the lock;
+// it is ErrLocked (errors.Is). Commands other than serve (restore) word
+// their own message from its fields.
+type LockedError struct {
+	Dir  string
+	Path string // the lock file
+	PID  int    // the holder's, as it wrote it; 0 when unknown
+}
+
+// Holder names the process holding the lock.
+func (e *LockedError) Holder() string {
+	if e.PID > 0 {
+		return "process " + strconv.Itoa(e.PID)
+	}
+	return "another process"
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%v: %s is served by %s (lock file %s); stop it first, or give this server another --data-dir", ErrLocked, e.Dir, e.Holder(), e.Path)
+}
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // Release gives the lock up. It is safe to call on nil and twice.
 func (l *Lock) Release() error {

@@ -514,24 +514,11 @@ func RunXMPP(ctx context.Context, cfg XMPPConfig, progress io.Writer) (*XMPPRepo
 func createGroups(ctx context.Context, cfg *XMPPConfig, accounts []Account) ([]string, error) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	call := func(path, token string, in any, out any) error {
-		body, _ := json.Marshal(in)
-		req, err := http.NewRequestWithContext(ctx, "POST", cfg.APIURL+path, bytes.NewReader(body))
+		body, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("CB-Token", token)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("POST %s: status %d", path, resp.StatusCode)
-		}
-		return json.NewDecoder(resp.Body).Decode(out)
+		return postJSON(ctx, client, cfg.APIURL+path, token, body, out)
 	}
 	ids := make([]string, cfg.Pairs)
 	for p := range ids {

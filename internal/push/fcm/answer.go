@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,10 +13,6 @@ import (
 
 	"github.com/parley-chat/parley/internal/push"
 )
-
-// maxRetryAfter caps a Retry-After: a longer wait is the dispatcher's
-// backoff to decide, not the provider's.
-const maxRetryAfter = time.Hour
 
 // apiError is FCM v1's error body (google.rpc.Status).
 type apiError struct {
@@ -79,33 +74,9 @@ func answer(resp *http.Response, body []byte, now time.Time) error {
 	case code == http.StatusUnauthorized:
 		return &push.RetryError{Err: errors.New(what)}
 	case code == http.StatusTooManyRequests || code >= 500:
-		return &push.RetryError{After: retryAfter(resp.Header.Get("Retry-After"), now), Err: errors.New(what)}
+		return &push.RetryError{After: push.RetryAfter(resp.Header.Get("Retry-After"), now), Err: errors.New(what)}
 	}
 	return errors.New(what)
-}
-
-// retryAfter parses a Retry-After (delay seconds or an HTTP-date), capped
-// at maxRetryAfter; zero when absent or unreadable.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	} else {
-		return 0
-	}
-	return min(max(d, 0), maxRetryAfter)
 }
 
 // excerptOf is a short, single-line excerpt of an answer's body for an

@@ -122,7 +122,7 @@ func tokenError(err error) error {
 	if rerr, ok := asRetrieve(err); ok {
 		code := rerr.Response.StatusCode
 		if code == http.StatusTooManyRequests || code >= 500 {
-			return &push.RetryError{After: retryAfter(rerr.Response.Header.Get("Retry-After"), time.Now()),
+			return &push.RetryError{After: push.RetryAfter(rerr.Response.Header.Get("Retry-After"), time.Now()),
 				Err: fmt.Errorf("fcm: token endpoint answered %d", code)}
 		}
 		return fmt.Errorf("fcm: token endpoint refused the service account: %d %s", code, excerptOf(rerr.Body))

@@ -300,7 +300,7 @@ func TestRetryAfterDate(t *testing.T) {
 		"-5":        0,
 		"not-a-val": 0,
 	} {
-		if got := retryAfter(v, now); got != want {
+		if got := push.RetryAfter(v, now); got != want {
 			t.Errorf("retryAfter(%q) = %s, want %s", v, got, want)
 		}
 	}

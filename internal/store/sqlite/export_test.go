@@ -87,3 +87,10 @@ const DefaultSearchScan = defaultSearchScan
 
 // AppToken is appToken.
 func AppToken(app int64) string { return appToken(app) }
+
+// SearchConsistent exposes searchConsistent: may the copy of search.db at
+// search be restored beside the copy of parley.db at main?
+func SearchConsistent(ctx context.Context, main, search string) (ok, retry bool, err error) {
+	ok, _, retry, err = searchConsistent(ctx, main, search)
+	return ok, retry, err
+}
