@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check Parley has: formatting, go vet, the Go tests (with the
-# race detector) and the conformance suite, which drives the real binary with
-# the official connectycube SDK. This is the README's test command; CI runs it.
+# race detector), the conformance suite, which drives the real binary with
+# the official connectycube SDK, and the examples (the browser page in
+# headless Chromium). This is the README's test command; CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,12 @@ if [ -z "${PARLEY_S3_TEST_ENDPOINT:-}" ]; then
 fi
 export PARLEY_S3_REQUIRED=1
 
+# Chromium (Debian's) for the browser checks, installed in the background
+# when missing.
+chromium_log=$(mktemp)
+bash scripts/chromium.sh >"$chromium_log" 2>&1 &
+chromium_pid=$!
+
 echo "== go vet"
 go vet ./...
 
@@ -43,6 +50,15 @@ go test -race -count=1 -timeout 15m $others
 
 echo "== conformance (official connectycube SDK against the real binary)"
 bash conformance/run.sh
+
+if ! wait "$chromium_pid"; then
+  cat "$chromium_log" >&2
+  echo "test.sh: Chromium could not be installed (scripts/chromium.sh)" >&2
+  exit 1
+fi
+cat "$chromium_log"
+echo "== examples (Node quick start, the 30-line app, the browser page in headless Chromium)"
+bash examples/run.sh
 
 if [ -n "$s3_pid" ]; then
   echo "== waiting for the S3-compatible server"
