@@ -328,7 +328,8 @@ func TestServeRefusals(t *testing.T) {
 		{"tls cert without key", nil, []string{"--tls-cert", "c.pem"}, []string{"--tls-cert"}},
 		{"stray argument", nil, []string{"now"}, []string{"now"}},
 		{"bad env value", map[string]string{"PARLEY_SESSION_TTL": "abc"}, nil, []string{"PARLEY_SESSION_TTL"}},
-		{"env validated too", map[string]string{"PARLEY_LOG_FORMAT": "xml"}, nil, []string{"--log-format"}},
+		{"env validated too, named by its variable", map[string]string{"PARLEY_LOG_FORMAT": "xml"}, nil, []string{"PARLEY_LOG_FORMAT: "}},
+		{"env beside a flag", map[string]string{"PARLEY_MAX_WATCHED": "0"}, []string{"--log-format", "xml"}, []string{"PARLEY_MAX_WATCHED: must be between 1 and 100000", "--log-format: "}},
 		{"several at once, one line", nil, []string{"--log-format", "xml", "--http-addr", "nonsense"}, []string{"--log-format", "--http-addr"}},
 	}
 	for _, tc := range cases {

@@ -21,7 +21,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
-	if err := config.ApplyEnv(fs, env.Getenv); err != nil {
+	if err := cfg.ApplyEnvTo(fs, env.Getenv); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {

@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		// Loaded first so a bad certificate stops start-up with a clear error.
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			return nil, fmt.Errorf("%s/%s: %w", cfg.Source("tls-cert"), cfg.Source("tls-key"), err)
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
@@ -219,7 +219,7 @@ func (s *Server) EnsureDefaultApp(ctx context.Context) (*auth.App, bool, error) 
 func (s *Server) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen --http-addr %s: %w", s.cfg.HTTPAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("http-addr"), s.cfg.HTTPAddr, err)
 	}
 	if s.http.TLSConfig != nil {
 		ln = tls.NewListener(ln, s.http.TLSConfig) // https:// with a certificate configured
@@ -228,7 +228,7 @@ func (s *Server) Start(ctx context.Context) error {
 	wsLn, err := net.Listen("tcp", s.cfg.WSAddr)
 	if err != nil {
 		ln.Close()
-		return fmt.Errorf("listen --ws-addr %s: %w", s.cfg.WSAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("ws-addr"), s.cfg.WSAddr, err)
 	}
 	if s.tlsConfig != nil {
 		wsLn = tls.NewListener(wsLn, s.tlsConfig)
@@ -237,14 +237,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.xmppLn, err = net.Listen("tcp", s.cfg.XMPPAddr); err != nil {
 		ln.Close()
 		wsLn.Close()
-		return fmt.Errorf("listen --xmpp-addr %s: %w", s.cfg.XMPPAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("xmpp-addr"), s.cfg.XMPPAddr, err)
 	}
 	if s.cfg.XMPPSAddr != "" {
 		if s.xmppsLn, err = net.Listen("tcp", s.cfg.XMPPSAddr); err != nil {
 			ln.Close()
 			wsLn.Close()
 			s.xmppLn.Close()
-			return fmt.Errorf("listen --xmpps-addr %s: %w", s.cfg.XMPPSAddr, err)
+			return fmt.Errorf("listen %s %s: %w", s.cfg.Source("xmpps-addr"), s.cfg.XMPPSAddr, err)
 		}
 	}
 	if s.cfg.DebugAddr != "" {
@@ -394,7 +394,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) serveDebug() error {
 	ln, err := net.Listen("tcp", s.cfg.DebugAddr)
 	if err != nil {
-		return fmt.Errorf("listen --debug-addr %s: %w", s.cfg.DebugAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("debug-addr"), s.cfg.DebugAddr, err)
 	}
 	s.debugLn = ln
 	mux := http.NewServeMux()
