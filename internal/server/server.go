@@ -297,7 +297,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.sweepSessions(ctx)
 	}()
 	s.ready.Store(true)
-	s.log.Info("parley ready", "http", ln.Addr().String(), "ws", wsLn.Addr().String(), "domain", s.cfg.Domain, "data_dir", s.cfg.DataDir)
+	s.log.Info("parley ready", s.readyAttrs()...)
 	return nil
 }
 
