@@ -518,8 +518,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if code := second.stop(t); code != 0 {
 		t.Fatalf("second serve exit code = %d; want 0; stderr:\n%s", code, second.stderr.String())
 	}
-	if out := second.stdout.String(); strings.Contains(out, "ConnectyCube.init(") || out != "" {
-		t.Errorf("second serve printed on stdout:\n%s\nwant nothing (the default app already exists)", out)
+	// The default app exists, so no welcome; one line saying where its
+	// auth key is now instead.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint := "1 application in " + abs + "; `parley app list --data-dir " + abs + "` prints its auth key\n"
+	if out := second.stdout.String(); out != hint {
+		t.Errorf("second serve printed on stdout:\n%s\nwant only\n%s", out, hint)
 	}
 	if apps := listApps(t, dir); len(apps) != 1 || apps[0].ID != 1 || apps[0].Name != "default" {
 		t.Errorf("apps after two starts = %+v; want only the default app, id 1", apps)
