@@ -543,6 +543,14 @@ func TestServePortInUse(t *testing.T) {
 	r := run(t, nil, "serve", "--data-dir", dir, "--http-addr", ln.Addr().String(),
 		"--ws-addr", "127.0.0.1:0", "--xmpp-addr", "127.0.0.1:0")
 	wantUsageError(t, r, "--http-addr", ln.Addr().String())
+
+	// Set by its variable, the address is named by the variable.
+	r = run(t, map[string]string{"PARLEY_HTTP_ADDR": ln.Addr().String()}, "serve", "--data-dir", dir,
+		"--ws-addr", "127.0.0.1:0", "--xmpp-addr", "127.0.0.1:0")
+	wantUsageError(t, r, "listen PARLEY_HTTP_ADDR "+ln.Addr().String())
+	if strings.Contains(r.stderr, "--http-addr") {
+		t.Errorf("stderr %q names --http-addr; the address came from PARLEY_HTTP_ADDR", r.stderr)
+	}
 }
 
 // TestServeWelcomeAfterFailedFirstStart: the welcome text (the app id and
