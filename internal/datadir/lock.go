@@ -31,9 +31,9 @@ type Lock struct {
 // the lock.
 var ErrLocked = errors.New("data directory in use")
 
-// Acquire creates dir if needed (Prepare) and takes its lock without waiting. When
-// another process holds it, the error names the directory and that
-// process's PID.
+// Acquire prepares dir (creating it if needed; Prepare) and takes its lock
+// without waiting. When another process holds it, the error names the
+// directory and that process's PID.
 func Acquire(dir string) (*Lock, error) {
 	if err := Prepare(dir); err != nil {
 		return nil, err
