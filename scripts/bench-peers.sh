@@ -4,7 +4,7 @@
 # server at a time on 127.0.0.1:5222, and prints one table.
 #
 # The peers (those SERVERS names) are installed (apt-get, once) and configured exactly as
-# /work/shared/bench-peers/README.md says, from the files in that directory
+# ../shared/bench-peers/README.md (beside the repository) says, from the files in that directory
 # (copied into /etc at run time). Parley is built from this tree (or from
 # PARLEY_REV) and run with a fresh data dir, twice: routing only
 # (--history=false, what the peers do) and with save_to_history=1.
@@ -47,7 +47,9 @@
 #     one sitting: SERVERS="parley-history parley-history-lists parley-group
 #     parley-group-lists"
 #   LISTS_ITEMS (100): the block list length of the "-lists" runs
-#   BENCH_PEERS_DIR (/work/shared/bench-peers)
+#   BENCH_PEERS_DIR (unset: ../shared/bench-peers beside the repository, that
+#     is $(dirname "$0")/../../shared/bench-peers resolved; from a linked git
+#     worktree elsewhere, the one beside the main worktree)
 #   PARLEY_REV (unset: the Parley server is built from the working tree; a
 #     git revision, e.g. HEAD: built from that commit through git archive,
 #     leaving the working tree alone; the load tool is always the tree's)
@@ -71,12 +73,29 @@ DRAIN=${DRAIN:-10s}
 SIZE=${SIZE:-175}
 LOGIN_CONCURRENCY=${LOGIN_CONCURRENCY:-50}
 SERVERS=${SERVERS:-"ejabberd prosody prosody-gengc parley-routing parley-history"}
-PEERS=${BENCH_PEERS_DIR:-/work/shared/bench-peers}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+# peers_dir: BENCH_PEERS_DIR, else ../shared/bench-peers beside this
+# repository; a linked worktree (git worktree add) may live anywhere, so
+# then beside the main worktree, which holds the common git directory.
+peers_dir() {
+  if [ -n "${BENCH_PEERS_DIR:-}" ]; then echo "$BENCH_PEERS_DIR"; return; fi
+  local d="$REPO/../shared/bench-peers" common
+  if [ ! -d "$d" ] && common=$(git -C "$REPO" rev-parse --path-format=absolute --git-common-dir 2>/dev/null); then
+    [ -d "$(dirname "$common")/../shared/bench-peers" ] && d="$(dirname "$common")/../shared/bench-peers"
+  fi
+  if [ -d "$d" ]; then (cd "$d" && pwd); else echo "$d"; fi
+}
+PEERS=$(peers_dir)
 
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'bench-peers: %s\n' "$*" >&2; exit 1; }
 
+# The peers' files first: a wrong directory is said before anything is
+# installed or started.
+for f in ejabberd-bench.yml ejabberdctl-bench.cfg prosody-bench.cfg.lua gen-users.sh register-ejabberd.sh register-prosody.sh; do
+  [ -r "$PEERS/$f" ] || die "$PEERS/$f is missing: set BENCH_PEERS_DIR to the bench-peers directory (default: ../shared/bench-peers beside the repository)"
+done
 [ "$(id -u)" = 0 ] || die "run as root (apt-get, and the peers run as their own users)"
 for n in "$PRIVACY_ITEMS" "$LISTS_ITEMS"; do
   case $n in ''|*[!0-9]*) die "PRIVACY_ITEMS and LISTS_ITEMS must be even numbers, 0 or more (got '$n')" ;; esac
@@ -84,9 +103,6 @@ for n in "$PRIVACY_ITEMS" "$LISTS_ITEMS"; do
 done
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores: the load tool takes core 1"
 command -v go >/dev/null || die "Go is not installed"
-for f in ejabberd-bench.yml ejabberdctl-bench.cfg prosody-bench.cfg.lua gen-users.sh register-ejabberd.sh register-prosody.sh; do
-  [ -r "$PEERS/$f" ] || die "$PEERS/$f is missing (BENCH_PEERS_DIR)"
-done
 
 # pid_on_port PORT: the PID listening on 127.0.0.1:PORT (or [::1]), if any.
 pid_on_port() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }

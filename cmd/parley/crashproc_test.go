@@ -85,7 +85,9 @@ func startServer(ctx context.Context, t *testing.T, dataDir string) *serverProc 
 
 	select {
 	case r := <-out.ready:
-		p.HTTP, p.WS = r.HTTP, r.WS
+		// The ready line gives URLs (http://host:port); this test dials
+		// addresses.
+		p.HTTP, p.WS = strings.TrimPrefix(r.HTTP, "http://"), strings.TrimPrefix(r.WS, "ws://")
 	case <-p.done:
 		t.Fatalf("server exited before it was ready (%v):\n%s", p.waitErr, out.text())
 	case <-ctx.Done():

@@ -51,6 +51,9 @@ Usage:
 Run "parley COMMAND -h" for a command's flags.
 `
 
+// commands are the commands Run knows, for the suggestion after a typo.
+var commands = []string{"serve", "app", "dialog", "class", "push", "bench", "version", "help"}
+
 // Run executes the command in args (without the program name) and returns
 // the process exit code.
 func Run(ctx context.Context, args []string, env Env) int {
@@ -84,7 +87,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 	default:
-		fmt.Fprintf(env.Stderr, "parley: unknown command %q (see parley help)\n", args[0])
+		hint := " (see parley help)"
+		if s := nearest(args[0], commands); s != "" {
+			hint = "; did you mean parley " + s + "?"
+		}
+		fmt.Fprintf(env.Stderr, "parley: unknown command %q%s\n", args[0], hint)
 		return 2
 	}
 	switch {
@@ -106,7 +113,8 @@ func oneLine(err error) string {
 }
 
 // parseFlags parses args into fs, printing a one-line error naming the bad
-// flag (or the full usage for -h) to env.Stderr.
+// flag, with the nearest one when it is unknown (or the full usage for -h),
+// to env.Stderr.
 func parseFlags(fs *flag.FlagSet, args []string, env Env) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
@@ -116,7 +124,7 @@ func parseFlags(fs *flag.FlagSet, args []string, env Env) error {
 			fs.PrintDefaults()
 			return err
 		}
-		fmt.Fprintf(env.Stderr, "parley %s: %v\n", fs.Name(), err)
+		fmt.Fprintf(env.Stderr, "parley %s: %s\n", fs.Name(), flagProblem(fs, err))
 		return errUsage
 	}
 	if fs.NArg() > 0 {

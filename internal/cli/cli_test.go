@@ -328,7 +328,8 @@ func TestServeRefusals(t *testing.T) {
 		{"tls cert without key", nil, []string{"--tls-cert", "c.pem"}, []string{"--tls-cert"}},
 		{"stray argument", nil, []string{"now"}, []string{"now"}},
 		{"bad env value", map[string]string{"PARLEY_SESSION_TTL": "abc"}, nil, []string{"PARLEY_SESSION_TTL"}},
-		{"env validated too", map[string]string{"PARLEY_LOG_FORMAT": "xml"}, nil, []string{"--log-format"}},
+		{"env validated too, named by its variable", map[string]string{"PARLEY_LOG_FORMAT": "xml"}, nil, []string{"PARLEY_LOG_FORMAT: "}},
+		{"env beside a flag", map[string]string{"PARLEY_MAX_WATCHED": "0"}, []string{"--log-format", "xml"}, []string{"PARLEY_MAX_WATCHED: must be between 1 and 100000", "--log-format: "}},
 		{"several at once, one line", nil, []string{"--log-format", "xml", "--http-addr", "nonsense"}, []string{"--log-format", "--http-addr"}},
 	}
 	for _, tc := range cases {
@@ -517,8 +518,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if code := second.stop(t); code != 0 {
 		t.Fatalf("second serve exit code = %d; want 0; stderr:\n%s", code, second.stderr.String())
 	}
-	if out := second.stdout.String(); strings.Contains(out, "ConnectyCube.init(") || out != "" {
-		t.Errorf("second serve printed on stdout:\n%s\nwant nothing (the default app already exists)", out)
+	// The default app exists, so no welcome; one line saying where its
+	// auth key is now instead.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint := "1 application in " + abs + "; `parley app list --data-dir " + abs + "` prints its auth key\n"
+	if out := second.stdout.String(); out != hint {
+		t.Errorf("second serve printed on stdout:\n%s\nwant only\n%s", out, hint)
 	}
 	if apps := listApps(t, dir); len(apps) != 1 || apps[0].ID != 1 || apps[0].Name != "default" {
 		t.Errorf("apps after two starts = %+v; want only the default app, id 1", apps)
@@ -535,6 +543,14 @@ func TestServePortInUse(t *testing.T) {
 	r := run(t, nil, "serve", "--data-dir", dir, "--http-addr", ln.Addr().String(),
 		"--ws-addr", "127.0.0.1:0", "--xmpp-addr", "127.0.0.1:0")
 	wantUsageError(t, r, "--http-addr", ln.Addr().String())
+
+	// Set by its variable, the address is named by the variable.
+	r = run(t, map[string]string{"PARLEY_HTTP_ADDR": ln.Addr().String()}, "serve", "--data-dir", dir,
+		"--ws-addr", "127.0.0.1:0", "--xmpp-addr", "127.0.0.1:0")
+	wantUsageError(t, r, "listen PARLEY_HTTP_ADDR "+ln.Addr().String())
+	if strings.Contains(r.stderr, "--http-addr") {
+		t.Errorf("stderr %q names --http-addr; the address came from PARLEY_HTTP_ADDR", r.stderr)
+	}
 }
 
 // TestServeWelcomeAfterFailedFirstStart: the welcome text (the app id and

@@ -21,7 +21,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
-	if err := config.ApplyEnv(fs, env.Getenv); err != nil {
+	if err := cfg.ApplyEnvTo(fs, env.Getenv); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -50,6 +50,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	if created {
 		printWelcome(env.Stdout, app, cfg, srv.HTTPAddr())
+	} else if err := printAppsHint(context.WithoutCancel(ctx), env.Stdout, srv.Auth, cfg.DataDir); err != nil {
+		srv.Shutdown(context.Background())
+		return err
 	}
 	<-ctx.Done()
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)

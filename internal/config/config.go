@@ -134,7 +134,16 @@ type Config struct {
 	// PushCAFile adds certificate authorities (PEM) the provider clients
 	// trust, beside the system's: a TLS-inspecting proxy, or test servers.
 	PushCAFile string
+
+	// fromEnv maps the flags whose value came from a PARLEY_* variable
+	// to that variable (ApplyEnvTo fills it), so that an error about the
+	// value names what the operator actually set (see Source). A pointer,
+	// so that Config stays comparable.
+	fromEnv *envOrigins
 }
+
+// envOrigins is flag name → the PARLEY_* variable its value came from.
+type envOrigins struct{ vars map[string]string }
 
 // Default returns the configuration with every default filled in.
 func Default() Config {
@@ -254,6 +263,34 @@ func (c *Config) StoreFlags(fs *flag.FlagSet) {
 // ApplyEnv sets every flag of fs that was not given on the command line from
 // its PARLEY_* variable, if set. getenv is os.Getenv in production.
 func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	_, err := applyEnv(fs, getenv)
+	return err
+}
+
+// ApplyEnvTo is ApplyEnv for the flags bound to c: it also records in c
+// which of them a variable set, for Source.
+func (c *Config) ApplyEnvTo(fs *flag.FlagSet, getenv func(string) string) error {
+	from, err := applyEnv(fs, getenv)
+	c.fromEnv = &envOrigins{from}
+	return err
+}
+
+// Source is how the operator set flag (a name without dashes): its
+// PARLEY_* variable when the value came from there, else --flag. Errors
+// about a value use it, so that the one who set PARLEY_MAX_WATCHED is not
+// told about a --max-watched they never typed.
+func (c *Config) Source(flag string) string {
+	if c.fromEnv != nil {
+		if v, ok := c.fromEnv.vars[flag]; ok {
+			return v
+		}
+	}
+	return "--" + flag
+}
+
+// applyEnv is ApplyEnv, returning the flags it set with their variables.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) (map[string]string, error) {
+	from := map[string]string{}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
@@ -268,17 +305,21 @@ func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 		}
 		if err := fs.Set(f.Name, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: invalid value %q: %v", name, v, err))
+			return
 		}
+		from[f.Name] = name
 	})
-	return errors.Join(errs...)
+	return from, errors.Join(errs...)
 }
 
-// Validate reports every invalid setting at once, each naming its flag.
+// Validate reports every invalid setting at once, each naming its flag, or
+// its PARLEY_* variable when the value came from there (Source).
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(flag, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s: %s", c.Source(flag), fmt.Sprintf(format, args...)))
 	}
+	n := c.Source // another setting named in a message
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data-dir", "must not be empty")
 	}
@@ -300,10 +341,10 @@ func (c *Config) Validate() error {
 		bad("domain", "%q must not contain \"muc\"", c.Domain)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
-		bad("tls-cert", "--tls-cert and --tls-key must be given together")
+		bad("tls-cert", "%s and %s must be given together", n("tls-cert"), n("tls-key"))
 	}
 	if c.XMPPSAddr != "" && c.TLSCert == "" {
-		bad("xmpps-addr", "needs --tls-cert and --tls-key")
+		bad("xmpps-addr", "needs %s and %s", n("tls-cert"), n("tls-key"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "%q is not text or json", c.LogFormat)
@@ -345,10 +386,10 @@ func (c *Config) Validate() error {
 	}
 	// A session must be able to hold a few stanzas of the largest size.
 	if c.OutQueueBytes < 4*int64(c.MaxStanzaBytes) {
-		bad("out-queue-bytes", "must be at least 4 × --max-stanza-bytes (%d)", 4*c.MaxStanzaBytes)
+		bad("out-queue-bytes", "must be at least 4 × %s (%d)", n("max-stanza-bytes"), 4*c.MaxStanzaBytes)
 	}
 	if c.OutQueueTotalBytes < c.OutQueueBytes {
-		bad("out-queue-total-bytes", "must be at least --out-queue-bytes")
+		bad("out-queue-total-bytes", "must be at least %s (%d)", n("out-queue-bytes"), c.OutQueueBytes)
 	}
 	if c.OfflineMax < 1 || c.OfflineMax > 1000000 {
 		bad("offline-max", "must be between 1 and 1000000")

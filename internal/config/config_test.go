@@ -467,3 +467,40 @@ func TestMetricsAddr(t *testing.T) {
 	c.MetricsAddr = "9100"
 	wantFlagErrors(t, c.Validate(), "metrics-addr")
 }
+
+// A value that came from a PARLEY_* variable is reported under the
+// variable's name, in its own error and where another setting's error
+// mentions it; a flag given on the command line keeps --flag, even when
+// its variable is set too (the flag wins, and is what was read).
+func TestValidateNamesTheVariableAValueCameFrom(t *testing.T) {
+	c, fs := serveFlags(t, "--log-format", "xml", "--out-queue-bytes", "100")
+	err := c.ApplyEnvTo(fs, envOf(map[string]string{
+		"PARLEY_MAX_WATCHED":      "0",
+		"PARLEY_LOG_FORMAT":       "json", // the flag was given: ignored
+		"PARLEY_MAX_STANZA_BYTES": "8192",
+		"PARLEY_TLS_CERT":         "c.pem",
+	}))
+	if err != nil {
+		t.Fatalf("ApplyEnvTo: %v", err)
+	}
+	lines := errLines(c.Validate())
+	want := []string{
+		`PARLEY_TLS_CERT: PARLEY_TLS_CERT and --tls-key must be given together`,
+		`--log-format: "xml" is not text or json`,
+		`--out-queue-bytes: must be at least 4 × PARLEY_MAX_STANZA_BYTES (32768)`,
+		`PARLEY_MAX_WATCHED: must be between 1 and 100000`,
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Validate reported\n  %s\nwant\n  %s", strings.Join(lines, "\n  "), strings.Join(want, "\n  "))
+	}
+	if got := c.Source("max-watched"); got != "PARLEY_MAX_WATCHED" {
+		t.Errorf("Source(max-watched) = %q; want PARLEY_MAX_WATCHED", got)
+	}
+	if got := c.Source("log-format"); got != "--log-format" {
+		t.Errorf("Source(log-format) = %q; want --log-format", got)
+	}
+	// A Config not read from the environment names flags.
+	d := config.Default()
+	d.MaxWatched = 0
+	wantFlagErrors(t, d.Validate(), "max-watched")
+}

@@ -31,12 +31,12 @@ type Lock struct {
 // the lock.
 var ErrLocked = errors.New("data directory in use")
 
-// Acquire creates dir if needed and takes its lock without waiting. When
-// another process holds it, the error names the directory and that
-// process's PID.
+// Acquire prepares dir (creating it if needed; Prepare) and takes its lock
+// without waiting. When another process holds it, the error names the
+// directory and that process's PID.
 func Acquire(dir string) (*Lock, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir %s: %w", dir, err)
+	if err := Prepare(dir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

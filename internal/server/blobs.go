@@ -34,7 +34,7 @@ func openBlobs(ctx context.Context, cfg config.Config, db *sqlite.DB, authSvc *a
 	} else {
 		c, err := blob.ParseS3URL(cfg.BlobStore, cfg.S3AccessKey, cfg.S3SecretKey)
 		if err != nil {
-			return nil, fmt.Errorf("--blob-store: %w", err)
+			return nil, fmt.Errorf("%s: %w", cfg.Source("blob-store"), err)
 		}
 		if content, err = blob.NewS3(ctx, c); err != nil {
 			return nil, err

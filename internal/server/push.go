@@ -68,10 +68,10 @@ func pushClient(cfg config.Config) (*http.Client, error) {
 	if cfg.PushCAFile != "" {
 		pem, err := os.ReadFile(cfg.PushCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("--push-ca-file: %w", err)
+			return nil, fmt.Errorf("%s: %w", cfg.Source("push-ca-file"), err)
 		}
 		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--push-ca-file %s: no PEM certificate in it", cfg.PushCAFile)
+			return nil, fmt.Errorf("%s %s: no PEM certificate in it", cfg.Source("push-ca-file"), cfg.PushCAFile)
 		}
 	}
 	tr := &http.Transport{

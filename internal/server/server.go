@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		// Loaded first so a bad certificate stops start-up with a clear error.
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			return nil, fmt.Errorf("%s/%s: %w", cfg.Source("tls-cert"), cfg.Source("tls-key"), err)
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
@@ -229,7 +229,7 @@ func (s *Server) EnsureDefaultApp(ctx context.Context) (*auth.App, bool, error) 
 func (s *Server) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen --http-addr %s: %w", s.cfg.HTTPAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("http-addr"), s.cfg.HTTPAddr, err)
 	}
 	if s.http.TLSConfig != nil {
 		ln = tls.NewListener(ln, s.http.TLSConfig) // https:// with a certificate configured
@@ -238,7 +238,7 @@ func (s *Server) Start(ctx context.Context) error {
 	wsLn, err := net.Listen("tcp", s.cfg.WSAddr)
 	if err != nil {
 		ln.Close()
-		return fmt.Errorf("listen --ws-addr %s: %w", s.cfg.WSAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("ws-addr"), s.cfg.WSAddr, err)
 	}
 	if s.tlsConfig != nil {
 		wsLn = tls.NewListener(wsLn, s.tlsConfig)
@@ -247,14 +247,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.xmppLn, err = net.Listen("tcp", s.cfg.XMPPAddr); err != nil {
 		ln.Close()
 		wsLn.Close()
-		return fmt.Errorf("listen --xmpp-addr %s: %w", s.cfg.XMPPAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("xmpp-addr"), s.cfg.XMPPAddr, err)
 	}
 	if s.cfg.XMPPSAddr != "" {
 		if s.xmppsLn, err = net.Listen("tcp", s.cfg.XMPPSAddr); err != nil {
 			ln.Close()
 			wsLn.Close()
 			s.xmppLn.Close()
-			return fmt.Errorf("listen --xmpps-addr %s: %w", s.cfg.XMPPSAddr, err)
+			return fmt.Errorf("listen %s %s: %w", s.cfg.Source("xmpps-addr"), s.cfg.XMPPSAddr, err)
 		}
 	}
 	if s.cfg.DebugAddr != "" {
@@ -321,7 +321,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.sweepSessions(ctx)
 	}()
 	s.ready.Store(true)
-	s.log.Info("parley ready", "http", ln.Addr().String(), "ws", wsLn.Addr().String(), "domain", s.cfg.Domain, "data_dir", s.cfg.DataDir)
+	s.log.Info("parley ready", s.readyAttrs()...)
 	return nil
 }
 
@@ -418,7 +418,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) serveDebug() error {
 	ln, err := net.Listen("tcp", s.cfg.DebugAddr)
 	if err != nil {
-		return fmt.Errorf("listen --debug-addr %s: %w", s.cfg.DebugAddr, err)
+		return fmt.Errorf("listen %s %s: %w", s.cfg.Source("debug-addr"), s.cfg.DebugAddr, err)
 	}
 	s.debugLn = ln
 	mux := http.NewServeMux()

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/parley-chat/parley/internal/datadir"
 )
 
 // FileName is the database file inside the data directory.
@@ -46,8 +47,10 @@ func Open(ctx context.Context, dataDir string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("sqlite: create data dir: %w", err)
+	// A missing, unwritable or wrong data dir is said in words here, not
+	// as SQLite's "unable to open database file (14)".
+	if err := datadir.Prepare(dataDir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dataDir, FileName)
 	w, err := openSingle(dsn(path, true))
