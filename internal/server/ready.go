@@ -28,5 +28,8 @@ func (s *Server) readyAttrs() []any {
 	if s.debugLn != nil {
 		attrs = append(attrs, slog.String("debug", "http://"+s.debugLn.Addr().String()+"/debug/pprof/"))
 	}
+	if s.metricsLn != nil {
+		attrs = append(attrs, slog.String("metrics", "http://"+s.metricsLn.Addr().String()+"/metrics"))
+	}
 	return append(attrs, slog.String("domain", s.cfg.Domain), slog.String("data_dir", s.cfg.DataDir))
 }

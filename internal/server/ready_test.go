@@ -55,6 +55,7 @@ func TestReadyLineListsEveryListenerWithItsScheme(t *testing.T) {
 		env := servertest.StartLogged(t, &w, func(c *config.Config) {
 			c.Domain = "chat.example"
 			c.DebugAddr = "127.0.0.1:0"
+			c.MetricsAddr = "127.0.0.1:0"
 			dir = c.DataDir
 		})
 		rec := readyRecord(t, &w)
@@ -63,6 +64,7 @@ func TestReadyLineListsEveryListenerWithItsScheme(t *testing.T) {
 			"ws":       env.WSURL,
 			"xmpp":     "xmpp://" + env.XMPP + " (no TLS: no certificate)",
 			"debug":    "http://" + env.Server.DebugAddr() + "/debug/pprof/",
+			"metrics":  "http://" + env.Server.MetricsAddr() + "/metrics",
 			"domain":   "chat.example",
 			"data_dir": dir,
 		}
