@@ -3,7 +3,6 @@ module github.com/parley-chat/parley
 go 1.26.8
 
 require (
-	github.com/SherClockHolmes/webpush-go v1.4.0
 	github.com/coder/websocket v1.8.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/minio/minio-go/v7 v7.4.1

@@ -34,6 +34,7 @@ type WebPush struct {
 	mu         sync.Mutex
 	subs       map[string]*wpSub // by URL path
 	vapidKey   string            // when set, every push must be signed by it
+	tokens     vapidCache        // the VAPID JWTs verified so far
 	global     []wpFault         // answers queued for any subscription
 	received   []Push
 	rejections []WebPushRejection
@@ -291,7 +292,7 @@ func (w *WebPush) check(r *http.Request, s *wpSub, wantKey string) (Push, int, s
 		return Push{}, http.StatusBadRequest, fmt.Sprintf("Urgency %q", urgency)
 	}
 	u := w.srv.URL // the endpoint's origin: scheme://host:port
-	if status, reason := checkVAPID(r, u, wantKey, time.Now()); status != 0 {
+	if status, reason := w.tokens.check(r, u, wantKey, time.Now()); status != 0 {
 		return Push{}, status, reason
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))

@@ -8,15 +8,13 @@ import (
 	"fmt"
 	"time"
 
-	webpushgo "github.com/SherClockHolmes/webpush-go"
-
 	"github.com/parley-chat/parley/internal/push"
 )
 
 // MaxPayload is the largest plaintext a push can carry: RFC 8291 §4 —
 // a push service need not take a body over 4096 bytes, which less the
 // aes128gcm header (86), the padding delimiter (1) and the GCM tag (16)
-// leaves 3993. webpush-go pads every push to that one record.
+// leaves 3993 (the body then fills one record of 4096).
 const MaxPayload = 4096 - 86 - 1 - 16
 
 // ErrPayloadTooLarge is the (final) error for a payload over MaxPayload.
@@ -57,26 +55,26 @@ func topicOf(id int64) string {
 // urgencyOf is "high" for a push the user reads (a non-empty message),
 // "normal" for a data-only one. A raw payload is looked at the same way
 // when it is a JSON object.
-func urgencyOf(d push.Delivery, body []byte) webpushgo.Urgency {
+func urgencyOf(d push.Delivery, body []byte) string {
 	note := d.Note
 	if note == nil {
 		_ = json.Unmarshal(body, &note) // not an object: no message
 	}
 	if m, ok := note["message"]; ok && m != nil && m != "" {
-		return webpushgo.UrgencyHigh
+		return "high"
 	}
-	return webpushgo.UrgencyNormal
+	return "normal"
 }
 
 // ttlOf is the push's TTL: the note's "expiration" (Unix seconds,
 // REST.md §10.4) when it has one, else the configured TTL. An expiration
 // already past gives 0: deliver only to a device online now.
-func (p *Provider) ttlOf(d push.Delivery) time.Duration {
+func (p *Provider) ttlOf(d push.Delivery, now time.Time) time.Duration {
 	exp, ok := expirationOf(d.Note)
 	if !ok {
 		return p.ttl
 	}
-	ttl := time.Unix(exp, 0).Sub(p.now())
+	ttl := time.Unix(exp, 0).Sub(now)
 	if ttl < 0 {
 		return 0
 	}

@@ -1,17 +1,17 @@
-// Package webpush is the Web Push provider (RFC 8030 delivery, RFC 8291
-// aes128gcm encryption, RFC 8292 VAPID), on github.com/SherClockHolmes/webpush-go.
+// Package webpush is the Web Push provider: RFC 8030 delivery, RFC 8291
+// aes128gcm encryption (crypto/ecdh, HKDF, AES-GCM) and RFC 8292 VAPID
+// with each JWT reused for hours (ES256 via golang-jwt).
 package webpush
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"crypto/ecdh"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
+	"strconv"
 	"time"
-
-	webpushgo "github.com/SherClockHolmes/webpush-go"
 
 	"github.com/parley-chat/parley/internal/push"
 )
@@ -27,9 +27,10 @@ type Config struct {
 
 // Provider sends pushes of the web channel.
 type Provider struct {
-	client *http.Client
-	ttl    time.Duration
-	now    func() time.Time
+	client  *http.Client
+	ttl     time.Duration
+	now     func() time.Time
+	signers signers
 }
 
 // New returns a Provider for cfg.
@@ -49,7 +50,7 @@ var _ push.Provider = (*Provider)(nil)
 // Send encrypts d's payload for d.Sub and posts it to the subscription's
 // endpoint; the result follows push.Provider's rules.
 func (p *Provider) Send(ctx context.Context, d push.Delivery) error {
-	vapid, err := vapidOf(d.Creds)
+	sg, err := p.signers.get(d.Creds)
 	if err != nil {
 		return err
 	}
@@ -57,45 +58,58 @@ func (p *Provider) Send(ctx context.Context, d push.Delivery) error {
 	if err != nil {
 		return err
 	}
-	body, err := payloadOf(d)
+	plain, err := payloadOf(d)
 	if err != nil {
 		return err
 	}
-	opts := &webpushgo.Options{
-		HTTPClient:      p.client,
-		Subscriber:      vapid.subscriber,
-		Topic:           topicOf(d.ID),
-		TTL:             int(p.ttlOf(d).Seconds()),
-		Urgency:         urgencyOf(d, body),
-		VAPIDPublicKey:  vapid.public,
-		VAPIDPrivateKey: vapid.private,
-	}
-	resp, err := webpushgo.SendNotificationWithContext(ctx, body, sub, opts)
+	body, err := encrypt(plain, sub.ua, sub.auth)
 	if err != nil {
-		if errors.Is(err, webpushgo.ErrMaxPadExceeded) {
-			// payloadOf checks the size first; this is the library's own
-			// check agreeing with it.
-			return fmt.Errorf("webpush: %w", ErrPayloadTooLarge)
-		}
+		// The keys were checked and the size too: this is our fault.
+		return fmt.Errorf("webpush: encrypting: %w", err)
+	}
+	now := p.now()
+	auth, err := sg.header(sub.origin, now)
+	if err != nil {
+		return fmt.Errorf("webpush: signing the VAPID JWT: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("webpush: %w", err)
+	}
+	h := req.Header
+	h.Set("Content-Encoding", "aes128gcm")
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("TTL", strconv.FormatInt(int64(p.ttlOf(d, now)/time.Second), 10))
+	h.Set("Topic", topicOf(d.ID))
+	h.Set("Urgency", urgencyOf(d, plain))
+	h.Set("Authorization", auth)
+	resp, err := p.client.Do(req)
+	if err != nil {
 		// Everything before the request was checked above, so this is
 		// the network: worth another try.
 		return &push.RetryError{Err: fmt.Errorf("webpush: %w", err)}
 	}
-	return answerOf(resp, p.now())
+	return answerOf(resp, now)
 }
 
-// subscriptionOf checks the subscription's endpoint and keys; one the
-// library could not encrypt for can never receive a push, so it is gone.
-func subscriptionOf(s push.Subscription) (*webpushgo.Subscription, error) {
+// subscription is a checked Web Push subscription.
+type subscription struct {
+	endpoint string
+	origin   string // scheme://host[:port]: the VAPID JWT's aud
+	ua       *ecdh.PublicKey
+	auth     []byte
+}
+
+// subscriptionOf checks the subscription's endpoint and keys; one that
+// cannot be encrypted for can never receive a push, so it is gone.
+func subscriptionOf(s push.Subscription) (subscription, error) {
 	u, err := url.Parse(s.Token)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("webpush: endpoint is not an http(s) URL: %w", push.ErrGone)
+		return subscription{}, fmt.Errorf("webpush: endpoint is not an http(s) URL: %w", push.ErrGone)
 	}
-	if err := checkSubscriptionKeys(s.WebP256dh, s.WebAuth); err != nil {
-		return nil, fmt.Errorf("webpush: %v: %w", err, push.ErrGone)
+	ua, auth, err := subscriptionKeys(s.WebP256dh, s.WebAuth)
+	if err != nil {
+		return subscription{}, fmt.Errorf("webpush: %v: %w", err, push.ErrGone)
 	}
-	return &webpushgo.Subscription{
-		Endpoint: s.Token,
-		Keys:     webpushgo.Keys{Auth: strings.TrimRight(s.WebAuth, "="), P256dh: strings.TrimRight(s.WebP256dh, "=")},
-	}, nil
+	return subscription{endpoint: s.Token, origin: u.Scheme + "://" + u.Host, ua: ua, auth: auth}, nil
 }
