@@ -4,6 +4,7 @@
 # binary, with a second and third user on the official Node SDK.
 #
 #   e2e/run.sh
+#   E2E_PARLEY_BIN=/path/to/parley e2e/run.sh    against a binary built elsewhere
 #
 # Builds the binary, starts it with TLS (a self-signed certificate made for
 # the run: the widget's SDK only speaks https to endpoints.api) on free ports
@@ -61,7 +62,12 @@ if (( ${#missing[@]} > 0 )); then
 fi
 
 # ---- build ------------------------------------------------------------------
-(cd "$repo" && go build -o "$tmp/parley" ./cmd/parley) || fail "go build ./cmd/parley failed"
+# E2E_PARLEY_BIN runs a binary built elsewhere (another branch, a release) instead.
+if [[ -n "${E2E_PARLEY_BIN:-}" ]]; then
+  cp "$E2E_PARLEY_BIN" "$tmp/parley" || fail "cannot copy E2E_PARLEY_BIN=$E2E_PARLEY_BIN"
+else
+  (cd "$repo" && go build -o "$tmp/parley" ./cmd/parley) || fail "go build ./cmd/parley failed"
+fi
 
 cd "$here"
 if [[ ! -d node_modules || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
@@ -128,6 +134,6 @@ NODE_EXTRA_CA_CERTS="$tmp/cert.pem" \
 echo "e2e: $((SECONDS - started)) s in all"
 if (( status != 0 )); then
   keep=1
-  echo "e2e: failed; screenshots, console.log (the page's console), rest.log (its REST calls) and server.log are in $tmp" >&2
+  echo "e2e: failed; screenshots, console.log (the page's console), xmpp.log (its XMPP frames), rest.log (its REST calls) and server.log are in $tmp" >&2
   exit 1
 fi

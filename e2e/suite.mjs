@@ -61,13 +61,26 @@ context.setDefaultTimeout(UI_MS);
 const page = await context.newPage();
 page.on('console', (m) => consoleLines.push(`[${new Date().toISOString()}] ${m.type()}: ${m.text()}`));
 page.on('pageerror', (e) => consoleLines.push(`[${new Date().toISOString()}] pageerror: ${e.stack ?? e}`));
+// The page's XMPP traffic, frame by frame, for the artifacts.
+const wsFrames = [];
+page.on('websocket', (ws) => {
+  const at = () => new Date().toISOString();
+  ws.on('framesent', (f) => wsFrames.push(`[${at()}] SENT ${f.payload}`));
+  ws.on('framereceived', (f) => wsFrames.push(`[${at()}] RECV ${f.payload}`));
+  ws.on('close', () => wsFrames.push(`[${at()}] CLOSED ${ws.url()}`));
+});
 const restCalls = [];
 page.on('response', (r) => {
   if (!r.url().startsWith(PAGE_URL)) restCalls.push({ method: r.request().method(), url: r.url(), status: r.status() });
 });
 
-/** Text visible anywhere in the widget (Playwright's locators pierce its shadow root). */
-const shows = (text) => page.getByText(text, { exact: false }).first().waitFor({ state: 'visible' });
+// Playwright's locators pierce the widget's shadow root.
+/** An element whose whole text is `text`, anywhere in the widget (the user's own name in the header). */
+const shows = (text) => page.getByText(text, { exact: true }).first().waitFor({ state: 'visible' });
+/** A row of the chat list showing exactly `text` (a dialog's name or its last message). */
+const inList = (text) => page.locator('[data-slot=tabs-content]').getByText(text, { exact: true }).first().waitFor();
+/** A message bubble of the open chat (the one with a status line in italics) holding `text`. */
+const inChat = (text) => page.locator('div:has(> div.italic)', { hasText: text }).first().waitFor();
 
 /** Chat list rows and the open chat's header are the places a dialog's name shows. */
 async function openNewDialog(menuItem) {
@@ -137,7 +150,9 @@ async function waitTick(text, state) {
     })(),
     UI_MS,
     `tick of "${text}" to reach ${state}`,
-  );
+  ).catch(async (e) => {
+    throw new Error(`${e.message}; the page showed ${(await ticksOf(text)).join(' -> ') || 'no tick'}`);
+  });
 }
 
 // ---- steps -----------------------------------------------------------------
@@ -198,7 +213,7 @@ const steps = [
       assert(d, `Bobby's dialog list has no private dialog with Alice: ${JSON.stringify(list.items)}`);
       state.bobDialog = d._id;
       // The page: the dialog's name is the other user's name (header and chat list).
-      await page.locator('[data-slot=tabs-content]').getByText(`Bobby ${run}`).first().waitFor();
+      await inList(`Bobby ${run}`);
     },
   },
   {
@@ -210,10 +225,10 @@ const steps = [
       const [from, msg] = await bob.waitFor('message', ([, m]) => m.body === text, 'Bobby receives the widget\'s message');
       assert(from === state.aliceId, `from ${from}, want ${state.aliceId}`);
       assert(msg.dialog_id === state.bobDialog, `dialog_id ${msg.dialog_id}, want ${state.bobDialog}`);
-      await shows(text);
+      await inChat(text);
       const reply = `hello Alice ${run}`;
       bob.cc.chat.send(state.aliceId, { type: 'chat', body: reply, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
-      await shows(reply);
+      await inChat(reply);
     },
   },
   {
@@ -247,7 +262,7 @@ const steps = [
       // the message before it has reached the page.
       const barrier = `barrier ${run}`;
       bob.cc.chat.send(state.aliceId, { type: 'chat', body: barrier, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
-      await shows(barrier);
+      await inChat(barrier);
       const seen = await ticksOf(text);
       const order = ['wait', 'sent', 'read'];
       const ranks = seen.map((s) => order.indexOf(s));
@@ -258,7 +273,7 @@ const steps = [
       const msgId = bob.cc.chat.send(state.aliceId, {
         type: 'chat', body: `read me ${run}`, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1,
       });
-      await shows(`read me ${run}`);
+      await inChat(`read me ${run}`);
       await bob.waitFor('delivered', ([id, , userId]) => id === msgId && userId === state.aliceId, 'Bobby gets the page\'s delivered receipt');
       await bob.waitFor('read', ([id, , userId]) => id === msgId && userId === state.aliceId, 'Bobby gets the page\'s read receipt');
     },
@@ -267,11 +282,10 @@ const steps = [
     name: 'dialog list shows names: a private dialog Carol starts appears under Carol\'s name',
     async run() {
       const d = await withTimeout(carol.cc.chat.dialog.create({ type: 3, occupants_ids: [state.aliceId] }), 10_000, 'dialog.create');
-      const text = `hi from Carol ${run}`;
+      const text = `hi from C ${run}`;
       carol.cc.chat.send(state.aliceId, { type: 'chat', body: text, extension: { save_to_history: 1, dialog_id: d._id }, markable: 1 });
-      const row = page.locator('[data-slot=tabs-content]');
-      await row.getByText(text).first().waitFor();
-      await row.getByText(`Carol ${run}`).first().waitFor();
+      await inList(text);
+      await inList(`Carol ${run}`);
       await carol.waitFor('delivered', ([, dialogId, userId]) => dialogId === d._id && userId === state.aliceId, 'Carol gets delivered');
     },
   },
@@ -288,7 +302,7 @@ const steps = [
       await page.locator('[role=dialog] input[name=name]').fill(groupName);
       await page.locator('[role=dialog] button[type=submit]:has-text("Create group chat")').click();
       await page.locator('textarea[placeholder="Enter message..."]').waitFor();
-      await page.locator('[data-slot=tabs-content]').getByText(groupName).first().waitFor();
+      await inList(groupName);
       const list = await withTimeout(bob.cc.chat.dialog.list({ type: 2 }), 10_000, 'dialog.list');
       const g = list.items.find((x) => x.name === groupName);
       assert(g, `Bobby's dialog list has no group "${groupName}": ${JSON.stringify(list.items.map((x) => x.name))}`);
@@ -302,9 +316,20 @@ const steps = [
       }
       const reply = `group reply ${run}`;
       bob.cc.chat.send(`${APP_ID}_${g._id}@muc.${DOMAIN}`, { type: 'groupchat', body: reply, extension: { save_to_history: 1, dialog_id: g._id } });
-      await shows(reply);
+      await inChat(reply);
       await carol.waitFor('message', ([, m]) => m.body === reply, 'Carol receives Bobby\'s group message');
       state.group = g._id;
+    },
+  },
+  {
+    name: 'group chat: the members get the widget\'s new-dialog notice (headline)',
+    async run() {
+      assert(state.group, 'no group (the previous step failed)');
+      for (const p of [bob, carol]) {
+        const [m] = await p.waitFor('system', ([m]) => m.extension?.dialogId === state.group, 'the dialog/NEW_DIALOG system message');
+        assert(m.body === 'dialog/NEW_DIALOG', `body ${m.body}`);
+        assert(m.userId === state.aliceId, `from ${m.userId}, want ${state.aliceId}`);
+      }
     },
   },
   {
@@ -313,13 +338,14 @@ const steps = [
       const before = restCalls.length;
       await page.reload();
       await shows(alice.name);
-      await page.locator('[data-slot=tabs-content]').getByText(`Bobby ${run}`).first().waitFor();
-      await page.locator('[data-slot=tabs-content]').getByText(`Carol ${run}`).first().waitFor();
+      // The list as it was (by what does not depend on private dialog names).
+      await inList(`Group ${run}`);
+      await inList(`hi from C ${run}`);
       const text = `after reload ${run}`;
       // Bounded retries: the page reconnects to chat after the reload; a
       // message sent before that is offline and arrives on connect anyway.
       bob.cc.chat.send(state.aliceId, { type: 'chat', body: text, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
-      await page.locator('[data-slot=tabs-content]').getByText(text).first().waitFor();
+      await inList(text);
       const logins = restCalls.slice(before).filter((c) => c.method === 'POST' && /\/session\.json$/.test(c.url));
       assert(logins.length === 0, `the reload logged in again: ${JSON.stringify(logins)}`);
     },
@@ -367,6 +393,7 @@ for (const [i, step] of steps.entries()) {
 }
 
 fs.writeFileSync(path.join(ARTIFACTS, 'console.log'), consoleLines.join('\n') + '\n');
+fs.writeFileSync(path.join(ARTIFACTS, 'xmpp.log'), wsFrames.join('\n') + '\n');
 fs.writeFileSync(path.join(ARTIFACTS, 'rest.log'), restCalls.map((c) => `${c.status} ${c.method} ${c.url}`).join('\n') + '\n');
 await page.screenshot({ path: path.join(ARTIFACTS, 'last.png'), fullPage: true }).catch(() => {});
 await Promise.all([bob.close(), carol.close()]);
