@@ -35,7 +35,7 @@ stop_pid() {
 cleanup() {
   stop_pid "$static_pid"
   stop_pid "$server_pid"
-  if (( keep )); then echo "e2e: artifacts (screenshots, console.log, rest.log, server.log) kept in $tmp" >&2
+  if (( keep )); then echo "e2e: artifacts kept in $tmp" >&2
   else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -58,7 +58,7 @@ if (( ${#missing[@]} > 0 )); then
   export DEBIAN_FRONTEND=noninteractive
   if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo -n); fi
   timeout 600 "${sudo[@]}" apt-get update -qq >&2 || fail "apt-get update failed"
-  timeout 600 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || fail "apt-get install ${missing[*]} failed"
+  timeout 600 "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2 || fail "apt-get install ${missing[*]} failed"
 fi
 
 # ---- build ------------------------------------------------------------------
@@ -131,7 +131,7 @@ E2E_PAGE_URL="http://127.0.0.1:$STATIC" E2E_API="127.0.0.1:$HTTP" E2E_DOMAIN=loc
 E2E_APP_ID="$APP_ID" E2E_AUTH_KEY="$AUTH_KEY" E2E_ARTIFACTS="$tmp" \
 NODE_EXTRA_CA_CERTS="$tmp/cert.pem" \
   timeout 420 node suite.mjs || status=$?
-echo "e2e: $((SECONDS - started)) s in all"
+echo "e2e: $((SECONDS - started)) s in all (build, page, server, steps)" >&2
 if (( status != 0 )); then
   keep=1
   echo "e2e: failed; screenshots, console.log (the page's console), xmpp.log (its XMPP frames), rest.log (its REST calls) and server.log are in $tmp" >&2

@@ -78,7 +78,11 @@ page.on('response', (r) => {
 /** An element whose whole text is `text`, anywhere in the widget (the user's own name in the header). */
 const shows = (text) => page.getByText(text, { exact: true }).first().waitFor({ state: 'visible' });
 /** A row of the chat list showing exactly `text` (a dialog's name or its last message). */
-const inList = (text) => page.locator('[data-slot=tabs-content]').getByText(text, { exact: true }).first().waitFor();
+const inList = (text) =>
+  page.locator('[data-slot=tabs-content]').getByText(text, { exact: true }).first().waitFor().catch(async (e) => {
+    const shown = await page.locator('[data-slot=tabs-content]').first().innerText().catch(() => '?');
+    throw new Error(`the chat list shows no "${text}"; it shows: ${JSON.stringify(shown)}\n${e.message}`);
+  });
 /** A message bubble of the open chat (the one with a status line in italics) holding `text`. */
 const inChat = (text) => page.locator('div:has(> div.italic)', { hasText: text }).first().waitFor();
 
@@ -168,7 +172,10 @@ const steps = [
     name: 'login with userId signs the user up',
     async run() {
       await page.goto(pageUrl(aliceId, alice.name));
-      await shows(alice.name); // the widget's header shows the logged-in user
+      await shows(alice.name).catch((e) => {
+        const logins = restCalls.filter((c) => /\/session\.json$/.test(c.url)).map((c) => `${c.method} /session ${c.status}`);
+        throw new Error(`the widget shows no logged-in "${alice.name}" (its login calls: ${logins.join(', ') || 'none'})\n${e.message}`);
+      }); // the widget's header shows the logged-in user
       await page.locator('input[placeholder="Search..."]').waitFor();
       // The SDK side: the user exists, with the widget's login and the external id.
       const probe = new Peer(target);
@@ -398,5 +405,6 @@ fs.writeFileSync(path.join(ARTIFACTS, 'rest.log'), restCalls.map((c) => `${c.sta
 await page.screenshot({ path: path.join(ARTIFACTS, 'last.png'), fullPage: true }).catch(() => {});
 await Promise.all([bob.close(), carol.close()]);
 await browser.close();
-console.log(`\ne2e: ${passed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+console.log(`\ne2e: the steps took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`e2e: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
