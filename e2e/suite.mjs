@@ -219,8 +219,10 @@ const steps = [
       const d = list.items.find((x) => x.occupants_ids.includes(state.aliceId));
       assert(d, `Bobby's dialog list has no private dialog with Alice: ${JSON.stringify(list.items)}`);
       state.bobDialog = d._id;
-      // The page: the dialog's name is the other user's name (header and chat list).
+      // The page: the dialog's name is the other user's name, in the chat
+      // list and in the open chat's header (a second element with that text).
       await inList(`Bobby ${run}`);
+      await page.getByText(`Bobby ${run}`, { exact: true }).nth(1).waitFor();
     },
   },
   {
