@@ -137,26 +137,19 @@ async function recordTicks(text) {
       const s = find();
       if (s && states[states.length - 1] !== s) states.push(s);
     }, 5);
-    window.__stopTicks ??= [];
-    window.__stopTicks.push(() => clearInterval(timer));
   }, text);
 }
 const ticksOf = (text) => page.evaluate((t) => [...(window.__ticks?.[t] ?? [])], text);
 
 async function waitTick(text, state) {
-  await withTimeout(
-    (async () => {
-      for (;;) {
-        const s = await ticksOf(text);
-        if (s[s.length - 1] === state) return s;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })(),
-    UI_MS,
-    `tick of "${text}" to reach ${state}`,
-  ).catch(async (e) => {
-    throw new Error(`${e.message}; the page showed ${(await ticksOf(text)).join(' -> ') || 'no tick'}`);
-  });
+  const deadline = Date.now() + UI_MS;
+  let seen = [];
+  while (Date.now() < deadline) {
+    seen = await ticksOf(text);
+    if (seen[seen.length - 1] === state) return seen;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the tick of "${text}" did not reach ${state} within ${UI_MS} ms; the page showed ${seen.join(' -> ') || 'no tick'}`);
 }
 
 // ---- steps -----------------------------------------------------------------
