@@ -97,8 +97,11 @@ func TestUnknownUserCostsOneHashOfTheConfiguredCost(t *testing.T) {
 			resp := env.Do(t, servertest.Req{Method: "POST", Path: "/session.json", Body: map[string]any{
 				"application_id": env.App.ID, "auth_key": env.App.AuthKey,
 				"user": map[string]any{"login": login, "password": "not-the-password"}}})
-			if resp.Status == 401 || resp.Status == 404 { // REST.md §1.8 allows 404 for an unknown login
-				return "refused"
+			switch resp.Status {
+			case 401:
+				return "wrong password"
+			case 404: // REST.md §1.8: an unknown login is 404
+				return "unknown login"
 			}
 			return fmt.Sprint(resp.Status, string(resp.Raw))
 		}
@@ -112,8 +115,8 @@ func TestUnknownUserCostsOneHashOfTheConfiguredCost(t *testing.T) {
 			return "not-authorized"
 		}
 	}
-	check("REST, existing user", rest(u.Login), "refused")
-	check("REST, unknown user", rest("nosuchuser"), "refused")
+	check("REST, existing user", rest(u.Login), "wrong password")
+	check("REST, unknown user", rest("nosuchuser"), "unknown login")
 	check("SASL, existing user", sasl(fmt.Sprintf("%d-%d", u.ID, env.App.ID)), "not-authorized")
 	check("SASL, unknown user", sasl(fmt.Sprintf("%d-%d", u.ID+1000, env.App.ID)), "not-authorized")
 	check("SASL, unknown app", sasl(fmt.Sprintf("%d-%d", u.ID, env.App.ID+1000)), "not-authorized")

@@ -298,14 +298,25 @@ func (s *Service) CreateSession(ctx context.Context, req SessionRequest) (*Sessi
 	return sess, user, nil
 }
 
+// unknownLogin is the answer to a login or email no user of the app has.
+func unknownLogin() *apperr.Error {
+	return &apperr.Error{Kind: apperr.KindNotFound, Message: "Not found"}
+}
+
 func constantTimeEqual(a, b string) bool {
 	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
 	return ha == hb
 }
 
-// checkCredentials returns the user whose login or email and password match.
-// Every failure is the same 401, so callers learn nothing about which part
-// was wrong; addr is the client's, for the guessing limits.
+// checkCredentials returns the user whose login or email and password match;
+// addr is the client's, for the guessing limits. A login or email no user
+// has is 404 and a wrong password 401 (REST.md §1.8): ConnectyCube's own
+// clients (@connectycube/react's login with force, the chat widget's
+// userId login) sign the user up only on 404. That tells a caller which
+// logins exist, as the platform does; what still stands against guessing
+// is that an unknown login counts toward the guard's limits like a wrong
+// password and costs the same hash, so neither the limits nor the timing
+// of the two answers differ.
 func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentials, addr string) (*User, error) {
 	field, value := "login", c.Login
 	if value == "" {
@@ -333,7 +344,7 @@ func (s *Service) checkCredentials(ctx context.Context, appID int64, c Credentia
 		// the user exists.
 		s.verifyPassword(s.dummy, c.Password)
 		t.done(ctx, false, "unknown user")
-		return nil, apperr.Unauthorized()
+		return nil, unknownLogin()
 	}
 	if !s.verifyPassword(u.PasswordHash, c.Password) {
 		t.done(ctx, false, "wrong password")

@@ -98,7 +98,9 @@ func TestLoginFailuresPerAddress(t *testing.T) {
 		wantStatus(t, env.Do(t, sessionWith(env, u.Login, u.Password)), 201)
 	}
 	for i := range 3 {
-		wantStatus(t, env.Do(t, sessionWith(env, fmt.Sprintf("nobody%d", i), "password-1")), 401)
+		// An unknown login is 404 (REST.md §1.8) but still a failure
+		// charged to the address.
+		wantStatus(t, env.Do(t, sessionWith(env, fmt.Sprintf("nobody%d", i), "password-1")), 404)
 	}
 	wantLimited(t, env.Do(t, sessionWith(env, "nobody9", "password-1")), "20")
 	wantLimited(t, env.Do(t, sessionWith(env, u.Login, u.Password)), "20")
@@ -171,4 +173,27 @@ func TestFailedLoginIsLoggedWithoutPassword(t *testing.T) {
 	if failed != 6 || refused != 1 {
 		t.Fatalf("%d failures and %d refusals logged; want 6 and 1:\n%s", failed, refused, out)
 	}
+}
+
+// An unknown login answers 404 (REST.md §1.8) yet is a failure like a
+// wrong password: guessing one login backs off after the same five
+// checked attempts, so a 404 is no way around the guard.
+func TestUnknownLoginBacksOff(t *testing.T) {
+	env := servertest.Start(t)
+	env.Clock.Freeze()
+	var checked int
+	for i := range 20 {
+		resp := env.Do(t, sessionWith(env, "nosuchlogin", fmt.Sprintf("guess-%d", i)))
+		switch resp.Status {
+		case 404:
+			checked++
+		case 429:
+		default:
+			t.Fatalf("attempt %d: %d %s", i, resp.Status, resp.Raw)
+		}
+	}
+	if checked != 5 {
+		t.Fatalf("%d of 20 attempts on an unknown login were checked; want 5", checked)
+	}
+	wantLimited(t, env.Do(t, sessionWith(env, "nosuchlogin", "guess-again")), "1")
 }

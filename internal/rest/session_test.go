@@ -64,7 +64,7 @@ func TestCreateUserSessionByLoginAndEmail(t *testing.T) {
 
 func TestCreateSessionRejects(t *testing.T) {
 	env := servertest.Start(t)
-	env.NewUser(t)
+	u := env.NewUser(t)
 	good := func(extra map[string]any) map[string]any {
 		m := map[string]any{"application_id": env.App.ID, "auth_key": env.App.AuthKey}
 		for k, v := range extra {
@@ -80,8 +80,9 @@ func TestCreateSessionRejects(t *testing.T) {
 	}{
 		{"wrong auth key", map[string]any{"application_id": env.App.ID, "auth_key": "nope"}, 401, "base"},
 		{"unknown app", map[string]any{"application_id": 999, "auth_key": env.App.AuthKey}, 401, "base"},
-		{"wrong password", good(map[string]any{"user": map[string]any{"login": "user1", "password": "wrongwrong"}}), 401, "base"},
-		{"unknown login", good(map[string]any{"user": map[string]any{"login": "ghost", "password": "whatever1"}}), 401, "base"},
+		{"wrong password", good(map[string]any{"user": map[string]any{"login": u.Login, "password": "wrongwrong"}}), 401, "base"},
+		{"unknown login", good(map[string]any{"user": map[string]any{"login": "ghost", "password": "whatever1"}}), 404, "base"},
+		{"unknown email", good(map[string]any{"user": map[string]any{"email": "ghost@example.com", "password": "whatever1"}}), 404, "base"},
 		{"missing application_id", map[string]any{"auth_key": env.App.AuthKey}, 422, "application_id"},
 		{"application_id not a number", map[string]any{"application_id": "one", "auth_key": env.App.AuthKey}, 422, "application_id"},
 		{"missing auth_key", map[string]any{"application_id": env.App.ID}, 422, "auth_key"},
@@ -127,6 +128,8 @@ func TestLoginAndLogout(t *testing.T) {
 	wantError(t, env.Do(t, req{Method: "DELETE", Path: "/login.json", Token: tok}), 403, "base")
 	wantError(t, env.Do(t, req{Method: "POST", Path: "/login.json", Token: tok,
 		Body: map[string]any{"login": u.Login, "password": "wrong-password"}}), 401, "base")
+	wantError(t, env.Do(t, req{Method: "POST", Path: "/login.json", Token: tok,
+		Body: map[string]any{"login": "ghost", "password": "wrong-password"}}), 404, "base")
 	wantError(t, env.Do(t, req{Method: "POST", Path: "/login.json", Token: tok, Body: map[string]any{"login": u.Login}}), 422, "password")
 
 	resp := env.Do(t, req{Method: "POST", Path: "/login.json", Token: tok, Body: map[string]any{"login": u.Login, "password": u.Password}})
