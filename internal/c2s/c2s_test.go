@@ -17,12 +17,17 @@ import (
 // client is a raw XMPP-over-WebSocket client for exact exchanges. Like
 // any stream management client it answers the server's <r/> with the
 // number of stanzas it received since <enabled/>, and hides the exchange.
+// The <a/> the server sends unasked, ahead of a content message's copies
+// (sm.go), is hidden too and only recorded, unless the test shows acks
+// (showAcks) or expects one (expect("a"), skipTo("a")).
 type client struct {
 	t          *testing.T
 	c          *websocket.Conn
 	sm         bool
 	received   uint32
-	manualAcks bool // the test answers <r/> itself
+	manualAcks bool     // the test answers <r/> itself
+	showAcks   bool     // recv returns the server's <a/>
+	acks       []string // h of each <a/> recv hid
 }
 
 func dial(t *testing.T, url string) *client {
@@ -66,6 +71,9 @@ func (c *client) recv() *xmpp.Element {
 		case el.Name == "r" && el.Attr("xmlns") == xmpp.NSSM && !c.manualAcks:
 			c.send(fmt.Sprintf(`<a xmlns="urn:xmpp:sm:3" h="%d"/>`, c.received))
 			continue
+		case el.Name == "a" && el.Attr("xmlns") == xmpp.NSSM && !c.showAcks:
+			c.acks = append(c.acks, el.Attr("h"))
+			continue
 		case el.Name == "message" || el.Name == "presence" || el.Name == "iq":
 			c.received++
 		}
@@ -75,6 +83,10 @@ func (c *client) recv() *xmpp.Element {
 
 func (c *client) expect(name string) *xmpp.Element {
 	c.t.Helper()
+	if name == "a" && !c.showAcks {
+		c.showAcks = true
+		defer func() { c.showAcks = false }()
+	}
 	el := c.recv()
 	if el.Name != name {
 		c.t.Fatalf("got <%s> %s, want <%s>", el.Name, el.AppendXML(nil), name)

@@ -197,6 +197,9 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 		if !slices.Contains(acc.Recipients, to) {
 			return // the domain dropped it (a block, REALTIME.md §18.9)
 		}
+		if isContent(el) {
+			s.ackAhead() // before the recipient can answer (sm.go)
+		}
 		s.deliverDirect(el, bare, acc, "")
 	}, pending.Stored()
 }
@@ -222,6 +225,9 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 	if err != nil {
 		s.refuse(el, err, "item-not-found")
 		return
+	}
+	if isContent(el) {
+		s.ackAhead() // before any member can answer (sm.go)
 	}
 	if el.Attr("type") == "chat" && acc.Dialog.Type == chat.Private {
 		for _, u := range acc.Recipients {

@@ -68,6 +68,27 @@ func (s *Session) smElement(el *xmpp.Element) bool {
 	return false
 }
 
+// ackAhead writes an unsolicited <a h> (XEP-0198 lets either party send
+// one at any time) that already counts the content message whose pipeline
+// step is running, once it is accepted and before its copies are routed.
+// The SDK shows a message as 'sent' on the <a> that covers it and as
+// 'delivered' / 'read' on the recipient's markers; answering only the
+// client's <r/>, which the reader takes up after the step, let a recipient
+// whose SDK sends its 'received' marker at once get that marker onto this
+// outbox first, and the sender's tick went back from 'delivered' to
+// 'sent'. Queued here, the <a> is ahead of anything the copy can cause.
+// The SDK adds a message to its queue of unacknowledged ones before
+// anything it receives is handled (the WebSocket write resolves in a
+// microtask), so an early <a> never finds the queue without it; the <a>
+// answering the <r/> then repeats the same h, which the SDK takes as
+// nothing new.
+func (s *Session) ackAhead() {
+	if !s.smOn {
+		return
+	}
+	s.write(xmpp.NewElement("a", "xmlns", xmpp.NSSM, "h", strconv.FormatUint(uint64(s.handled+1), 10)))
+}
+
 func smFailed(cond string) *xmpp.Element {
 	f := xmpp.NewElement("failed", "xmlns", xmpp.NSSM)
 	f.AppendChild(xmpp.NewElement(cond, "xmlns", xmpp.NSStanzas))
