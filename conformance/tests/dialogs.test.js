@@ -105,7 +105,7 @@ test('dialogs: create 1-1 (type 3) with the guide params returns a full private 
   assert.equal(d.type, 3);
   assert.equal(d.user_id, a.user.id, 'the creator owns the dialog');
   assert.deepEqual(sortedIds(d.occupants_ids), sortedIds([a.user.id, b.user.id]), 'caller is always added');
-  assert.equal(d.name, null);
+  assert.equal(d.name, b.login, "named, for the caller, after the other participant (full_name, else login)");
   assert.equal(d.photo, null);
   assert.deepEqual(d.admins_ids, []);
   assert.deepEqual(d.pinned_messages_ids, []);
@@ -521,7 +521,7 @@ test('dialogs: update of a private dialog ignores name and photo', async () => {
   const d = await createPrivate(a, b);
   const u = await a.cc.chat.dialog.update(d._id, { name: 'not allowed', photo: 'x.jpg' });
   assertDialog(u);
-  assert.equal(u.name, null);
+  assert.equal(u.name, b.login, "the other participant's name, not the one given");
   assert.equal(u.photo, null);
 });
 

@@ -639,7 +639,11 @@ export function assertDialog(d, what = 'dialog') {
   assert.ok(Date.parse(d.updated_at) >= Date.parse(d.created_at), `${what}.updated_at must not precede created_at: ${shown}`);
   switch (d.type) {
     case 3:
-      assert.equal(d.name, null, `${what}.name must be null for a private dialog: ${shown}`);
+      // Named for the caller after the other participant (full_name,
+      // else login; null once that user is gone), as ConnectyCube's chat
+      // widget expects (issue 15).
+      assert.ok(d.name === null || (typeof d.name === 'string' && d.name !== ''),
+        `${what}.name of a private dialog must be the other participant's name or null: ${shown}`);
       assert.equal(d.occupants_ids.length, 2, `${what}.occupants_ids of a private dialog holds exactly two ids: ${shown}`);
       assert.equal(d.occupants_count, null, `${what}.occupants_count must be null for type 3: ${shown}`);
       assert.equal(d.xmpp_room_jid, null, `${what}.xmpp_room_jid must be null for type 3: ${shown}`);

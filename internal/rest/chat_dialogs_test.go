@@ -65,7 +65,7 @@ func TestCreatePrivateDialogTwiceReturnsTheSame(t *testing.T) {
 	d := resp.JSON
 	checkDialogShape(t, d)
 	id := d["_id"].(string)
-	want(t, "private", d, map[string]any{"type": 3, "name": nil, "photo": nil, "user_id": a.ID,
+	want(t, "private", d, map[string]any{"type": 3, "name": b.Login, "photo": nil, "user_id": a.ID,
 		"occupants_ids": []int64{a.ID, b.ID}, "occupants_count": nil, "xmpp_room_jid": nil, "unread_messages_count": 0,
 		"last_message": nil, "last_message_status": nil, "admins_ids": []int64{}})
 	// Again, by either side and in any accepted form: 200 and the same dialog.
@@ -633,7 +633,7 @@ func TestUpdateDialog(t *testing.T) {
 	p := newPrivate(t, env, a, b)
 	resp = env.Do(t, req{Method: "PUT", Path: "/chat/Dialog/" + p + ".json", Token: a.Token, Body: map[string]any{"name": "x", "photo": "y"}})
 	wantStatus(t, resp, http.StatusOK)
-	want(t, "private info", resp.JSON, map[string]any{"name": nil, "photo": nil, "_id": p})
+	want(t, "private info", resp.JSON, map[string]any{"name": b.Login, "photo": nil, "_id": p})
 	resp = env.Do(t, req{Method: "GET", Path: "/chat/Dialog/" + p + "/occupants.json", Token: b.Token})
 	wantStatus(t, resp, http.StatusOK)
 	sameIDs(t, ids(t, resp.JSON["items"].([]any), false), []int64{a.ID, b.ID})

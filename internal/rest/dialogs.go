@@ -52,9 +52,9 @@ func (a *API) listDialogs(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	items := make([]*dialogJSON, len(views))
-	for i := range views {
-		items[i] = a.toDialogJSON(&views[i])
+	items, err := a.dialogsJSON(r, views)
+	if err != nil {
+		return reply{}, err
 	}
 	if count {
 		return ok(dialogPage{TotalEntries: total, Items: items})
@@ -155,10 +155,14 @@ func (a *API) createDialog(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	if isNew {
-		return created(a.toDialogJSON(v))
+	out, err := a.dialogJSON(r, v)
+	if err != nil {
+		return reply{}, err
 	}
-	return ok(a.toDialogJSON(v))
+	if isNew {
+		return created(out)
+	}
+	return ok(out)
 }
 
 // pushPull reads push_all / pull_all objects.
@@ -219,7 +223,11 @@ func (a *API) updateDialog(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return ok(a.toDialogJSON(v))
+	out, err := a.dialogJSON(r, v)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(out)
 }
 
 type idsJSON struct {
@@ -288,7 +296,11 @@ func (a *API) subscribe(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return ok(a.toDialogJSON(v))
+	out, err := a.dialogJSON(r, v)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(out)
 }
 
 type usersItems struct {
@@ -360,7 +372,11 @@ func (a *API) admins(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return ok(a.toDialogJSON(v))
+	out, err := a.dialogJSON(r, v)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(out)
 }
 
 type notificationsJSON struct {
