@@ -9,6 +9,7 @@ import (
 	"github.com/parley-chat/parley/internal/apperr"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/privacy"
+	"github.com/parley-chat/parley/internal/router"
 	"github.com/parley-chat/parley/internal/xmpp"
 )
 
@@ -197,9 +198,6 @@ func (s *Session) message(ctx context.Context, el *xmpp.Element) (step func(), l
 		if !slices.Contains(acc.Recipients, to) {
 			return // the domain dropped it (a block, REALTIME.md §18.9)
 		}
-		if isContent(el) {
-			s.ackAhead() // before the recipient can answer (sm.go)
-		}
 		s.deliverDirect(el, bare, acc, "")
 	}, pending.Stored()
 }
@@ -226,9 +224,6 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		s.refuse(el, err, "item-not-found")
 		return
 	}
-	if isContent(el) {
-		s.ackAhead() // before any member can answer (sm.go)
-	}
 	if el.Attr("type") == "chat" && acc.Dialog.Type == chat.Private {
 		for _, u := range acc.Recipients {
 			if u == s.userID {
@@ -251,10 +246,14 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 	if acc.Everyone {
 		// A broadcast reaches every available user of the application;
 		// nothing is kept or pushed for the others (they read REST history).
-		for _, sess := range s.e.router.Available(func(local string) bool {
+		live := s.e.router.Available(func(local string) bool {
 			u, app, ok := xmpp.ParseUserLocal(local)
 			return ok && app == s.appID && !(p.chatState && u == s.userID) && acc.Reaches(u)
-		}) {
+		})
+		if len(live) > 0 && isContent(out) {
+			s.ackAhead() // before any copy can be answered (sm.go)
+		}
+		for _, sess := range live {
 			copy := out.Clone()
 			copy.SetAttr("to", sess.JID().String())
 			if sess.Send(copy.Encode()) {
@@ -263,22 +262,31 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 		}
 		return
 	}
+	// The copies kept for offline members first, then the sender's <a/>
+	// (sm.go), then the live copies: an acknowledged message is kept for
+	// everyone it could not reach, and acknowledged before anyone can
+	// answer it.
+	var live []router.Session
 	for _, u := range acc.Recipients {
 		if p.chatState && u == s.userID {
 			continue // typing is not echoed to its sender
 		}
 		sessions := s.e.router.Sessions(xmpp.UserJID(u, s.appID, s.e.cfg.Domain))
-		for _, sess := range sessions {
-			copy := out.Clone()
-			copy.SetAttr("to", sess.JID().String())
-			if sess.Send(copy.Encode()) {
-				routed++
-			}
-		}
+		live = append(live, sessions...)
 		if len(sessions) == 0 && u != s.userID && acc.KeepOffline && isContent(out) {
 			copy := out.Clone()
 			copy.SetAttr("to", xmpp.UserJID(u, s.appID, s.e.cfg.Domain).String())
 			s.keepOffline(u, copy.Encode())
+		}
+	}
+	if len(live) > 0 && isContent(out) {
+		s.ackAhead()
+	}
+	for _, sess := range live {
+		copy := out.Clone()
+		copy.SetAttr("to", sess.JID().String())
+		if sess.Send(copy.Encode()) {
+			routed++
 		}
 	}
 }
@@ -296,6 +304,12 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	out.SetAttr("to", to.String())
 	out.SetAttr("type", "chat")
 	frame := out.Encode()
+	if acc != nil && s.smOn && isContent(out) && len(s.e.router.Sessions(to)) > 0 {
+		// Acknowledged before the copy can be answered (sm.go); not when
+		// the copy is kept offline, which it is before the <a/> the
+		// pipeline step's end allows.
+		s.ackAhead()
+	}
 	n := s.e.router.Deliver(to, frame)
 	s.e.routed.Add(int64(n))
 	if n == 0 && acc != nil && acc.KeepOffline && isContent(out) {

@@ -77,6 +77,11 @@ func (s *Session) smElement(el *xmpp.Element) bool {
 // whose SDK sends its 'received' marker at once get that marker onto this
 // outbox first, and the sender's tick went back from 'delivered' to
 // 'sent'. Queued here, the <a> is ahead of anything the copy can cause.
+// It is sent only when a live copy is about to go out, after the copies
+// kept for offline recipients: an <a> still means the message is stored
+// and kept for whoever it could not reach (the crash test relies on it).
+// The one exception is a recipient whose every session closes between the
+// look-up and the delivery: its copy is then kept just after the <a>.
 // The SDK adds a message to its queue of unacknowledged ones before
 // anything it receives is handled (the WebSocket write resolves in a
 // microtask), so an early <a> never finds the queue without it; the <a>

@@ -71,9 +71,18 @@ func TestSenderAckPrecedesRecipientMarkers(t *testing.T) {
 		t.Fatalf("group: the displayed marker came after <a h=%d>; want an <a h> of at least 5 before it", h)
 	}
 
-	// Asked, the server still answers with the same count.
+	// To a user with no live session the copy is kept offline and nothing
+	// is sent ahead: the <a/> comes only when asked, after it was kept.
+	carol := env.NewUser(t)
+	a.send(`<message type="chat" to="` + userJID(env, carol) + `" id="65a1f3d9c81a4f0e2b000003" xmlns="jabber:client"><body>three</body>` + saved + `</message>`)
+	a.send(`<iq type="get" id="after-offline" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	if r := a.recv(); r.Name != "iq" || r.Attr("id") != "after-offline" {
+		t.Fatalf("offline recipient: got %s, want nothing before the ping answer", r.AppendXML(nil))
+	}
+
+	// Asked, the server answers with the whole count.
 	a.send(`<r xmlns="urn:xmpp:sm:3"/>`)
-	if ack := a.expect("a"); ack.Attr("h") != "5" {
-		t.Fatalf("answer to <r/>: %s, want h=5", ack.AppendXML(nil))
+	if ack := a.expect("a"); ack.Attr("h") != "7" {
+		t.Fatalf("answer to <r/>: %s, want h=7", ack.AppendXML(nil))
 	}
 }
