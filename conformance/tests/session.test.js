@@ -209,14 +209,16 @@ test('session: createSession with a wrong password is 401', async () => {
   await expectReject(newClient().createSession({ login, password: 'wrong-password-1' }), 401);
 });
 
-test('session: createSession with an unknown login is 401', async () => {
-  await expectReject(newClient().createSession({ login: 'nosuchuser' + Date.now(), password: DEFAULT_PASSWORD }), 401);
+// 404, not 401 (REST.md §1.8, corrected 2026-12): ConnectyCube's own
+// clients sign a user up only when session creation answers 404.
+test('session: createSession with an unknown login is 404', async () => {
+  await expectReject(newClient().createSession({ login: 'nosuchuser' + Date.now(), password: DEFAULT_PASSWORD }), 404);
 });
 
-test('session: createSession with an unknown email is 401', async () => {
+test('session: createSession with an unknown email is 404', async () => {
   await expectReject(
     newClient().createSession({ email: `nosuch${Date.now()}@example.org`, password: DEFAULT_PASSWORD }),
-    401,
+    404,
   );
 });
 
