@@ -250,8 +250,8 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 			u, app, ok := xmpp.ParseUserLocal(local)
 			return ok && app == s.appID && !(p.chatState && u == s.userID) && acc.Reaches(u)
 		})
-		if len(live) > 0 && isContent(out) {
-			s.ackAhead() // before any copy can be answered (sm.go)
+		if len(live) > 0 {
+			s.ackAhead(el) // before any copy can be answered (sm.go)
 		}
 		for _, sess := range live {
 			copy := out.Clone()
@@ -279,8 +279,8 @@ func (s *Session) deliverRoom(ctx context.Context, el *xmpp.Element, p parsed, d
 			s.keepOffline(u, copy.Encode())
 		}
 	}
-	if len(live) > 0 && isContent(out) {
-		s.ackAhead()
+	if len(live) > 0 {
+		s.ackAhead(el)
 	}
 	for _, sess := range live {
 		copy := out.Clone()
@@ -304,11 +304,11 @@ func (s *Session) deliverDirect(el *xmpp.Element, to xmpp.JID, acc *chat.Accepte
 	out.SetAttr("to", to.String())
 	out.SetAttr("type", "chat")
 	frame := out.Encode()
-	if acc != nil && s.smOn && isContent(out) && len(s.e.router.Sessions(to)) > 0 {
+	if acc != nil && s.smOn && tracked(el) && len(s.e.router.Sessions(to)) > 0 {
 		// Acknowledged before the copy can be answered (sm.go); not when
 		// the copy is kept offline, which it is before the <a/> the
 		// pipeline step's end allows.
-		s.ackAhead()
+		s.ackAhead(el)
 	}
 	n := s.e.router.Deliver(to, frame)
 	s.e.routed.Add(int64(n))

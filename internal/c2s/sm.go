@@ -87,11 +87,28 @@ func (s *Session) smElement(el *xmpp.Element) bool {
 // microtask), so an early <a> never finds the queue without it; the <a>
 // answering the <r/> then repeats the same h, which the SDK takes as
 // nothing new.
-func (s *Session) ackAhead() {
-	if !s.smOn {
+//
+// Only for a message the SDK tracks (tracked): an <a> counting one it does
+// not track would mark the next queued message, maybe not yet stored, as
+// sent (the SDK marks as many queued messages as h went up).
+func (s *Session) ackAhead(el *xmpp.Element) {
+	if !s.smOn || !tracked(el) {
 		return
 	}
 	s.write(xmpp.NewElement("a", "xmlns", xmpp.NSSM, "h", strconv.FormatUint(uint64(s.handled+1), 10)))
+}
+
+// tracked reports whether the SDK waits for an <a/> for the message el:
+// chat or groupchat with a <body> or an <attachment> as a direct child
+// (REALTIME.md §17; the SDK's own attachments sit inside <extraParams>).
+func tracked(el *xmpp.Element) bool {
+	if t := el.Attr("type"); t != "chat" && t != "groupchat" {
+		return false
+	}
+	if b := el.Child("body", ""); b != nil && b.Text() != "" {
+		return true
+	}
+	return el.Child("attachment", "") != nil
 }
 
 func smFailed(cond string) *xmpp.Element {
