@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check Parley has: formatting, go vet, the Go tests (with the
 # race detector), the conformance suite, which drives the real binary with
-# the official connectycube SDK, and the examples (the browser page in
-# headless Chromium). This is the README's test command; CI runs it.
+# the official connectycube SDK, the examples (the browser page in
+# headless Chromium) and ConnectyCube's own chat widget driven in Chromium. This is the README's test command; CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +59,9 @@ fi
 cat "$chromium_log"
 echo "== examples (Node quick start, the 30-line app, the browser page in headless Chromium)"
 bash examples/run.sh
+
+echo "== e2e (ConnectyCube's chat widget in headless Chromium against the real binary)"
+bash e2e/run.sh
 
 if [ -n "$s3_pid" ]; then
   echo "== waiting for the S3-compatible server"
