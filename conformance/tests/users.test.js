@@ -576,7 +576,7 @@ test('users: users.delete() kills the user sessions and the user is gone (404)',
   }
   await expectReject((await reader()).users.get(user.id), 404);
   await expectReject((await reader()).users.get({ login }), 404);
-  await expectReject(newClient().createSession({ login, password }), 401);
+  await expectReject(newClient().createSession({ login, password }), 404); // no such login any more (REST.md §1.8)
 });
 
 test('users: DELETE /users/{id}.json answers 200', async () => {
