@@ -338,14 +338,24 @@ const steps = [
     name: 'reload keeps the session: no new login, dialogs listed, live messages arrive',
     async run() {
       const before = restCalls.length;
+      const framesBefore = wsFrames.length;
       await page.reload();
       await shows(alice.name);
       // The list as it was (by what does not depend on private dialog names).
       await inList(`Group ${run}`);
       await inList(`hi from C ${run}`);
       const text = `after reload ${run}`;
-      // Bounded retries: the page reconnects to chat after the reload; a
-      // message sent before that is offline and arrives on connect anyway.
+      // Live means once the page is back on chat: a message sent before is
+      // kept offline (or waits in the old connection's parked session) and
+      // comes with a delay element, which the widget leaves to its history
+      // fetch. So Bobby sends once the reloaded page's new stream has sent
+      // its initial presence and Bobby's round trip behind it is done.
+      const deadline = Date.now() + 10_000;
+      while (!wsFrames.slice(framesBefore).some((f) => f.includes('SENT <presence'))) {
+        assert(Date.now() < deadline, 'the reloaded page did not send its initial presence within 10 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await withTimeout(bob.cc.chat.getLastUserActivity(state.aliceId), 5_000, 'last activity');
       bob.cc.chat.send(state.aliceId, { type: 'chat', body: text, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
       await inList(text);
       const logins = restCalls.slice(before).filter((c) => c.method === 'POST' && /\/session\.json$/.test(c.url));
