@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -77,6 +78,8 @@ type committer struct {
 	timer  *time.Timer
 	// observe is told about each batch (observe.go); never nil.
 	observe CommitObserver
+	// busy is the time spent in batch transactions so far (CommitTime).
+	busy atomic.Int64
 }
 
 func newCommitter(s *Service) *committer {
@@ -169,7 +172,9 @@ func (c *committer) run(batch []*postReq) {
 	msgs, dialogs, errs, err := c.s.storeBatch(context.Background(), posts, marks, changes, alerts)
 	// Told before the senders are answered, so that what a sender saw
 	// acknowledged is already counted.
-	c.observe.Committed(len(batch), storedCount(msgs, errs, err), time.Since(began))
+	took := time.Since(began)
+	c.busy.Add(int64(took))
+	c.observe.Committed(len(batch), storedCount(msgs, errs, err), took)
 	// The next round: this batch's senders and those who queued meanwhile.
 	c.expect = max(len(batch)+len(c.reqs), c.expect*3/4)
 	for i, r := range batch {
@@ -444,3 +449,9 @@ func (s *Service) insertMessages(ctx context.Context, tx Tx, msgs []*Message, ch
 	}
 	return out, nil
 }
+
+// CommitTime is the time the group committer has spent in transactions
+// since the service started. Its growth over a stretch of wall time is how
+// busy the chat's store path is: background work that shares the machine
+// (the push dispatcher) yields while it is high.
+func (s *Service) CommitTime() time.Duration { return time.Duration(s.commit.busy.Load()) }

@@ -31,7 +31,31 @@ type DispatchConfig struct {
 	// Retention is how long sent and dead pushes stay in the outbox for
 	// `parley push status` (24 h).
 	Retention time.Duration
+	// Chat, when set, is how busy the chat path is; pushes yield to it
+	// (see ChatLoad).
+	Chat ChatLoad
 }
+
+// ChatLoad is the chat's store path, as busy as it is
+// (chat.Service.CommitTime: the time its group commits have taken).
+//
+// Chat is interactive and a push is not: a push that leaves a second later
+// is as good, a message that does is not. So while the chat's commits take
+// more than half of the wall time (the chat is saturated: senders queue for
+// the store), each channel claims at most a quarter of its workers' worth
+// of pushes per Poll instead of as fast as they come free. Pushes keep
+// flowing (16 workers: at most 40 a second per channel) and the backlog
+// drains at full speed once the chat calms down. Without this, on two
+// cores, a push (a Web Push costs two ECDH operations) took CPU from the
+// chat one to one: a third of the saturated chat throughput with an alert
+// for every message.
+type ChatLoad interface {
+	CommitTime() time.Duration
+}
+
+// pressedAbove is the share of wall time in chat commits over which pushes
+// yield.
+const pressedAbove = 0.5
 
 func (c DispatchConfig) withDefaults() DispatchConfig {
 	def := func(v *time.Duration, d time.Duration) {
@@ -84,6 +108,8 @@ type Dispatcher struct {
 	outcomes chan Outcome
 	wake     chan struct{}
 	stats    map[Channel]*counters
+	// pressed: the chat is saturated, pushes yield (ChatLoad).
+	pressed atomic.Bool
 }
 
 type counters struct{ sent, retried, dead, gone atomic.Int64 }
@@ -151,10 +177,19 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}()
 	purge := time.NewTicker(10 * time.Minute)
 	defer purge.Stop()
+	load := time.NewTicker(d.cfg.Poll)
+	defer load.Stop()
+	lastBusy, lastAt := d.chatBusy(), time.Now()
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
 			done = true
+		case now := <-load.C:
+			busy := d.chatBusy()
+			if wall := now.Sub(lastAt); wall > 0 {
+				d.pressed.Store(float64(busy-lastBusy)/float64(wall) > pressedAbove)
+			}
+			lastBusy, lastAt = busy, now
 		case <-d.wake:
 			for _, w := range wakes {
 				select {
@@ -173,6 +208,14 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	loops.Wait()
 	close(d.outcomes)
 	<-finished
+}
+
+// chatBusy is the chat's commit time so far (0 without a ChatLoad).
+func (d *Dispatcher) chatBusy() time.Duration {
+	if d.cfg.Chat == nil {
+		return 0
+	}
+	return d.cfg.Chat.CommitTime()
 }
 
 // channel is one channel's loop: claim as many due pushes as there are
@@ -198,6 +241,9 @@ func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <
 	batch := max(1, d.cfg.Workers/4)
 	for {
 		n := len(free)
+		if d.pressed.Load() {
+			n = min(n, batch) // the chat is saturated: a few per Poll
+		}
 		if n < batch && n < d.cfg.Workers {
 			// Workers are busy: wait for them, not for the poll.
 			select {
@@ -224,7 +270,7 @@ func (d *Dispatcher) channel(ctx context.Context, ch Channel, p Provider, wake <
 				d.outcomes <- d.deliver(sendCtx, ch, p, it)
 			})
 		}
-		if len(items) == n && ctx.Err() == nil {
+		if len(items) == n && ctx.Err() == nil && !d.pressed.Load() {
 			continue // maybe more are due
 		}
 		idle.Reset(d.cfg.Poll)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -705,5 +706,85 @@ func TestDispatchEvents(t *testing.T) {
 	}
 	if n, m := len(r.wp.Received()), len(r.fcm.Received()); n != 4 || m != 2 {
 		t.Errorf("received web %d, fcm %d; want 4 and 2", n, m)
+	}
+}
+
+// chatLoad stands for the chat's commit time: while saturated, commits
+// take all of the wall time.
+type chatLoad struct {
+	mu    sync.Mutex
+	base  time.Duration
+	since time.Time // zero while calm
+}
+
+func (l *chatLoad) CommitTime() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.since.IsZero() {
+		return l.base
+	}
+	return l.base + time.Since(l.since)
+}
+
+func (l *chatLoad) saturate(on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case on && l.since.IsZero():
+		l.since = time.Now()
+	case !on && !l.since.IsZero():
+		l.base += time.Since(l.since)
+		l.since = time.Time{}
+	}
+}
+
+// Pushes yield to a saturated chat: while the chat's commits take all of
+// the wall time, a channel claims at most a quarter of its workers' worth
+// per poll; once the chat calms down the backlog goes at full speed.
+func TestDispatchYieldsToASaturatedChat(t *testing.T) {
+	r := newRig(t)
+	alice, bob := r.env.NewUser(t), r.env.NewUser(t)
+	r.subscribeWeb(t, bob, "browser")
+	r.stop(t)
+	ctx := t.Context()
+	db, svc := r.offline(t)
+	load := &chatLoad{}
+	const workers, poll = 16, 100 * time.Millisecond
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := push.NewDispatcher(db, svc, map[push.Channel]push.Provider{push.Web: webpush.New(webpush.Config{})}, nil,
+		push.DispatchConfig{Workers: workers, Poll: poll, Chat: load}, log, nil)
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		d.Run(runCtx)
+		close(done)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	// The chat saturates; the dispatcher sees it at its next samples.
+	load.saturate(true)
+	time.Sleep(3 * poll)
+	const total = 120
+	started := time.Now()
+	for range total {
+		if _, err := svc.CreateEvent(ctx, push.Caller{AppID: r.env.App.ID, UserID: alice.ID}, push.EventInput{NotificationType: "push",
+			Environment: "development", Message: b64(map[string]any{"message": "busy"}), Sel: push.Selector{IDs: []int64{bob.ID}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second)
+	sent, elapsed := len(r.wp.Received()), time.Since(started)
+	// At most workers/4 per poll, and one poll more for the one under way.
+	if most := (workers / 4) * int(elapsed/poll+2); sent > most {
+		t.Errorf("%d pushes sent in %s of a saturated chat; want at most %d", sent, elapsed, most)
+	}
+	if sent == 0 {
+		t.Errorf("no push sent in %s of a saturated chat: they should trickle, not stop", elapsed)
+	}
+	load.saturate(false)
+	if _, err := r.wp.Wait(bounded(t), total); err != nil {
+		t.Fatalf("after the chat calmed down: %v", err)
 	}
 }

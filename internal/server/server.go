@@ -165,7 +165,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.Data = data.NewService(db, userTags{s.Auth}, log.With("component", "data"), o.now)
 	s.Push = push.NewService(db, seal, log.With("component", "push"), o.now, push.Limits{})
 	s.pushOut = push.NewDispatcher(db, s.Push, providers, pushDirectory{s.Auth, s.Chat},
-		push.DispatchConfig{Workers: cfg.PushWorkers, MaxTries: cfg.PushMaxTries, Timeout: cfg.PushTimeout},
+		push.DispatchConfig{Workers: cfg.PushWorkers, MaxTries: cfg.PushMaxTries, Timeout: cfg.PushTimeout,
+			Chat: s.Chat}, // pushes yield to a saturated chat
 		log.With("component", "push"), o.now)
 	restOpts := []rest.Option{rest.WithData(s.Data), rest.WithBlobs(s.Blobs), rest.WithPush(s.Push)}
 	if cfg.MetricsAddr != "" {
