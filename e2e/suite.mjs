@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Peer, widgetCredentials, withTimeout } from './peer.js';
+import { makePng } from './png.js';
 
 const env = (name) => {
   const v = process.env[name];
@@ -152,6 +153,51 @@ async function waitTick(text, state) {
   throw new Error(`the tick of "${text}" did not reach ${state} within ${UI_MS} ms; the page showed ${seen.join(' -> ') || 'no tick'}`);
 }
 
+/**
+ * Waits for an attachment <img> of the page that the browser has decoded
+ * (naturalWidth > 0) and that match({id, src, width}) accepts; returns it.
+ */
+async function imageShown(match, what) {
+  const deadline = Date.now() + UI_MS;
+  let seen = [];
+  while (Date.now() < deadline) {
+    seen = await page.locator('img[alt=attachment]').evaluateAll((imgs) =>
+      imgs.map((e) => ({ id: e.id, src: e.src, width: e.complete ? e.naturalWidth : 0 })));
+    const hit = seen.find((i) => i.width > 0 && match(i));
+    if (hit) return hit;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no loaded attachment image for ${what} within ${UI_MS} ms; the page has ${JSON.stringify(seen)}`);
+}
+
+/** The open chat's header status line (typing, "Online", "Last seen ..."). */
+const headerStatus = () => page.locator('span.text-xs.text-gray-500.italic').first();
+
+/** Waits until the open chat's header status line satisfies ok(text). */
+async function waitHeaderStatus(ok, what) {
+  const deadline = Date.now() + UI_MS;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = (await headerStatus().innerText().catch(() => '')).trim();
+    if (ok(text)) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the chat header's status line did not become ${what} within ${UI_MS} ms; it shows ${JSON.stringify(text)}`);
+}
+
+/** Clicks Block / UnBlock in the open private chat's profile panel and confirms. */
+async function toggleBlock(label) {
+  // The header's name opens the other user's profile (enableBlockList adds Block there).
+  await page.locator('span.font-medium.cursor-pointer').first().click();
+  await page.locator('p.text-red-500', { hasText: new RegExp(`^${label}$`) }).click();
+  // (The confirm button is a button inside the dialog's action button: take the innermost.)
+  await page.locator('[role=alertdialog] button:has-text("Continue")').last().click();
+  await page.locator('[role=alertdialog][data-state=open]').waitFor({ state: 'detached' });
+  // Back from the profile panel to the chat.
+  await page.locator('div.z-20:has(span:text-is("Profile")) div.border-b svg.cursor-pointer').first().click();
+  await page.locator('span:text-is("Profile")').waitFor({ state: 'hidden' });
+}
+
 // ---- steps -----------------------------------------------------------------
 
 const aliceId = `alice-${run}`;
@@ -278,6 +324,62 @@ const steps = [
       await inChat(`read me ${run}`);
       await bob.waitFor('delivered', ([id, , userId]) => id === msgId && userId === state.aliceId, 'Bobby gets the page\'s delivered receipt');
       await bob.waitFor('read', ([id, , userId]) => id === msgId && userId === state.aliceId, 'Bobby gets the page\'s read receipt');
+    },
+  },
+  {
+    name: 'attachments: the widget sends an image, Bobby downloads the same bytes; Bobby\'s image shows in the page',
+    async run() {
+      assert(state.bobDialog, 'no 1-1 dialog');
+      const png = makePng(48, 32, [220, 40, 40]);
+      await page.locator('input[type=file]').first().setInputFiles({ name: `red-${run}.png`, mimeType: 'image/png', buffer: png });
+      const [from, msg] = await bob.waitFor('message', ([, m]) => (m.extension?.attachments ?? []).length > 0 && m.dialog_id === state.bobDialog,
+        'Bobby receives the widget\'s attachment');
+      assert(from === state.aliceId, `from ${from}, want ${state.aliceId}`);
+      const att = msg.extension.attachments[0];
+      assert(typeof att.uid === 'string' && att.uid, `attachment without uid: ${JSON.stringify(att)}`);
+      const got = await bob.download(att.uid);
+      assert(got.status === 200, `GET blob ${att.uid} with Bobby's token: ${got.status}`);
+      assert(got.body.equals(png), `the blob is ${got.body.length} bytes, not the ${png.length} bytes the page sent`);
+      // The sender's own bubble: a decoded 48 px wide image.
+      await imageShown((i) => i.width === 48, 'the page\'s own image');
+      // Bobby -> widget: a private upload, sent as the SDK's guide does.
+      const png2 = makePng(24, 24, [30, 90, 220]);
+      const file = await withTimeout(bob.cc.storage.createAndUpload({ name: `blue-${run}.png`, file: png2, type: 'image/png', size: png2.length, public: false }),
+        10_000, 'createAndUpload');
+      bob.cc.chat.send(state.aliceId, {
+        type: 'chat', body: 'Attachment',
+        extension: { save_to_history: 1, dialog_id: state.bobDialog, attachments: [{ uid: file.uid, id: file.id, type: 'image/png' }] },
+        markable: 1,
+      });
+      // The page shows it from Parley, with its own session's download URL.
+      const shown = await imageShown((i) => i.id.includes(file.uid) || i.src.includes(file.uid), `Bobby's blob ${file.uid}`);
+      assert(shown.width === 24, `the page decoded a ${shown.width}px wide image, want 24`);
+      assert(shown.src.startsWith(`https://${API}/blobs/${file.uid}`), `the image's src is ${shown.src}`);
+    },
+  },
+  {
+    name: 'blocking: Block in the widget refuses Bobby\'s 1-1 messages (SDK error, nothing shown); UnBlock lets them through',
+    async run() {
+      assert(state.bobDialog, 'no 1-1 dialog');
+      await toggleBlock('Block');
+      // The widget stores the block as the default privacy list; Bobby's next message is refused.
+      const text = `while blocked ${run}`;
+      const id = bob.cc.chat.send(state.aliceId, { type: 'chat', body: text, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
+      const [, err] = await bob.waitFor('error', ([mid]) => mid === id, 'Bobby\'s SDK reports the refused message');
+      assert(Number(err?.code) === 503, `error ${JSON.stringify(err)}, want code 503`);
+      // A round trip from Carol as a barrier: had the refused message been routed, it would be there by now.
+      const barrier = `barrier while blocked ${run}`;
+      const cd = await withTimeout(carol.cc.chat.dialog.create({ type: 3, occupants_ids: [state.aliceId] }), 10_000, 'dialog.create');
+      carol.cc.chat.send(state.aliceId, { type: 'chat', body: barrier, extension: { save_to_history: 1, dialog_id: cd._id }, markable: 1 });
+      await inList(barrier);
+      const seenBlocked = await page.getByText(text).count();
+      assert(seenBlocked === 0, `the page shows the refused message "${text}"`);
+      await toggleBlock('UnBlock');
+      const after = `after unblock ${run}`;
+      const id2 = bob.cc.chat.send(state.aliceId, { type: 'chat', body: after, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
+      await page.locator('[data-slot=tabs-content]').getByText(after).first().waitFor();
+      await bob.waitFor('delivered', ([mid]) => mid === id2, 'Bobby gets delivered after the unblock');
+      assert(!bob.events.error.some(([mid]) => mid === id2), 'the message after the unblock was refused');
     },
   },
   {

@@ -27,6 +27,10 @@ const props = {
   open: true,
   splitView: true,
   hideWidgetButton: true,
+  // What the e2e steps for attachments, last seen and blocking exercise
+  // (attachments need no prop: the footer's file picker is always there).
+  enableLastSeen: true,
+  enableBlockList: true,
 };
 
 createRoot(document.getElementById('root')).render(<ConnectyCubeChatWidget {...props} />);
