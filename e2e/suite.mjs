@@ -223,6 +223,19 @@ async function deliveredAfterUnblock(tag) {
   assert(!bob.events.error.some(([mid]) => mid === id), `the message after the unblock was refused: ${JSON.stringify(bob.events.error)}`);
 }
 
+/** Waits until ok() holds over the recorded XMPP frames. */
+async function waitFrames(ok, what) {
+  const deadline = Date.now() + UI_MS;
+  while (!ok()) {
+    assert(Date.now() < deadline, `${what}: not within ${UI_MS} ms (see xmpp.log)`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The sidebar's tabs (showOnlineUsersTab): chats first, online users second. */
+const usersTab = () => page.locator('[data-slot=tabs-trigger]').nth(1).click();
+const chatsTab = () => page.locator('[data-slot=tabs-trigger]').nth(0).click();
+
 // ---- steps -----------------------------------------------------------------
 
 const aliceId = `alice-${run}`;
@@ -503,6 +516,48 @@ const steps = [
       await inList(text);
       const logins = restCalls.slice(before).filter((c) => c.method === 'POST' && /\/session\.json$/.test(c.url));
       assert(logins.length === 0, `the reload logged in again: ${JSON.stringify(logins)}`);
+    },
+  },
+  {
+    name: 'online and last seen: the header shows Dave "Online" once he connects, the online users tab lists him; when he leaves the page gets his last-activity push and the list drops him',
+    async run() {
+      const dave = new Peer(target);
+      await dave.signUpAndLogin({ login: `dave${run}`, password: 'dave-password-1', fullName: `Dave ${run}` });
+      await openNewDialog('New message');
+      await searchUser(`Dave ${run}`);
+      await page.locator('[role=dialog] button:has-text("Start chat")').click();
+      await page.getByText(`Dave ${run}`, { exact: true }).nth(1).waitFor();
+      // Never connected yet: whatever the header says, it is not "Online".
+      const before = await waitHeaderStatus((t) => t !== 'Online', 'anything but Online');
+      await dave.connectChat();
+      const online = await waitHeaderStatus((t) => t === 'Online', '"Online"');
+      assert(before !== online, `the header showed ${JSON.stringify(before)} before Dave connected and ${JSON.stringify(online)} after`);
+      // The online users tab (GET /users/online when it first opens in a page load) lists him.
+      await usersTab();
+      await page.locator('[data-slot=tabs-content]').getByText(`Dave ${run}`, { exact: true }).first().waitFor();
+      // Back to his chat (the tab switch unselected it, and the widget unsubscribed).
+      await chatsTab();
+      const daveJid = `from="${dave.userId}-`;
+      const pushesAfter = (mark) => wsFrames.slice(mark).filter((f) => f.includes('RECV <iq') && f.includes('jabber:iq:last') && f.includes(daveJid));
+      const resubscribed = wsFrames.length;
+      await page.locator('[data-slot=tabs-content]').getByText(`Dave ${run}`, { exact: true }).first().click();
+      await waitFrames(() => pushesAfter(resubscribed).length >= 1, 'Parley\'s last-activity push right after the widget subscribes to Dave');
+      await waitHeaderStatus((t) => t === 'Online', '"Online"');
+      // Dave leaves: Parley pushes his last activity to the page's subscription (REALTIME §16.3).
+      const left = wsFrames.length;
+      await dave.close();
+      await waitFrames(() => pushesAfter(left).length >= 1, 'Parley\'s last-activity push when Dave leaves');
+      // The header keeps "Online": the React helper shows "Online" for up to 30 s of
+      // inactivity, and Dave was active a moment ago (REALTIME §16.3, accepted).
+      // What shows the change at once is the online users list of a new page load.
+      await page.reload();
+      await shows(alice.name);
+      await usersTab();
+      const list = page.locator('[data-slot=tabs-content]');
+      await list.getByText(`Bobby ${run}`, { exact: true }).first().waitFor(); // the list has loaded
+      const daveShown = await list.getByText(`Dave ${run}`, { exact: true }).count();
+      assert(daveShown === 0, `the online users list still shows Dave after he disconnected: ${JSON.stringify(await list.first().innerText())}`);
+      await chatsTab();
     },
   },
 ];
