@@ -522,6 +522,7 @@ const steps = [
     name: 'online and last seen: the header shows Dave "Online" once he connects, the online users tab lists him; when he leaves the page gets his last-activity push and the list drops him',
     async run() {
       const dave = new Peer(target);
+      state.dave = dave; // closed at the end even when the step fails
       await dave.signUpAndLogin({ login: `dave${run}`, password: 'dave-password-1', fullName: `Dave ${run}` });
       await openNewDialog('New message');
       await searchUser(`Dave ${run}`);
@@ -608,7 +609,7 @@ fs.writeFileSync(path.join(ARTIFACTS, 'console.log'), consoleLines.join('\n') + 
 fs.writeFileSync(path.join(ARTIFACTS, 'xmpp.log'), wsFrames.join('\n') + '\n');
 fs.writeFileSync(path.join(ARTIFACTS, 'rest.log'), restCalls.map((c) => `${c.status} ${c.method} ${c.url}`).join('\n') + '\n');
 await page.screenshot({ path: path.join(ARTIFACTS, 'last.png'), fullPage: true }).catch(() => {});
-await Promise.all([bob.close(), carol.close()]);
+await Promise.all([bob, carol, state.dave].filter(Boolean).map((p) => p.close()));
 await browser.close();
 console.log(`\ne2e: the steps took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`e2e: ${passed} passed, ${failed} failed`);
