@@ -35,7 +35,7 @@ export class Peer {
         timeout: WAIT_MS,
       },
     );
-    this.events = { message: [], typing: [], delivered: [], read: [], system: [] };
+    this.events = { message: [], typing: [], delivered: [], read: [], system: [], error: [] };
     this.waiters = [];
   }
 
@@ -60,6 +60,7 @@ export class Peer {
     chat.onDeliveredStatusListener = record('delivered');
     chat.onReadStatusListener = record('read');
     chat.onSystemMessageListener = record('system');
+    chat.onMessageErrorListener = record('error'); // (messageId, {code, info}): a refused message
     await withTimeout(chat.connect({ userId: this.userId, password: this.password }), WAIT_MS, 'chat connect');
     return this;
   }
@@ -79,6 +80,12 @@ export class Peer {
     const seen = this.events[kind].find((args) => match(args));
     if (seen) return Promise.resolve(seen);
     return withTimeout(new Promise((resolve) => this.waiters.push({ kind, match, resolve })), ms, `${what} (${kind})`);
+  }
+
+  /** Downloads a blob as this user would (storage.privateUrl: ?token= of this user's session). */
+  async download(uid) {
+    const res = await withTimeout(fetch(this.cc.storage.privateUrl(uid)), WAIT_MS, `GET blob ${uid}`);
+    return { status: res.status, type: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
   }
 
   async close() {

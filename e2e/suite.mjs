@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Peer, widgetCredentials, withTimeout } from './peer.js';
+import { makePng } from './png.js';
 
 const env = (name) => {
   const v = process.env[name];
@@ -152,6 +153,89 @@ async function waitTick(text, state) {
   throw new Error(`the tick of "${text}" did not reach ${state} within ${UI_MS} ms; the page showed ${seen.join(' -> ') || 'no tick'}`);
 }
 
+/**
+ * Waits for an attachment <img> of the page that the browser has decoded
+ * (naturalWidth > 0) and that match({id, src, width}) accepts; returns it.
+ */
+async function imageShown(match, what) {
+  const deadline = Date.now() + UI_MS;
+  let seen = [];
+  while (Date.now() < deadline) {
+    seen = await page.locator('img[alt=attachment]').evaluateAll((imgs) =>
+      imgs.map((e) => ({ id: e.id, src: e.src, width: e.complete ? e.naturalWidth : 0 })));
+    const hit = seen.find((i) => i.width > 0 && match(i));
+    if (hit) return hit;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no loaded attachment image for ${what} within ${UI_MS} ms; the page has ${JSON.stringify(seen)}`);
+}
+
+/** The open chat's header status line (typing, "Online", "Last seen ..."). */
+const headerStatus = () => page.locator('span.text-xs.text-gray-500.italic').first();
+
+/** Waits until the open chat's header status line satisfies ok(text). */
+async function waitHeaderStatus(ok, what) {
+  const deadline = Date.now() + UI_MS;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = (await headerStatus().innerText().catch(() => '')).trim();
+    if (ok(text)) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the chat header's status line did not become ${what} within ${UI_MS} ms; it shows ${JSON.stringify(text)}`);
+}
+
+/** Clicks Block / Unblock in the open private chat's profile panel and confirms. */
+async function toggleBlock(label) {
+  // The header's name opens the other user's profile (enableBlockList adds Block there).
+  await page.locator('span.font-medium.cursor-pointer').first().click();
+  await page.locator('p.text-red-500', { hasText: new RegExp(`^${label}$`) }).click();
+  // (The confirm button is a button inside the dialog's action button: take the innermost.)
+  await page.locator('[role=alertdialog] button:has-text("Continue")').last().click();
+  await page.locator('[role=alertdialog][data-state=open]').waitFor({ state: 'detached' });
+  // Back from the profile panel to the chat.
+  await page.locator('div.z-20:has(span:text-is("Profile")) div.border-b svg.cursor-pointer').first().click();
+  // (The panel stays in the DOM, slid out of view.)
+  await page.locator('div.translate-x-full', { has: page.locator('span:text-is("Profile")') }).waitFor({ state: 'attached' });
+}
+
+/** Bobby's next 1-1 message is refused: his SDK gets the error, the page shows nothing. */
+async function refusedWhileBlocked(tag) {
+  const text = `while ${tag} ${run}`;
+  const id = bob.cc.chat.send(state.aliceId, { type: 'chat', body: text, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
+  const [, err] = await bob.waitFor('error', ([mid]) => mid === id, 'Bobby\'s SDK reports the refused message');
+  assert(Number(err?.code) === 503, `error ${JSON.stringify(err)}, want code 503`);
+  // A round trip from Carol as a barrier: had the refused message been routed, it would be shown by now.
+  const barrier = `barrier while ${tag} ${run}`;
+  state.carolDialog ??= (await withTimeout(carol.cc.chat.dialog.create({ type: 3, occupants_ids: [state.aliceId] }), 10_000, 'dialog.create'))._id;
+  carol.cc.chat.send(state.aliceId, { type: 'chat', body: barrier, extension: { save_to_history: 1, dialog_id: state.carolDialog }, markable: 1 });
+  await inList(barrier);
+  const shown = await page.getByText(text, { exact: true }).count();
+  assert(shown === 0, `the page shows the refused message "${text}"`);
+}
+
+/** Bobby's next 1-1 message reaches the page again, and he gets its delivered receipt. */
+async function deliveredAfterUnblock(tag) {
+  const text = `after ${tag} ${run}`;
+  const id = bob.cc.chat.send(state.aliceId, { type: 'chat', body: text, extension: { save_to_history: 1, dialog_id: state.bobDialog }, markable: 1 });
+  await inList(text);
+  await bob.waitFor('delivered', ([mid]) => mid === id, 'Bobby gets delivered after the unblock');
+  assert(!bob.events.error.some(([mid]) => mid === id), `the message after the unblock was refused: ${JSON.stringify(bob.events.error)}`);
+}
+
+/** Waits until ok() holds over the recorded XMPP frames. */
+async function waitFrames(ok, what) {
+  const deadline = Date.now() + UI_MS;
+  while (!ok()) {
+    assert(Date.now() < deadline, `${what}: not within ${UI_MS} ms (see xmpp.log)`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The sidebar's tabs (showOnlineUsersTab): chats first, online users second. */
+const usersTab = () => page.locator('[data-slot=tabs-trigger]').nth(1).click();
+const chatsTab = () => page.locator('[data-slot=tabs-trigger]').nth(0).click();
+
 // ---- steps -----------------------------------------------------------------
 
 const aliceId = `alice-${run}`;
@@ -281,6 +365,78 @@ const steps = [
     },
   },
   {
+    name: 'attachments: the widget sends an image, Bobby downloads the same bytes; Bobby\'s image shows in the page',
+    async run() {
+      assert(state.bobDialog, 'no 1-1 dialog');
+      const png = makePng(48, 32, [220, 40, 40]);
+      await page.locator('input[type=file]').first().setInputFiles({ name: `red-${run}.png`, mimeType: 'image/png', buffer: png });
+      const [from, msg] = await bob.waitFor('message', ([, m]) => (m.extension?.attachments ?? []).length > 0 && m.dialog_id === state.bobDialog,
+        'Bobby receives the widget\'s attachment');
+      assert(from === state.aliceId, `from ${from}, want ${state.aliceId}`);
+      const att = msg.extension.attachments[0];
+      assert(typeof att.uid === 'string' && att.uid, `attachment without uid: ${JSON.stringify(att)}`);
+      const got = await bob.download(att.uid);
+      assert(got.status === 200, `GET blob ${att.uid} with Bobby's token: ${got.status}`);
+      assert(got.body.equals(png), `the blob is ${got.body.length} bytes, not the ${png.length} bytes the page sent`);
+      // The sender's own bubble: a decoded 48 px wide image.
+      await imageShown((i) => i.width === 48, 'the page\'s own image');
+      // Bobby -> widget: a private upload, sent as the SDK's guide does.
+      const png2 = makePng(24, 24, [30, 90, 220]);
+      const file = await withTimeout(bob.cc.storage.createAndUpload({ name: `blue-${run}.png`, file: png2, type: 'image/png', size: png2.length, public: false }),
+        10_000, 'createAndUpload');
+      bob.cc.chat.send(state.aliceId, {
+        type: 'chat', body: 'Attachment',
+        extension: { save_to_history: 1, dialog_id: state.bobDialog, attachments: [{ uid: file.uid, id: file.id, type: 'image/png' }] },
+        markable: 1,
+      });
+      // The page shows it from Parley, with its own session's download URL.
+      const shown = await imageShown((i) => i.id.includes(file.uid) || i.src.includes(file.uid), `Bobby's blob ${file.uid}`);
+      assert(shown.width === 24, `the page decoded a ${shown.width}px wide image, want 24`);
+      assert(shown.src.startsWith(`https://${API}/blobs/${file.uid}`), `the image's src is ${shown.src}`);
+    },
+  },
+  {
+    name: 'blocking: Block in the widget refuses Bobby\'s 1-1 messages (SDK error, nothing shown); after a reload the widget shows Unblock, and Unblock lets them through',
+    async run() {
+      assert(state.bobDialog, 'no 1-1 dialog');
+      await toggleBlock('Block');
+      await refusedWhileBlocked('blocked');
+      // A new session: the widget reads its block list from Parley (getNames,
+      // getList), so the profile offers Unblock, and unblocking declines the
+      // default list before changing it (§18.10).
+      await page.reload();
+      await shows(alice.name);
+      await page.locator('[data-slot=tabs-content]').getByText(`Bobby ${run}`, { exact: true }).first().click();
+      await toggleBlock('Unblock');
+      await deliveredAfterUnblock('unblocked');
+    },
+  },
+  {
+    // Pending (E2E_PENDING=1): a block and an unblock in one session. The
+    // widget's React helper only declines the default list first when it
+    // found one at connect; otherwise it re-creates the list in place, which
+    // Parley refuses with 409 conflict (REALTIME §18.10), so Bobby stays blocked.
+    name: 'blocking: Block then Unblock in the same session lets Bobby\'s messages through again',
+    pending: true,
+    async run() {
+      assert(state.bobDialog, 'no 1-1 dialog');
+      await page.reload(); // a session with no default list at connect, as a new user has
+      await shows(alice.name);
+      await page.locator('[data-slot=tabs-content]').getByText(`Bobby ${run}`, { exact: true }).first().click();
+      await toggleBlock('Block');
+      await refusedWhileBlocked('blocked again');
+      await toggleBlock('Unblock');
+      await deliveredAfterUnblock('unblocked again');
+    },
+    // Leaves Bobby unblocked for the next steps, as the widget would after a reload.
+    async recover() {
+      await page.reload();
+      await shows(alice.name);
+      await page.locator('[data-slot=tabs-content]').getByText(`Bobby ${run}`, { exact: true }).first().click();
+      await toggleBlock('Unblock'); // it failed with Bobby blocked: the list is default at connect now
+    },
+  },
+  {
     name: 'dialog list shows names: a private dialog Carol starts appears under Carol\'s name',
     async run() {
       const d = await withTimeout(carol.cc.chat.dialog.create({ type: 3, occupants_ids: [state.aliceId] }), 10_000, 'dialog.create');
@@ -362,6 +518,49 @@ const steps = [
       assert(logins.length === 0, `the reload logged in again: ${JSON.stringify(logins)}`);
     },
   },
+  {
+    name: 'online and last seen: the header shows Dave "Online" once he connects, the online users tab lists him; when he leaves the page gets his last-activity push and the list drops him',
+    async run() {
+      const dave = new Peer(target);
+      state.dave = dave; // closed at the end even when the step fails
+      await dave.signUpAndLogin({ login: `dave${run}`, password: 'dave-password-1', fullName: `Dave ${run}` });
+      await openNewDialog('New message');
+      await searchUser(`Dave ${run}`);
+      await page.locator('[role=dialog] button:has-text("Start chat")').click();
+      await page.getByText(`Dave ${run}`, { exact: true }).nth(1).waitFor();
+      // Never connected yet: whatever the header says, it is not "Online".
+      const before = await waitHeaderStatus((t) => t !== 'Online', 'anything but Online');
+      await dave.connectChat();
+      const online = await waitHeaderStatus((t) => t === 'Online', '"Online"');
+      assert(before !== online, `the header showed ${JSON.stringify(before)} before Dave connected and ${JSON.stringify(online)} after`);
+      // The online users tab (GET /users/online when it first opens in a page load) lists him.
+      await usersTab();
+      await page.locator('[data-slot=tabs-content]').getByText(`Dave ${run}`, { exact: true }).first().waitFor();
+      // Back to his chat (the tab switch unselected it, and the widget unsubscribed).
+      await chatsTab();
+      const daveJid = `from="${dave.userId}-`;
+      const pushesAfter = (mark) => wsFrames.slice(mark).filter((f) => f.includes('RECV <iq') && f.includes('jabber:iq:last') && f.includes(daveJid));
+      const resubscribed = wsFrames.length;
+      await page.locator('[data-slot=tabs-content]').getByText(`Dave ${run}`, { exact: true }).first().click();
+      await waitFrames(() => pushesAfter(resubscribed).length >= 1, 'Parley\'s last-activity push right after the widget subscribes to Dave');
+      await waitHeaderStatus((t) => t === 'Online', '"Online"');
+      // Dave leaves: Parley pushes his last activity to the page's subscription (REALTIME §16.3).
+      const left = wsFrames.length;
+      await dave.close();
+      await waitFrames(() => pushesAfter(left).length >= 1, 'Parley\'s last-activity push when Dave leaves');
+      // The header keeps "Online": the React helper shows "Online" for up to 30 s of
+      // inactivity, and Dave was active a moment ago (REALTIME §16.3, accepted).
+      // What shows the change at once is the online users list of a new page load.
+      await page.reload();
+      await shows(alice.name);
+      await usersTab();
+      const list = page.locator('[data-slot=tabs-content]');
+      await list.getByText(`Bobby ${run}`, { exact: true }).first().waitFor(); // the list has loaded
+      const daveShown = await list.getByText(`Dave ${run}`, { exact: true }).count();
+      assert(daveShown === 0, `the online users list still shows Dave after he disconnected: ${JSON.stringify(await list.first().innerText())}`);
+      await chatsTab();
+    },
+  },
 ];
 
 function assert(cond, message) {
@@ -375,7 +574,9 @@ let passed = 0;
 let failed = 0;
 let stop = '';
 const started = Date.now();
-for (const [i, step] of steps.entries()) {
+// Steps marked pending fail for a known reason (see each one's comment); E2E_PENDING=1 runs them too.
+const selected = process.env.E2E_PENDING === '1' ? steps : steps.filter((st) => !st.pending);
+for (const [i, step] of selected.entries()) {
   const label = `${String(i + 1).padStart(2, '0')} ${step.name}`;
   if (stop) {
     console.log(`not ok ${label} # not run: ${stop}`);
@@ -408,7 +609,7 @@ fs.writeFileSync(path.join(ARTIFACTS, 'console.log'), consoleLines.join('\n') + 
 fs.writeFileSync(path.join(ARTIFACTS, 'xmpp.log'), wsFrames.join('\n') + '\n');
 fs.writeFileSync(path.join(ARTIFACTS, 'rest.log'), restCalls.map((c) => `${c.status} ${c.method} ${c.url}`).join('\n') + '\n');
 await page.screenshot({ path: path.join(ARTIFACTS, 'last.png'), fullPage: true }).catch(() => {});
-await Promise.all([bob.close(), carol.close()]);
+await Promise.all([bob, carol, state.dave].filter(Boolean).map((p) => p.close()));
 await browser.close();
 console.log(`\ne2e: the steps took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`e2e: ${passed} passed, ${failed} failed`);

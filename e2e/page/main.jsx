@@ -27,6 +27,11 @@ const props = {
   open: true,
   splitView: true,
   hideWidgetButton: true,
+  // What the e2e steps for attachments, last seen, online users and blocking exercise
+  // (attachments need no prop: the footer's file picker is always there).
+  enableLastSeen: true,
+  enableBlockList: true,
+  showOnlineUsersTab: true,
 };
 
 createRoot(document.getElementById('root')).render(<ConnectyCubeChatWidget {...props} />);
