@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 
 command -v go >/dev/null || { echo "test.sh: Go is not installed (https://go.dev/dl/)" >&2; exit 1; }
 command -v node >/dev/null && command -v npm >/dev/null || {
-  echo "test.sh: Node.js 20+ and npm are needed for the conformance suite" >&2; exit 1; }
+  echo "test.sh: Node.js 20.19+ and npm are needed for the conformance suite, the examples and the widget suite" >&2; exit 1; }
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || {
+  echo "test.sh: Node.js $(node --version) is too old: 20.19 or later is needed (the widget suite builds with Vite 8)" >&2; exit 1; }
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './conformance/*'))
