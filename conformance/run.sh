@@ -25,35 +25,17 @@ for arg in "$@"; do
   esac
 done
 
+# shellcheck source=../scripts/lib/suite-server.sh
+source "$repo/scripts/lib/suite-server.sh"
+SUITE_NAME=run.sh
+SUITE_SERVER_PID=""
+
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/parley-conformance.XXXXXX")"
-server_pid=""
 
-log_tail() {
-  if [[ -s "$tmp/server.log" ]]; then
-    echo "---- server log (last 60 lines of $tmp/server.log) ----" >&2
-    tail -n 60 "$tmp/server.log" >&2 || true
-    echo "---- end of server log ----" >&2
-  fi
-}
-
-stop_server() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do           # up to 10 s for a clean shutdown
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      echo "run.sh: server did not stop within 10 s after SIGTERM; sending SIGKILL" >&2
-      kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  server_pid=""
-}
+log_tail() { suite_log_tail "$tmp/server.log" 60 --show-path; }
 
 cleanup() {
-  stop_server
+  suite_stop_server
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -76,42 +58,16 @@ if [[ ! -d node_modules || ! -f node_modules/.package-lock.json || package-lock.
 fi
 
 # ---- ports -----------------------------------------------------------------
-read -r HTTP WS XMPP < <(node -e '
-  const net = require("node:net");
-  Promise.all([0, 1, 2].map(() => new Promise((res, rej) => {
-    const s = net.createServer(); s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => res(s));
-  }))).then((ss) => {
-    console.log(ss.map((s) => s.address().port).join(" "));
-    ss.forEach((s) => s.close());
-  });
-') || fail "could not pick free ports"
+read -r HTTP WS XMPP < <(suite_free_ports 3) || fail "could not pick free ports"
 
 # ---- server ----------------------------------------------------------------
-mkdir -p "$tmp/data"
-"$tmp/parley" serve --data-dir "$tmp/data" \
-  --http-addr "127.0.0.1:$HTTP" --ws-addr "127.0.0.1:$WS" --xmpp-addr "127.0.0.1:$XMPP" \
-  --domain localhost >"$tmp/server.log" 2>&1 &
-server_pid=$!
-
-deadline=$((SECONDS + 30))
-until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$HTTP/health" || true)" == "200" ]]; do
-  kill -0 "$server_pid" 2>/dev/null || { server_pid=""; fail "server exited during startup"; }
-  (( SECONDS < deadline )) || fail "server did not answer 200 on /health within 30 s"
-  sleep 0.2
-done
+suite_start_server "$tmp/parley" "$tmp/data" "$tmp/server.log" "$HTTP" "$WS" "$XMPP" || fail "$SUITE_ERROR"
 
 # ---- application -----------------------------------------------------------
-app_json="$(timeout 30 "$tmp/parley" app create --data-dir "$tmp/data" --name conformance \
-  --dialog-extensions location,color,level 2>"$tmp/app-create.err")" \
-  || { cat "$tmp/app-create.err" >&2; fail "parley app create failed"; }
-read -r APP_ID AUTH_KEY AUTH_SECRET < <(printf '%s' "$app_json" | node -e '
-  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const a = JSON.parse(s);
-    if (!Number.isInteger(a.id) || typeof a.auth_key !== "string" || !a.auth_key) process.exit(1);
-    console.log(a.id, a.auth_key, a.auth_secret ?? "");
-  });
-') || fail "parley app create did not print one JSON object {id, auth_key, auth_secret}: $app_json"
+suite_app_create --expect "one JSON object {id, auth_key, auth_secret}" \
+  "$tmp/parley" "$tmp/data" "$tmp/app-create.err" --name conformance \
+  --dialog-extensions location,color,level || fail "$SUITE_ERROR"
+APP_ID="$SUITE_APP_ID" AUTH_KEY="$SUITE_AUTH_KEY" AUTH_SECRET="$SUITE_AUTH_SECRET"
 
 export PARLEY_API_URL="http://127.0.0.1:$HTTP"
 export PARLEY_APP_ID="$APP_ID"
@@ -141,7 +97,7 @@ node --test --test-concurrency=1 --test-timeout=60000 \
   --test-reporter=tap --test-reporter-destination="$tmp/results.tap" \
   "${files[@]}" | tee "$tmp/spec.out" || test_status=$?
 
-stop_server
+suite_stop_server
 
 print_summary() {
   # The spec reporter's "ℹ tests/pass/fail/..." lines (possibly coloured).

@@ -18,23 +18,18 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 started=$SECONDS
 
+# shellcheck source=../scripts/lib/suite-server.sh
+source "$repo/scripts/lib/suite-server.sh"
+SUITE_NAME=e2e/run.sh
+SUITE_SERVER_PID=""
+
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/parley-e2e.XXXXXX")"
-server_pid=""
 static_pid=""
 keep=0
 
-stop_pid() {
-  local pid="$1"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
-  stop_pid "$static_pid"
-  stop_pid "$server_pid"
+  suite_stop_pid "$static_pid"
+  suite_stop_pid "$SUITE_SERVER_PID"
   if (( keep )); then echo "e2e: artifacts kept in $tmp" >&2
   else rm -rf "$tmp"; fi
 }
@@ -45,7 +40,7 @@ trap 'exit 143' TERM
 fail() {
   keep=1
   echo "e2e/run.sh: $*" >&2
-  if [[ -s "$tmp/server.log" ]]; then echo "---- server log (last 40 lines) ----" >&2; tail -n 40 "$tmp/server.log" >&2; fi
+  suite_log_tail "$tmp/server.log" 40 --no-end
   exit 1
 }
 
@@ -81,39 +76,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
   -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>"$tmp/openssl.log" || { cat "$tmp/openssl.log" >&2; fail "openssl req failed"; }
 
 # ---- ports --------------------------------------------------------------------
-read -r HTTP WS XMPP STATIC < <(node -e '
-  const net = require("node:net");
-  Promise.all([0, 1, 2, 3].map(() => new Promise((res, rej) => {
-    const s = net.createServer(); s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => res(s));
-  }))).then((ss) => {
-    console.log(ss.map((s) => s.address().port).join(" "));
-    ss.forEach((s) => s.close());
-  });
-') || fail "could not pick free ports"
+read -r HTTP WS XMPP STATIC < <(suite_free_ports 4) || fail "could not pick free ports"
 
 # ---- server -------------------------------------------------------------------
-mkdir -p "$tmp/data"
-"$tmp/parley" serve --data-dir "$tmp/data" \
-  --http-addr "127.0.0.1:$HTTP" --ws-addr "127.0.0.1:$WS" --xmpp-addr "127.0.0.1:$XMPP" \
-  --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
-  --domain localhost >"$tmp/server.log" 2>&1 &
-server_pid=$!
+suite_start_server --scheme https --cacert "$tmp/cert.pem" \
+  "$tmp/parley" "$tmp/data" "$tmp/server.log" "$HTTP" "$WS" "$XMPP" \
+  --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" || fail "$SUITE_ERROR"
 
-deadline=$((SECONDS + 30))
-until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$tmp/cert.pem" "https://127.0.0.1:$HTTP/health" || true)" == "200" ]]; do
-  kill -0 "$server_pid" 2>/dev/null || { server_pid=""; fail "server exited during startup"; }
-  (( SECONDS < deadline )) || fail "server did not answer 200 on /health within 30 s"
-  sleep 0.2
-done
-
-app_json="$(timeout 30 "$tmp/parley" app create --data-dir "$tmp/data" --name e2e 2>"$tmp/app-create.err")" \
-  || { cat "$tmp/app-create.err" >&2; fail "parley app create failed"; }
-read -r APP_ID AUTH_KEY < <(printf '%s' "$app_json" | node -e '
-  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const a = JSON.parse(s); console.log(a.id, a.auth_key);
-  });
-') || fail "parley app create did not print {id, auth_key}: $app_json"
+suite_app_create --expect "{id, auth_key}" "$tmp/parley" "$tmp/data" "$tmp/app-create.err" --name e2e \
+  || fail "$SUITE_ERROR"
+APP_ID="$SUITE_APP_ID" AUTH_KEY="$SUITE_AUTH_KEY"
 
 # ---- the page, from another origin ---------------------------------------------
 node serve.js "$tmp/page" "$STATIC" >"$tmp/static.log" 2>&1 &
