@@ -18,20 +18,7 @@ import (
 )
 
 func appCommand(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "parley app: missing subcommand: create, list or update")
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return appCreate(ctx, args[1:], env)
-	case "list":
-		return appList(ctx, args[1:], env)
-	case "update":
-		return appUpdate(ctx, args[1:], env)
-	}
-	fmt.Fprintf(env.Stderr, "parley app: unknown subcommand %q: create, list or update\n", args[0])
-	return errUsage
+	return runSubcommand(ctx, "app", []subcommand{{"create", appCreate}, {"list", appList}, {"update", appUpdate}}, args, env)
 }
 
 // openAuth opens the store in cfg.DataDir for an administration command.

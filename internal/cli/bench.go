@@ -26,22 +26,7 @@ import (
 const seedFile = "bench-seed.json"
 
 func benchCommand(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "parley bench: missing subcommand: seed, chat, xmpp or status")
-		return errUsage
-	}
-	switch args[0] {
-	case "seed":
-		return benchSeed(ctx, args[1:], env)
-	case "chat":
-		return benchChat(ctx, args[1:], env)
-	case "xmpp":
-		return benchXMPP(ctx, args[1:], env)
-	case "status":
-		return benchStatus(ctx, args[1:], env)
-	}
-	fmt.Fprintf(env.Stderr, "parley bench: unknown subcommand %q: seed, chat, xmpp or status\n", args[0])
-	return errUsage
+	return runSubcommand(ctx, "bench", []subcommand{{"seed", benchSeed}, {"chat", benchChat}, {"xmpp", benchXMPP}, {"status", benchStatus}}, args, env)
 }
 
 type services struct {

@@ -17,20 +17,7 @@ import (
 )
 
 func classCommand(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "parley class: missing subcommand: create, list or records")
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return classCreate(ctx, args[1:], env)
-	case "list":
-		return classList(ctx, args[1:], env)
-	case "records":
-		return classRecords(ctx, args[1:], env)
-	}
-	fmt.Fprintf(env.Stderr, "parley class: unknown subcommand %q: create, list or records\n", args[0])
-	return errUsage
+	return runSubcommand(ctx, "class", []subcommand{{"create", classCreate}, {"list", classList}, {"records", classRecords}}, args, env)
 }
 
 // openData opens the store for a class command and checks the app. Like

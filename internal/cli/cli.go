@@ -52,7 +52,7 @@ Run "parley COMMAND -h" for a command's flags.
 `
 
 // commands are the commands Run knows, for the suggestion after a typo.
-var commands = []string{"serve", "app", "dialog", "class", "push", "bench", "version", "help"}
+var commands = []string{"serve", "app", "dialog", "class", "push", "bench", "backup", "restore", "version", "help"}
 
 // Run executes the command in args (without the program name) and returns
 // the process exit code.

@@ -18,11 +18,7 @@ import (
 )
 
 func dialogCommand(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 || args[0] != "create-broadcast" {
-		fmt.Fprintln(env.Stderr, "parley dialog: missing or unknown subcommand: create-broadcast")
-		return errUsage
-	}
-	return createBroadcast(ctx, args[1:], env)
+	return runSubcommand(ctx, "dialog", []subcommand{{"create-broadcast", createBroadcast}}, args, env)
 }
 
 // createBroadcast is `parley dialog create-broadcast`: the administrative way

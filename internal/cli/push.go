@@ -13,16 +13,7 @@ import (
 )
 
 func pushCommand(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "parley push: missing subcommand: status")
-		return errUsage
-	}
-	switch args[0] {
-	case "status":
-		return pushStatus(ctx, args[1:], env)
-	}
-	fmt.Fprintf(env.Stderr, "parley push: unknown subcommand %q: status\n", args[0])
-	return errUsage
+	return runSubcommand(ctx, "push", []subcommand{{"status", pushStatus}}, args, env)
 }
 
 // pushStatus prints the push outbox per channel: what waits (due now, or

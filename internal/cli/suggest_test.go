@@ -33,6 +33,14 @@ func TestUnknownFlagSuggestsTheNearest(t *testing.T) {
 		{[]string{"serve", "--procs", "many"}, `parley serve: --procs: invalid value "many": parse error`},
 		{[]string{"frobnicate"}, `parley: unknown command "frobnicate" (see parley help)`},
 		{[]string{"serv"}, `parley: unknown command "serv"; did you mean parley serve?`},
+		{[]string{"backpu"}, `parley: unknown command "backpu"; did you mean parley backup?`},
+		// Subcommands: every group lists its own, with the nearest after a typo.
+		{[]string{"app"}, "parley app: missing subcommand: create, list or update"},
+		{[]string{"app", "lsit"}, `parley app: unknown subcommand "lsit": create, list or update; did you mean parley app list?`},
+		{[]string{"bench", "frob"}, `parley bench: unknown subcommand "frob": seed, chat, xmpp or status`},
+		{[]string{"push", "stat"}, `parley push: unknown subcommand "stat": status; did you mean parley push status?`},
+		{[]string{"dialog"}, "parley dialog: missing subcommand: create-broadcast"},
+		{[]string{"class", "record"}, `parley class: unknown subcommand "record": create, list or records; did you mean parley class records?`},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
