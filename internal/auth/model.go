@@ -58,3 +58,12 @@ type Session struct {
 	UpdatedAt time.Time
 	ExpiresAt time.Time
 }
+
+// DisplayName is how a user is named to others: the full name, else the
+// login (what ConnectyCube's chat widget shows, and chat alerts say).
+func (u *User) DisplayName() string {
+	if u.FullName != "" {
+		return u.FullName
+	}
+	return u.Login
+}

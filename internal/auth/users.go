@@ -338,3 +338,25 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// UserNames returns the display names of the users of app among ids, in
+// one query per MaxListValues ids; ids that are no user are absent.
+func (s *Service) UserNames(ctx context.Context, appID int64, ids []int64) (map[int64]string, error) {
+	names := make(map[int64]string, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), MaxListValues)
+		values := make([]any, n)
+		for i, id := range ids[:n] {
+			values[i] = id
+		}
+		users, _, err := s.Users(ctx, appID, UserQuery{Conds: []UserCond{{Field: "id", Op: "in", Values: values}}, Limit: n})
+		if err != nil {
+			return nil, err
+		}
+		for i := range users {
+			names[users[i].ID] = users[i].DisplayName()
+		}
+		ids = ids[n:]
+	}
+	return names, nil
+}

@@ -162,3 +162,25 @@ func TestUnsavedMessageAlertsTypingDoesNot(t *testing.T) {
 		t.Fatalf("alerts = %+v", got)
 	}
 }
+
+// The alert template's {dialog} is the dialog's name as the recipient sees
+// it (chat.View.Title): a private dialog is named after the other
+// participant, here the sender, as in the REST dialog list.
+func TestAlertTemplateNamesThePrivateDialogAsTheRecipientSees(t *testing.T) {
+	env := servertest.Start(t)
+	rec := newAlerts(t, env)
+	tmpl := "{sender} in {dialog}: {body}"
+	if _, err := env.Server.Push.UpdateSettings(t.Context(), env.App.ID, push.SettingsInput{Template: &tmpl}); err != nil {
+		t.Fatal(err)
+	}
+	alice, bob := env.NewUser(t), env.NewUser(t)
+	rec.subscribe(t, bob)
+	a, _ := login(t, env, alice, alice.Password)
+	a.send(fmt.Sprintf(`<message type="chat" to="%s" id="65a1f3d9c81a4f0e2b000031" xmlns="jabber:client"><body>hi</body>`+
+		`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history></extraParams></message>`, userJID(env, bob)))
+	a.send(`<iq type="get" id="s1" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	a.expect("iq")
+	if got := rec.list(t); len(got) != 1 || got[0].Text != alice.Login+" in "+alice.Login+": hi" {
+		t.Fatalf("alerts = %+v", got)
+	}
+}

@@ -67,6 +67,10 @@ type View struct {
 	*Dialog
 	Unread     *int   // nil for types 1 and 4
 	LastStatus string // "", "sent", "delivered" or "read"
+	// Title is the name the caller sees: the dialog's own, or for a
+	// private dialog (which has none) the other participant's display
+	// name; "" when that user is gone (see views).
+	Title string
 }
 
 // Attachment is one <attachment/>: every attribute as a string.

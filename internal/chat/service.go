@@ -19,6 +19,9 @@ type Apps interface {
 	// GroupSubscribe reports whether users may subscribe to group dialogs
 	// they are not in (REST.md §5.6: a per-application switch).
 	GroupSubscribe(ctx context.Context, appID int64) (bool, error)
+	// UserNames returns the display names (full name, else login) of the
+	// users of app among ids; ids that are no user are absent.
+	UserNames(ctx context.Context, appID int64, ids []int64) (map[int64]string, error)
 }
 
 // Notifier is how the domain reaches connected clients. The real-time
@@ -146,10 +149,22 @@ func (s *Service) view(ctx context.Context, r Reader, c Caller, d *Dialog, m *Me
 	return &views[0], nil
 }
 
-// views fills the per-caller fields: unread count and last message status.
-// r is the store, or the transaction whose writes the views must see.
+// views fills the per-caller fields: title, unread count and last message
+// status. r is the store, or the transaction whose writes the views must
+// see.
+//
+// A private dialog has no name of its own: creating one ignores `name`
+// (ConnectyCube's server docs: "Ignored for private chats (type 3)"), and
+// the platform's admin API, which answers for no user, shows null. Yet
+// ConnectyCube's chat widget creates 1-1 dialogs without a name and shows
+// `dialog.name` as their title with no fallback, so the platform names
+// them for the user who asks: after the other participant. The title is
+// per viewer; filters and sorts on `name` see the stored one (empty).
 func (s *Service) views(ctx context.Context, r Reader, c Caller, ds []*Dialog, ms []*Member) ([]View, error) {
 	out := make([]View, len(ds))
+	if err := s.title(ctx, c, ds, out); err != nil {
+		return nil, err
+	}
 	var own []string
 	for i, d := range ds {
 		out[i].Dialog = d
@@ -187,6 +202,39 @@ func (s *Service) views(ctx context.Context, r Reader, c Caller, ds []*Dialog, m
 		}
 	}
 	return out, nil
+}
+
+// title sets each view's Title (see views), with one users lookup for all
+// the private dialogs.
+func (s *Service) title(ctx context.Context, c Caller, ds []*Dialog, out []View) error {
+	other := make([]int64, len(ds))
+	var ids []int64
+	for i, d := range ds {
+		out[i].Title = d.Name
+		if d.Type != Private {
+			continue
+		}
+		for _, u := range d.Occupants {
+			if u != c.UserID {
+				other[i] = u
+				ids = append(ids, u)
+				break
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names, err := s.apps.UserNames(ctx, c.AppID, ids)
+	if err != nil {
+		return err
+	}
+	for i, u := range other {
+		if u != 0 {
+			out[i].Title = names[u]
+		}
+	}
+	return nil
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }

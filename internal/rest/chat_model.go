@@ -55,9 +55,14 @@ func dialogModel(v *chat.View, domain string) *dialogJSON {
 		CreatedAt: isoTime(d.CreatedAt), UpdatedAt: isoTime(d.UpdatedAt), LastMessageStatus: optStr(v.LastStatus),
 	}
 	if d.Type != chat.Private {
-		out.Name = &d.Name
 		jid := RoomJID(d.AppID, d.ID, domain)
 		out.XMPPRoomJID = &jid
+	}
+	// Named for the caller (chat.View.Title): a private dialog after the
+	// other participant, null once that user is gone.
+	if v.Title != "" || d.Type != chat.Private {
+		title := v.Title
+		out.Name = &title
 	}
 	if d.Type == chat.Public || d.Type == chat.Broadcast {
 		out.OccupantsIDs = []int64{}

@@ -52,9 +52,9 @@ func (a *API) listDialogs(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	items, err := a.dialogsJSON(r, views)
-	if err != nil {
-		return reply{}, err
+	items := make([]*dialogJSON, len(views))
+	for i := range views {
+		items[i] = a.toDialogJSON(&views[i])
 	}
 	if count {
 		return ok(dialogPage{TotalEntries: total, Items: items})
@@ -155,14 +155,10 @@ func (a *API) createDialog(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	out, err := a.dialogJSON(r, v)
-	if err != nil {
-		return reply{}, err
-	}
 	if isNew {
-		return created(out)
+		return created(a.toDialogJSON(v))
 	}
-	return ok(out)
+	return ok(a.toDialogJSON(v))
 }
 
 // pushPull reads push_all / pull_all objects.
@@ -223,11 +219,7 @@ func (a *API) updateDialog(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	out, err := a.dialogJSON(r, v)
-	if err != nil {
-		return reply{}, err
-	}
-	return ok(out)
+	return ok(a.toDialogJSON(v))
 }
 
 type idsJSON struct {
@@ -296,11 +288,7 @@ func (a *API) subscribe(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	out, err := a.dialogJSON(r, v)
-	if err != nil {
-		return reply{}, err
-	}
-	return ok(out)
+	return ok(a.toDialogJSON(v))
 }
 
 type usersItems struct {
@@ -372,11 +360,7 @@ func (a *API) admins(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	out, err := a.dialogJSON(r, v)
-	if err != nil {
-		return reply{}, err
-	}
-	return ok(out)
+	return ok(a.toDialogJSON(v))
 }
 
 type notificationsJSON struct {

@@ -346,9 +346,9 @@ func (a *API) search(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	dialogs, err := a.dialogsJSON(r, res.Dialogs)
-	if err != nil {
-		return reply{}, err
+	dialogs := make([]*dialogJSON, len(res.Dialogs))
+	for i := range res.Dialogs {
+		dialogs[i] = a.toDialogJSON(&res.Dialogs[i])
 	}
 	users, err := a.usersByID(r, res.Users)
 	if err != nil {

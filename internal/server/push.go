@@ -35,10 +35,7 @@ func (d pushDirectory) UserName(ctx context.Context, appID, userID int64) (strin
 	if err != nil {
 		return "", err
 	}
-	if u.FullName != "" {
-		return u.FullName, nil
-	}
-	return u.Login, nil
+	return u.DisplayName(), nil
 }
 
 func (d pushDirectory) DialogName(ctx context.Context, appID int64, dialogID string, viewer int64) (string, error) {
@@ -49,7 +46,7 @@ func (d pushDirectory) DialogName(ctx context.Context, appID int64, dialogID str
 	if err != nil {
 		return "", err
 	}
-	return v.Dialog.Name, nil
+	return v.Title, nil // a private dialog: the other participant, as the recipient sees it
 }
 
 func (d pushDirectory) UnreadTotal(ctx context.Context, appID, userID int64) (int, error) {
