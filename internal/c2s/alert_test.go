@@ -55,16 +55,20 @@ func (a *alerts) subscribe(t *testing.T, u *servertest.User) {
 	a.mu.Unlock()
 }
 
-// list waits until the outbox has nothing queued (every alert queued so
-// far was sent or refused) and returns the pushes received, in message
-// order. Alerts are queued in the transaction that stores their message,
-// so once a test saw a message delivered, its alert is in the outbox.
+// list waits until no chat alert waits (every alert stored so far was
+// queued, and sent or refused) and returns the pushes received, in
+// message order. Alerts are stored in the transaction that stores their
+// message (as a column of a stored message, as outbox rows for another),
+// so once a test saw a message delivered, its alert is in the store.
 func (a *alerts) list(t *testing.T) []alert {
 	t.Helper()
 	servertest.Eventually(t, 10*time.Second, "the push outbox drains", func() bool {
 		st, err := a.env.Server.Push.Status(t.Context())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if n, err := a.env.Server.Push.PendingAlerts(t.Context()); err != nil || n > 0 {
+			return false
 		}
 		for _, c := range st {
 			if c.Queued > 0 {

@@ -172,8 +172,15 @@ func TestChangesForAnOfflinePeerAreKeptInOrder(t *testing.T) {
 	a.send(editStanza(userJID(env, bob), "chat", "65a1f4c9c81a4f0e2b000000", msg1, "one, edited", ""))
 	a.send(removeStanza(userJID(env, bob), "chat", "65a1f4c9c81a4f0e2b000001", msg2, ""))
 	a.nothingQueued("the author")
-	if n := len(rec.list(t)); n != 2 {
-		t.Fatalf("%d alerts, want 2 (the messages only)", n)
+	// The alerts are the messages' only. An alert is made from its
+	// message as it is when the dispatcher queues it (within a Poll of
+	// the commit): "one" or already "one, edited"; and none for a message
+	// deleted before then, so msg2's depends on the timing.
+	got := rec.list(t)
+	if len(got) == 0 || len(got) > 2 || got[0].MessageID != msg1 ||
+		(got[0].Text != alice.Login+": one" && got[0].Text != alice.Login+": one, edited") ||
+		(len(got) == 2 && (got[1].MessageID != msg2 || got[1].Text != alice.Login+": two")) {
+		t.Fatalf("alerts %+v, want msg1's and perhaps msg2's (the messages only)", got)
 	}
 	b, _ := loginToPresence(t, env, bob, bob.Password)
 	for i, want := range []string{"one", "two", "replace", "remove"} {

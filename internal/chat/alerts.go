@@ -10,8 +10,12 @@ import (
 // would not see live becomes a push. The rules are here; the push side
 // (internal/push) only sends what the store queued.
 //
-// The rows are written in the transaction that stores the message, so an
-// acknowledged message never loses its alerts to a crash. That is why
+// Who gets an alert is written in the transaction that stores the
+// message, so an acknowledged message never loses its alerts to a crash:
+// for a stored message, as a column of its own row (Message.Alert), which
+// the push dispatcher expands into one push per subscription later, off
+// the chat's write path (migration 0013 says why); for a message that is
+// not stored, as outbox rows (QueueAlerts) with the next commit. That is why
 // "would not see it live" is asked before the commit, from the real-time
 // side's view at that moment (Attention): a user who connects while the
 // batch commits may get both the live copy and the push; one whose last
@@ -65,6 +69,32 @@ func (s *Service) alertees(c Caller, a *Accepted, in MessageInput, recipients []
 	return out
 }
 
+// unmuted takes the recipients who turned notifications off for the
+// dialog (REST.md §5.10) out of the alerts of msgs, in the transaction
+// that stores them: one query for the whole batch, and the rule holds as
+// it was when the message was sent, however late its pushes are queued.
+func (s *Service) unmuted(ctx context.Context, tx Tx, msgs []*Message) error {
+	var keys []MemberKey
+	for _, m := range msgs {
+		for _, u := range m.Alert {
+			keys = append(keys, MemberKey{DialogID: m.DialogID, UserID: u})
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	muted, err := tx.Muted(ctx, keys)
+	if err != nil || len(muted) == 0 {
+		return err
+	}
+	for _, m := range msgs {
+		m.Alert = slices.DeleteFunc(slices.Clone(m.Alert), func(u int64) bool {
+			return muted[MemberKey{DialogID: m.DialogID, UserID: u}]
+		})
+	}
+	return nil
+}
+
 // alertReq is a chat alert of a message that is not stored (no dialog, or
 // not saved to history), queued with the next group commit.
 type alertReq struct {
@@ -89,27 +119,10 @@ func (s *Service) queueAlerts(ctx context.Context, c Caller, a *Accepted, in Mes
 	}
 }
 
-// writeAlerts queues the alerts of the stored posts and of the alert
-// requests of a batch, inside its transaction.
-func (s *Service) writeAlerts(ctx context.Context, tx Tx, posts []Post, msgs []*Message, errs []error, alerts []*alertReq) error {
-	for i, p := range posts {
-		users := p.alerts
-		if p.alertMembers && errs[i] == nil && msgs[i] != nil {
-			var err error
-			if users, err = s.memberAlertees(ctx, tx, p, msgs[i]); err != nil {
-				return err
-			}
-		}
-		if len(users) == 0 || errs[i] != nil || msgs[i] == nil {
-			continue // refused, or a retransmission (ErrDuplicate): alerted the first time
-		}
-		m := msgs[i]
-		row := AlertRow{AppID: p.Caller.AppID, DialogID: m.DialogID, MessageID: m.ID, SenderID: p.Caller.UserID,
-			Body: m.Body, At: s.now()}
-		if _, err := tx.QueueAlerts(ctx, row, users); err != nil {
-			return err
-		}
-	}
+// writeAlerts queues the alerts of the batch's messages that are not
+// stored, inside its transaction. A stored message's are in its row
+// (Message.Alert), which the push dispatcher expands.
+func (s *Service) writeAlerts(ctx context.Context, tx Tx, alerts []*alertReq) error {
 	for _, a := range alerts {
 		if _, err := tx.QueueAlerts(ctx, a.row, a.users); err != nil {
 			return err
@@ -119,8 +132,8 @@ func (s *Service) writeAlerts(ctx context.Context, tx Tx, posts []Post, msgs []*
 }
 
 // memberAlertees decides the alerts of a message posted through REST with
-// send_to_chat (CreateMessage), whose recipients are only known here, in
-// the transaction that stores it: the dialog's occupants, less blocks.
+// send_to_chat (CreateMessage), whose recipients are only known in the
+// transaction that stores it: the dialog's occupants, less blocks.
 func (s *Service) memberAlertees(ctx context.Context, tx Tx, p Post, m *Message) ([]int64, error) {
 	d, err := tx.Dialog(ctx, p.Caller.AppID, m.DialogID)
 	if err != nil {

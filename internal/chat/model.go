@@ -92,6 +92,10 @@ type Message struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 
+	// Alert is who gets a chat alert of the message (alerts.go), stored
+	// with it for the push dispatcher to expand; written, never read back.
+	Alert []int64
+
 	// Loaded with the message for output.
 	ReadIDs      []int64 // other users who read it (the sender is implied)
 	DeliveredIDs []int64 // other users it reached (the sender is implied)

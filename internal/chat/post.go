@@ -32,9 +32,10 @@ type Post struct {
 	// checkBlocks: apply the 1-1 block rule (blocks.go) when the dialog is
 	// private; live senders' messages were checked before they came.
 	checkBlocks bool
-	// alerts are the recipients who get a chat alert once the message is
-	// stored (alerts.go); alertMembers: decide them in the transaction,
-	// from the dialog's occupants (a REST post with send_to_chat).
+	// alerts are the recipients who get a chat alert of the message,
+	// stored with it (alerts.go); alertMembers: decide them in the
+	// transaction, from the dialog's occupants (a REST post with
+	// send_to_chat).
 	alerts       []int64
 	alertMembers bool
 }
@@ -276,8 +277,9 @@ func (s *Service) PostBatch(ctx context.Context, posts []Post) ([]*Message, []er
 // deletes (changes) come last, for the same reason: a change that a rule
 // refuses writes nothing, so it fails alone, as a refused post does.
 //
-// Chat alerts (alerts.go) are queued in the same transaction as the
-// messages that cause them.
+// Chat alerts (alerts.go) are written in the same transaction as the
+// messages that cause them: a stored message's in its own row, the
+// alerts of messages that are not stored as outbox rows.
 func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq, changes []*changeReq, alerts []*alertReq) ([]*Message, []*Dialog, []error, error) {
 	msgs := make([]*Message, len(posts))
 	dialogs := make([]*Dialog, len(posts))
@@ -288,7 +290,7 @@ func (s *Service) storeBatch(ctx context.Context, posts []Post, marks []*markReq
 				return err
 			}
 		}
-		if err := s.writeAlerts(ctx, tx, posts, msgs, errs, alerts); err != nil {
+		if err := s.writeAlerts(ctx, tx, alerts); err != nil {
 			return err
 		}
 		if len(marks) > 0 {
@@ -365,9 +367,19 @@ func (s *Service) insertPosts(ctx context.Context, tx Tx, posts []Post, msgs []*
 			}
 		}
 		msg, own := s.newMessage(d, p.Caller.UserID, p.In)
+		// A stored message's alerts are stored with it (alerts.go).
+		msg.Alert = p.alerts
+		if p.alertMembers {
+			if msg.Alert, err = s.memberAlertees(ctx, tx, p, msg); err != nil {
+				return err
+			}
+		}
 		accepted = append(accepted, msg)
 		at = append(at, i)
 		chosen = append(chosen, own)
+	}
+	if err := s.unmuted(ctx, tx, accepted); err != nil {
+		return err
 	}
 	stored, err := s.insertMessages(ctx, tx, accepted, chosen)
 	if err != nil {

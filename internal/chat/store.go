@@ -40,6 +40,9 @@ type Reader interface {
 	// are left zero; unknown ids are absent), and which keys are members
 	// (occupants or subscribers) of their dialog.
 	PostingHeads(ctx context.Context, keys []MemberKey) (map[string]*Dialog, map[MemberKey]bool, error)
+	// Muted says which of keys turned notifications off for their dialog
+	// (REST.md §5.10), in a few statements whatever their number.
+	Muted(ctx context.Context, keys []MemberKey) (map[MemberKey]bool, error)
 	// PrivateDialog finds the type 3 dialog of a pair key (see PairKey).
 	PrivateDialog(ctx context.Context, appID int64, pair string) (*Dialog, error)
 	// PrivateDialogHead is PrivateDialog without occupants, admins, pins
@@ -149,10 +152,11 @@ type Tx interface {
 	// except the sender (when counted), and the dialog un-hidden for
 	// everyone.
 	OnNewMessages(ctx context.Context, dialogID string, sender int64, n int, counted bool) error
-	// QueueAlerts queues a chat alert for each subscription of each of
-	// users, except users who turned notifications off for the dialog and
-	// all of them when the app has chat alerts off (alerts.go); it
-	// returns how many pushes it queued.
+	// QueueAlerts queues a chat alert of a message that is not stored
+	// (a stored one carries its alerts in Message.Alert) for each
+	// subscription of each of users, except users who turned
+	// notifications off for the dialog and all of them when the app has
+	// chat alerts off (alerts.go); it returns how many pushes it queued.
 	QueueAlerts(ctx context.Context, a AlertRow, users []int64) (int, error)
 	// SetLast sets the dialog's last message (nil: none), its seq and
 	// updated_at.

@@ -19,12 +19,14 @@ func pushCommand(ctx context.Context, args []string, env Env) error {
 // pushStatus prints the push outbox per channel: what waits (due now, or
 // leased by a dispatcher that is sending it), what was sent, what was
 // given up, how many needed more than one try, and how long the oldest
-// waiting push has waited. Safe beside a running server.
+// waiting push has waited; then how many stored messages have chat
+// alerts the dispatcher has not queued yet (it queues them every 100 ms,
+// and slowly while the chat is saturated). Safe beside a running server.
 func pushStatus(ctx context.Context, args []string, env Env) error {
 	cfg := config.Default()
 	fs := flag.NewFlagSet("push status", flag.ContinueOnError)
 	cfg.StoreFlags(fs)
-	asJSON := fs.Bool("json", false, "one JSON object per channel instead of a table")
+	asJSON := fs.Bool("json", false, `one JSON object per channel, then {"pending_chat_alerts": N}, instead of a table`)
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -38,7 +40,12 @@ func pushStatus(ctx context.Context, args []string, env Env) error {
 	defer db.Close()
 	now := time.Now()
 	// Counting needs no credentials: no sealing key.
-	stats, err := push.NewService(db, nil, nil, func() time.Time { return now }, push.Limits{}).Status(ctx)
+	svc := push.NewService(db, nil, nil, func() time.Time { return now }, push.Limits{})
+	stats, err := svc.Status(ctx)
+	if err != nil {
+		return err
+	}
+	pending, err := svc.PendingAlerts(ctx)
 	if err != nil {
 		return err
 	}
@@ -63,7 +70,9 @@ func pushStatus(ctx context.Context, args []string, env Env) error {
 				return err
 			}
 		}
-		return nil
+		return enc.Encode(struct {
+			Pending int `json:"pending_chat_alerts"`
+		}{pending})
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "CHANNEL\tQUEUED\tDUE\tLEASED\tSENT\tDEAD\tRETRIED\tOLDEST QUEUED\t")
@@ -74,5 +83,9 @@ func pushStatus(ctx context.Context, args []string, env Env) error {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", s.Channel, s.Queued, s.Due, s.Leased, s.Sent, s.Dead, s.Retried, age)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "messages whose chat alerts are not queued yet: %d\n", pending)
+	return err
 }

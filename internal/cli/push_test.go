@@ -149,7 +149,8 @@ func TestPushStatus(t *testing.T) {
 	dir := t.TempDir()
 	r := run(t, nil, "push", "status", "--data-dir", dir)
 	ls := lines(t, "stdout", r.stdout)
-	if r.code != 0 || len(ls) != 5 || !strings.Contains(ls[0], "QUEUED") || !strings.Contains(ls[0], "OLDEST QUEUED") {
+	if r.code != 0 || len(ls) != 6 || !strings.Contains(ls[0], "QUEUED") || !strings.Contains(ls[0], "OLDEST QUEUED") ||
+		ls[5] != "messages whose chat alerts are not queued yet: 0" {
 		t.Fatalf("empty status: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	for i, ch := range push.Channels {
@@ -193,11 +194,11 @@ func TestPushStatus(t *testing.T) {
 
 	r = run(t, nil, "push", "status", "--data-dir", dir, "--json")
 	ls = lines(t, "stdout", r.stdout)
-	if r.code != 0 || len(ls) != len(push.Channels) {
+	if r.code != 0 || len(ls) != len(push.Channels)+1 || ls[len(ls)-1] != `{"pending_chat_alerts":0}` {
 		t.Fatalf("status --json: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	var gcm map[string]any
-	for _, l := range ls {
+	for _, l := range ls[:len(ls)-1] {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("line %q: %v", l, err)

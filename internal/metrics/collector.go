@@ -31,6 +31,9 @@ type Snapshot struct {
 	OfflineHeld, OfflineNotKept int64
 	// Push is one entry per push channel.
 	Push []PushChannel
+	// PushPendingAlerts is the stored messages whose chat alerts are not
+	// queued as pushes yet.
+	PushPendingAlerts int
 }
 
 // PushChannel is one push channel: the dispatcher's outcomes since start
@@ -63,6 +66,7 @@ var (
 	descPushBox   = prometheus.NewDesc("parley_push_outbox", "Pushes in the outbox, by channel and state (queued, due: queued and due now, leased: being sent, sent and dead: kept for the record).", []string{"channel", "state"}, nil)
 	descPushRetry = prometheus.NewDesc("parley_push_outbox_retried", "Pushes in the outbox that took more than one try, by channel.", []string{"channel"}, nil)
 	descPushAge   = prometheus.NewDesc("parley_push_oldest_queued_seconds", "Age of the oldest queued push, by channel (0 when none is queued).", []string{"channel"}, nil)
+	descPushAlert = prometheus.NewDesc("parley_push_pending_chat_alerts", "Stored messages whose chat alerts are not queued as pushes yet (the dispatcher queues them every 100 ms, slowly while the chat is saturated).", nil, nil)
 )
 
 // collector turns a Snapshot into metrics at each scrape.
@@ -73,7 +77,7 @@ type collector struct {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConns, descSessions, descRouted, descOutBytes, descOutMax, descSlow,
-		descOffline, descNotKept, descPushOut, descPushBox, descPushRetry, descPushAge} {
+		descOffline, descNotKept, descPushOut, descPushBox, descPushRetry, descPushAge, descPushAlert} {
 		ch <- d
 	}
 }
@@ -110,6 +114,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descSlow, s.SlowMemory, "memory")
 	if err == nil {
 		gauge(descOffline, float64(s.OfflineHeld))
+		gauge(descPushAlert, float64(s.PushPendingAlerts))
 	}
 	counter(descNotKept, s.OfflineNotKept)
 	for _, p := range s.Push {

@@ -170,6 +170,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		wakes[ch] = w
 		loops.Go(func() { d.channel(ctx, ch, p, w) })
 	}
+	loops.Go(func() { d.expander(ctx) })
 	finished := make(chan struct{})
 	go func() {
 		d.finisher()
@@ -208,6 +209,45 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	loops.Wait()
 	close(d.outcomes)
 	<-finished
+}
+
+// A stored message's chat alerts are stored in its row (the chat's write
+// path pays a column, not a push per subscription); the expander turns
+// them into outbox rows, expandBatch messages per write transaction (a
+// few milliseconds of the writer), every Poll and at once while there is
+// more. While the chat is saturated it takes expandPressed per Poll: the
+// outbox rows cost the single writer as much as the messages, and the
+// alerts are safe in the messages meanwhile.
+const (
+	expandBatch   = 500
+	expandPressed = 50
+)
+
+// expander queues the chat alerts stored with messages (Store.ExpandAlerts)
+// and wakes the channels when it queued any.
+func (d *Dispatcher) expander(ctx context.Context) {
+	tick := time.NewTicker(d.cfg.Poll)
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		limit := expandBatch
+		if d.pressed.Load() {
+			limit = expandPressed
+		}
+		msgs, queued, err := d.st.ExpandAlerts(ctx, d.now(), limit)
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("queue chat alerts", "err", err)
+		}
+		if queued > 0 {
+			d.Wake()
+		}
+		if err == nil && msgs == limit && limit == expandBatch {
+			continue // more are stored
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
 }
 
 // chatBusy is the chat's commit time so far (0 without a ChatLoad).

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/push/pushtest"
@@ -178,8 +179,9 @@ func status(t *testing.T, svc *push.Service, ch push.Channel) push.ChannelStats 
 	return push.ChannelStats{Channel: ch}
 }
 
-// settled waits until nothing is queued on any channel and ok holds for
-// the stats (outcomes are recorded a batch after the provider accepted).
+// settled waits until no chat alert waits to be queued, nothing is
+// queued on any channel and ok holds for the stats (outcomes are recorded
+// a batch after the provider accepted).
 func settled(t *testing.T, svc *push.Service, what string, ok func(map[push.Channel]push.ChannelStats) bool) map[push.Channel]push.ChannelStats {
 	t.Helper()
 	var last map[push.Channel]push.ChannelStats
@@ -187,6 +189,9 @@ func settled(t *testing.T, svc *push.Service, what string, ok func(map[push.Chan
 		all, err := svc.Status(t.Context())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if n, err := svc.PendingAlerts(t.Context()); err != nil || n > 0 {
+			return false
 		}
 		last = map[push.Channel]push.ChannelStats{}
 		for _, s := range all {
@@ -478,6 +483,52 @@ func TestDispatchNoResendAfterRestart(t *testing.T) {
 		t.Errorf("push after the restart: %s", got[1].Payload)
 	}
 	settled(t, r.env.Server.Push, "the new push sent", func(s map[push.Channel]push.ChannelStats) bool { return s[push.Web].Sent == 2 })
+	if n := len(r.wp.Received()); n != 2 {
+		t.Errorf("%d pushes, want 2", n)
+	}
+}
+
+// A stored message's chat alert is stored in its row, in the transaction
+// that stores it, and queued as pushes later: a server that stops between
+// the two (here: a message stored while no dispatcher runs, as the chat
+// domain stores it) sends the alert when it runs again, once.
+func TestDispatchAlertStoredWithItsMessage(t *testing.T) {
+	r := newRig(t)
+	alice, bob := r.env.NewUser(t), r.env.NewUser(t)
+	r.subscribeWeb(t, bob, "browser")
+	r.send(t, alice, bob, "first")
+	got, err := r.wp.Wait(bounded(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialogID, _ := note(t, got[0])["dialog_id"].(string)
+	settled(t, r.env.Server.Push, "the first push sent", func(s map[push.Channel]push.ChannelStats) bool { return s[push.Web].Sent == 1 })
+	r.stop(t)
+
+	ctx := t.Context()
+	db, svc := r.offline(t)
+	now := time.Now().UTC()
+	m := &chat.Message{ID: "65f0b0b0b0b0b0b0b0b0b0b1", AppID: r.env.App.ID, DialogID: dialogID, SenderID: alice.ID,
+		RecipientID: bob.ID, Body: "while down", DateSent: now.Unix(), CreatedAt: now, UpdatedAt: now, Alert: []int64{bob.ID}}
+	if err := db.Tx(ctx, func(tx chat.Tx) error {
+		_, _, err := tx.InsertMessages(ctx, []*chat.Message{m})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc.PendingAlerts(ctx); err != nil || n != 1 {
+		t.Fatalf("pending alerts %d, %v; want 1", n, err)
+	}
+	db.Close()
+
+	r.start(t, r.dir)
+	if got, err = r.wp.Wait(bounded(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	if n := note(t, got[1]); n["message"] != alice.Login+": while down" || n["message_id"] != m.ID || n["dialog_id"] != dialogID {
+		t.Errorf("push after the restart: %s", got[1].Payload)
+	}
+	settled(t, r.env.Server.Push, "the alert sent", func(s map[push.Channel]push.ChannelStats) bool { return s[push.Web].Sent == 2 })
 	if n := len(r.wp.Received()); n != 2 {
 		t.Errorf("%d pushes, want 2", n)
 	}

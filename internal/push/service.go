@@ -138,3 +138,9 @@ func (s *Service) open(st *StoredSettings) (*Credentials, error) {
 func (s *Service) Status(ctx context.Context) ([]ChannelStats, error) {
 	return s.st.OutboxStats(ctx, s.now())
 }
+
+// PendingAlerts counts the stored messages whose chat alerts the
+// dispatcher has not queued yet (they are not in Status).
+func (s *Service) PendingAlerts(ctx context.Context) (int, error) {
+	return s.st.PendingAlerts(ctx)
+}

@@ -42,6 +42,17 @@ type Store interface {
 	ClaimDue(ctx context.Context, ch Channel, now time.Time, lease time.Duration, limit int) ([]Item, error)
 	// Finish records outcomes in one transaction.
 	Finish(ctx context.Context, outcomes []Outcome) error
+	// ExpandAlerts queues the chat alerts stored with messages and not
+	// queued yet (migration 0013), for at most limit such messages,
+	// oldest first: one push per subscription of each recipient a
+	// message names (the chat domain left out those who muted the
+	// dialog), none when the app has chat alerts off. In the same
+	// transaction it marks them queued, so each is queued once. It
+	// returns how many messages it took and how many pushes it queued.
+	ExpandAlerts(ctx context.Context, now time.Time, limit int) (messages, queued int, err error)
+	// PendingAlerts counts the stored messages whose alerts are not
+	// queued yet.
+	PendingAlerts(ctx context.Context) (int, error)
 	// OutboxStats counts the outbox by channel and state.
 	OutboxStats(ctx context.Context, now time.Time) ([]ChannelStats, error)
 	// PurgeOutbox deletes sent and dead pushes finished before before.

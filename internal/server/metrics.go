@@ -44,6 +44,9 @@ func (s *Server) scrape(ctx context.Context) (metrics.Snapshot, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("push outbox: %w", err))
 	}
+	if snap.PushPendingAlerts, err = s.Push.PendingAlerts(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("pending chat alerts: %w", err))
+	}
 	now := s.now()
 	for _, c := range s.pushOut.Counts() {
 		pc := metrics.PushChannel{Channel: string(c.Channel), Sent: c.Sent, Retried: c.Retried, Dead: c.Dead, Gone: c.Gone}

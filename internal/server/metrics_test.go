@@ -211,7 +211,7 @@ func TestMetricsMoveWithTheTraffic(t *testing.T) {
 	s.want(t, map[string]float64{
 		`parley_connections{transport="tcp"}`: 0, `parley_connections{transport="ws"}`: 0,
 		`parley_sessions`: 0, `parley_messages_stored_total`: 0, `parley_messages_routed_total`: 0,
-		`parley_offline_messages`: 0, `parley_outbox_bytes`: 0,
+		`parley_offline_messages`: 0, `parley_outbox_bytes`: 0, `parley_push_pending_chat_alerts`: 0,
 		`parley_sessions_closed_slow_total{reason="queue"}`:  0,
 		`parley_sessions_closed_slow_total{reason="memory"}`: 0,
 	})

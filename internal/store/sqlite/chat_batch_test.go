@@ -102,3 +102,46 @@ func TestPostingHeads(t *testing.T) {
 		t.Errorf("unknown dialog has a head")
 	}
 }
+
+// TestMuted asks for more keys than one statement carries, with repeats,
+// members who muted their dialog, members who did not, non-members and
+// an unknown dialog.
+func TestMuted(t *testing.T) {
+	f := newChatFixture(t, 90, 3)
+	ctx := t.Context()
+	want := map[chat.MemberKey]bool{}
+	err := f.db.Tx(ctx, func(tx chat.Tx) error {
+		for i, d := range f.dialogs {
+			if i%3 != 0 {
+				continue
+			}
+			k := chat.MemberKey{DialogID: d, UserID: f.users[0]}
+			want[k] = true
+			if err := tx.PutMember(ctx, &chat.Member{DialogID: d, UserID: k.UserID, IsMember: true}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []chat.MemberKey
+	for _, d := range f.dialogs {
+		for _, u := range f.users {
+			keys = append(keys, chat.MemberKey{DialogID: d, UserID: u}, chat.MemberKey{DialogID: d, UserID: u})
+		}
+	}
+	keys = append(keys, chat.MemberKey{DialogID: "ffffffffffffffffffffffff", UserID: f.users[0]})
+	var muted map[chat.MemberKey]bool
+	if err := f.db.Tx(ctx, func(tx chat.Tx) error {
+		var err error
+		muted, err = tx.Muted(ctx, keys)
+		return err
+	}); err != nil {
+		t.Fatalf("Muted: %v", err)
+	}
+	if fmt.Sprint(muted) != fmt.Sprint(want) || len(want) != 30 {
+		t.Fatalf("muted %v\nwant %v", muted, want)
+	}
+}

@@ -165,6 +165,49 @@ func (r chatReader) postingChunk(ctx context.Context, query string, args []any, 
 	return rows.Err()
 }
 
+var mutedSQL = func() map[int]string {
+	out := map[int]string{}
+	for n := 8; n <= postingChunk; n += 8 {
+		out[n] = `SELECT v.column1, v.column2
+		FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", n), ",") + `) v
+		CROSS JOIN members mm ON mm.dialog_id = v.column1 AND mm.user_id = v.column2
+		WHERE mm.notifications = 0`
+	}
+	return out
+}()
+
+func (r chatReader) Muted(ctx context.Context, keys []chat.MemberKey) (map[chat.MemberKey]bool, error) {
+	muted := map[chat.MemberKey]bool{}
+	seen := make(map[chat.MemberKey]bool, len(keys))
+	uniq := make([]chat.MemberKey, 0, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	err := inChunks(uniq, postingChunk, func(k chat.MemberKey) (any, any) { return k.DialogID, k.UserID },
+		func(n int, args []any) error {
+			rows, err := r.q.QueryContext(ctx, mutedSQL[n], args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k chat.MemberKey
+				if err := rows.Scan(&k.DialogID, &k.UserID); err != nil {
+					return err
+				}
+				muted[k] = true
+			}
+			return rows.Err()
+		})
+	if err != nil {
+		return nil, err
+	}
+	return muted, nil
+}
+
 func (r chatReader) PrivateDialog(ctx context.Context, appID int64, pair string) (*chat.Dialog, error) {
 	var id string
 	err := r.q.QueryRowContext(ctx, `SELECT id FROM dialogs WHERE app_id = ? AND pair_key = ?`, appID, pair).Scan(&id)

@@ -473,12 +473,16 @@ func (t chatTx) InsertMessages(ctx context.Context, msgs []*chat.Message) (int, 
 		if err != nil {
 			return i, nil, err
 		}
+		var alert any // NULL: nobody to alert (migration 0013)
+		if len(m.Alert) > 0 {
+			alert = jsonList(m.Alert)
+		}
 		// A taken id inserts nothing rather than failing: the holder is
 		// then read, which only a clash pays for.
 		res, err := t.q.ExecContext(ctx, `INSERT INTO messages (id, app_id, dialog_id, sender_id, recipient_id, body, date_sent,
-			attachments, custom, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			attachments, custom, created_at, updated_at, alert_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			m.ID, m.AppID, m.DialogID, m.SenderID, m.RecipientID, m.Body, m.DateSent, atts, custom,
-			micros(m.CreatedAt), micros(m.UpdatedAt))
+			micros(m.CreatedAt), micros(m.UpdatedAt), alert)
 		if err != nil {
 			return i, nil, err
 		}

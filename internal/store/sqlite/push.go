@@ -318,6 +318,89 @@ func (db *DB) Finish(ctx context.Context, outcomes []push.Outcome) error {
 	})
 }
 
+func (db *DB) ExpandAlerts(ctx context.Context, now time.Time, limit int) (int, int, error) {
+	// The dispatcher asks every Poll: without a message past the mark,
+	// answer from a reader and leave the writer alone.
+	var mark, top int64
+	if err := db.r.QueryRowContext(ctx, `SELECT (SELECT seq FROM push_alert_mark),
+		coalesce((SELECT max(seq) FROM messages), 0)`).Scan(&mark, &top); err != nil {
+		return 0, 0, err
+	}
+	if top <= mark {
+		return 0, 0, nil
+	}
+	var msgs, queued int
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		msgs, queued = 0, 0
+		if err := tx.QueryRowContext(ctx, `SELECT seq FROM push_alert_mark`).Scan(&mark); err != nil {
+			return err
+		}
+		// The range to expand ends at the limit-th alerting message past
+		// the mark, or, with fewer, at the newest message: the mark then
+		// moves past messages that alert no one too, so they are read once.
+		var hi int64
+		rows, err := tx.QueryContext(ctx, `SELECT seq FROM messages WHERE seq > ? AND alert_to IS NOT NULL
+			ORDER BY seq LIMIT ?`, mark, limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := rows.Scan(&hi); err != nil {
+				rows.Close()
+				return err
+			}
+			msgs++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if msgs < limit {
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), ?) FROM messages`, mark).Scan(&hi); err != nil {
+				return err
+			}
+		}
+		if hi <= mark {
+			return nil
+		}
+		if msgs > 0 {
+			// CROSS JOIN keeps the planner's order: the messages in the
+			// range, then each one's users, then their subscriptions by
+			// index (so the rows follow the messages without a sort).
+			// Left free, it scanned every subscription per message: 1 ms
+			// an alert, against 3 µs (BenchmarkExpandAlerts).
+			res, err := tx.ExecContext(ctx, `INSERT INTO push_outbox (app_id, subscription_id, channel, kind,
+				alert_dialog, alert_message, alert_sender, alert_body, next_at, created_at)
+				SELECT s.app_id, s.id, s.channel, 1, m.dialog_id, m.id, m.sender_id, m.body, ?1, m.created_at / 1000
+				FROM messages m CROSS JOIN json_each(m.alert_to) u
+				CROSS JOIN push_subscriptions s ON s.app_id = m.app_id AND s.user_id = u.value
+				WHERE m.seq > ?2 AND m.seq <= ?3 AND m.alert_to IS NOT NULL
+				AND NOT EXISTS (SELECT 1 FROM push_apps p WHERE p.app_id = m.app_id AND p.alerts = 0)`, millis(now), mark, hi)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			queued = int(n)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE push_alert_mark SET seq = ?`, hi)
+		return err
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return msgs, queued, nil
+}
+
+func (db *DB) PendingAlerts(ctx context.Context) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM messages
+		WHERE seq > (SELECT seq FROM push_alert_mark) AND alert_to IS NOT NULL`).Scan(&n)
+	return n, err
+}
+
 func (db *DB) OutboxStats(ctx context.Context, now time.Time) ([]push.ChannelStats, error) {
 	at := millis(now)
 	rows, err := db.r.QueryContext(ctx, `SELECT channel,
@@ -372,9 +455,10 @@ func (db *DB) PurgeOutbox(ctx context.Context, before time.Time) (int, error) {
 	return int(n), err
 }
 
-// QueueAlerts queues a chat alert (kind 1) for every subscription of
-// each of users in a.AppID, in the chat write transaction that stores the
-// message (REALTIME.md §20.4). A user who turned the dialog's
+// QueueAlerts queues a chat alert (kind 1) of a message that is not
+// stored for every subscription of each of users in a.AppID, in the chat
+// write transaction of the commit that takes it (REALTIME.md §20.4); a
+// stored message's alerts are expanded from its row (ExpandAlerts). A user who turned the dialog's
 // notifications off gets none, nor does anyone when the app turned chat
 // alerts off. One statement: a group message to many members costs one
 // step, not one per recipient.

@@ -352,3 +352,116 @@ func TestPushQueueAlerts(t *testing.T) {
 		t.Fatalf("claimed alerts: %+v, %v", items, err)
 	}
 }
+
+// A stored message's chat alerts (migration 0013) are queued once, by
+// ExpandAlerts, from the message as it is then: one push per subscription
+// of each user it names in its app (mutes were applied when it was
+// stored), none when the app has alerts off; a message deleted before
+// then alerts nobody. The mark survives a reopen.
+func TestPushExpandAlerts(t *testing.T) {
+	f := newPushFixture(t)
+	ctx := t.Context()
+	a := f.user(t, f.app, "a", 0)
+	b := f.user(t, f.app, "b", 0)
+	c := f.user(t, f.app, "c", 0)
+	d := f.user(t, f.other, "d", 0)
+	f.sub(t, f.app, a, push.GCM, "1", push.Development)
+	f.sub(t, f.app, a, push.Web, "1", push.Development)
+	f.sub(t, f.app, b, push.APNs, "1", push.Development)
+	f.sub(t, f.app, c, push.GCM, "1", push.Development)
+	f.sub(t, f.other, d, push.GCM, "1", push.Development)
+	dialog, otherDialog := "65f0a0a0a0a0a0a0a0a0a0a0", "65f0a0a0a0a0a0a0a0a0a0a1"
+	w := raw(t, f.dir)
+	if _, err := w.ExecContext(ctx, `INSERT INTO dialogs (id, app_id, type, owner_id, created_at, updated_at)
+		VALUES (?, ?, 2, ?, 0, 0), (?, ?, 2, ?, 0, 0)`, dialog, f.app, a, otherDialog, f.other, d); err != nil {
+		t.Fatal(err)
+	}
+	seq := 0
+	store := func(app int64, dlg, body string, alert ...int64) string {
+		t.Helper()
+		seq++
+		m := &chat.Message{ID: fmt.Sprintf("65f0b0b0b0b0b0b0b0b0b%03d", seq), AppID: app, DialogID: dlg, SenderID: c, Body: body,
+			DateSent: base.Unix(), CreatedAt: base.Add(time.Duration(seq) * time.Second), UpdatedAt: base, Alert: alert}
+		if err := f.db.Tx(ctx, func(tx chat.Tx) error {
+			_, _, err := tx.InsertMessages(ctx, []*chat.Message{m})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	expand := func(limit, wantMsgs, wantQueued int) {
+		t.Helper()
+		msgs, queued, err := f.db.ExpandAlerts(ctx, base.Add(time.Hour), limit)
+		if err != nil || msgs != wantMsgs || queued != wantQueued {
+			t.Fatalf("ExpandAlerts(%d) = %d messages, %d pushes, %v; want %d, %d", limit, msgs, queued, err, wantMsgs, wantQueued)
+		}
+	}
+	pending := func(want int) {
+		t.Helper()
+		if n, err := f.db.PendingAlerts(ctx); err != nil || n != want {
+			t.Fatalf("PendingAlerts = %d, %v; want %d", n, err, want)
+		}
+	}
+	expand(10, 0, 0) // nothing stored
+	m1 := store(f.app, dialog, "hi", a, b)
+	store(f.app, dialog, "nobody away")
+	m3 := store(f.app, dialog, "", c)
+	store(f.other, otherDialog, "other app", a) // a is not a user of the other app
+	pending(3)
+	expand(1, 1, 3) // m1: a's two subscriptions, b's one
+	pending(2)
+	expand(10, 2, 1) // m3: c's one; the other app's message: none
+	pending(0)
+	expand(10, 0, 0) // each once
+
+	// Queued from the message as it is then: edited, or deleted.
+	m5 := store(f.app, dialog, "first", c)
+	if err := f.db.Tx(ctx, func(tx chat.Tx) error { return tx.UpdateMessageBody(ctx, m5, "edited", base) }); err != nil {
+		t.Fatal(err)
+	}
+	m6 := store(f.app, dialog, "deleted", c)
+	if _, err := w.ExecContext(ctx, `DELETE FROM messages WHERE id = ?`, m6); err != nil {
+		t.Fatal(err)
+	}
+	pending(1)
+	expand(10, 1, 1)
+
+	// Alerts off for the app: the message is taken, nothing queued.
+	if err := f.db.PutAppSettings(ctx, &push.StoredSettings{AppID: f.app, AlertsOff: true}); err != nil {
+		t.Fatal(err)
+	}
+	store(f.app, dialog, "off", a)
+	expand(10, 1, 0)
+	if err := f.db.PutAppSettings(ctx, &push.StoredSettings{AppID: f.app}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The mark is stored: after a reopen nothing is queued again.
+	f.db.Close()
+	f.db = open(t, f.dir)
+	expand(10, 0, 0)
+
+	items, err := f.db.ClaimDue(ctx, push.GCM, base.Add(time.Hour), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		if it.Kind != push.KindAlert || it.Alert.DialogID != dialog || it.Alert.SenderID != c || it.AppID != f.app {
+			t.Errorf("claimed %+v", it)
+		}
+		got = append(got, fmt.Sprintf("%s %s %d %d", it.Alert.MessageID, it.Alert.Body, it.Sub.UserID, it.CreatedAt.Unix()))
+	}
+	want := []string{
+		fmt.Sprintf("%s hi %d %d", m1, a, base.Unix()+1),
+		fmt.Sprintf("%s  %d %d", m3, c, base.Unix()+3),
+		fmt.Sprintf("%s edited %d %d", m5, c, base.Unix()+5),
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("claimed gcm alerts:\n%q\nwant\n%q", got, want)
+	}
+	if n := f.outboxCount(t, "kind = 1"); n != 5 { // and a's web push and b's apns push of m1
+		t.Fatalf("%d alert rows, want 5", n)
+	}
+}
