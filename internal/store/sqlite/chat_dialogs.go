@@ -102,6 +102,17 @@ var postingSQL = func() map[int]string {
 func (r chatReader) PostingHeads(ctx context.Context, keys []chat.MemberKey) (map[string]*chat.Dialog, map[chat.MemberKey]bool, error) {
 	heads := map[string]*chat.Dialog{}
 	members := map[chat.MemberKey]bool{}
+	uniq := uniqueKeys(keys)
+	err := inChunks(uniq, postingChunk, func(k chat.MemberKey) (any, any) { return k.DialogID, k.UserID },
+		func(n int, args []any) error { return r.postingChunk(ctx, postingSQL[n], args, heads, members) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return heads, members, nil
+}
+
+// uniqueKeys is keys without repeats, in order of first appearance.
+func uniqueKeys(keys []chat.MemberKey) []chat.MemberKey {
 	seen := make(map[chat.MemberKey]bool, len(keys))
 	uniq := make([]chat.MemberKey, 0, len(keys))
 	for _, k := range keys {
@@ -110,12 +121,7 @@ func (r chatReader) PostingHeads(ctx context.Context, keys []chat.MemberKey) (ma
 			uniq = append(uniq, k)
 		}
 	}
-	err := inChunks(uniq, postingChunk, func(k chat.MemberKey) (any, any) { return k.DialogID, k.UserID },
-		func(n int, args []any) error { return r.postingChunk(ctx, postingSQL[n], args, heads, members) })
-	if err != nil {
-		return nil, nil, err
-	}
-	return heads, members, nil
+	return uniq
 }
 
 // inChunks runs a statement over keys of two columns, at most max keys at
@@ -178,14 +184,7 @@ var mutedSQL = func() map[int]string {
 
 func (r chatReader) Muted(ctx context.Context, keys []chat.MemberKey) (map[chat.MemberKey]bool, error) {
 	muted := map[chat.MemberKey]bool{}
-	seen := make(map[chat.MemberKey]bool, len(keys))
-	uniq := make([]chat.MemberKey, 0, len(keys))
-	for _, k := range keys {
-		if !seen[k] {
-			seen[k] = true
-			uniq = append(uniq, k)
-		}
-	}
+	uniq := uniqueKeys(keys)
 	err := inChunks(uniq, postingChunk, func(k chat.MemberKey) (any, any) { return k.DialogID, k.UserID },
 		func(n int, args []any) error {
 			rows, err := r.q.QueryContext(ctx, mutedSQL[n], args...)
