@@ -318,6 +318,10 @@ func (db *DB) Finish(ctx context.Context, outcomes []push.Outcome) error {
 	})
 }
 
+// keptAlertList is the longest alert list (JSON) a message keeps once its
+// alerts are queued: about 8 user ids.
+const keptAlertList = 64
+
 func (db *DB) ExpandAlerts(ctx context.Context, now time.Time, limit int) (int, int, error) {
 	// The dispatcher asks every Poll: without a message past the mark,
 	// answer from a reader and leave the writer alone.
@@ -384,6 +388,14 @@ func (db *DB) ExpandAlerts(ctx context.Context, now time.Time, limit int) (int, 
 				return err
 			}
 			queued = int(n)
+			// A group message's list can name up to 999 users, kilobytes
+			// its row would carry for good: drop the long ones, now
+			// expanded. A 1-1 message's "[id]" stays (not rewriting the row
+			// is cheaper than the bytes).
+			if _, err := tx.ExecContext(ctx, `UPDATE messages SET alert_to = NULL
+				WHERE seq > ? AND seq <= ? AND length(alert_to) > ?`, mark, hi, keptAlertList); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE push_alert_mark SET seq = ?`, hi)
 		return err

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -463,5 +464,24 @@ func TestPushExpandAlerts(t *testing.T) {
 	}
 	if n := f.outboxCount(t, "kind = 1"); n != 5 { // and a's web push and b's apns push of m1
 		t.Fatalf("%d alert rows, want 5", n)
+	}
+
+	// Once expanded, a long list (a big group's) is dropped from its
+	// message; a short one stays.
+	long := []int64{a}
+	for i := range 20 {
+		long = append(long, 100000+int64(i))
+	}
+	m7 := store(f.app, dialog, "to many", long...)
+	expand(10, 1, 2)
+	var kept, dropped sql.NullString
+	if err := w.QueryRowContext(ctx, `SELECT alert_to FROM messages WHERE id = ?`, m1).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.QueryRowContext(ctx, `SELECT alert_to FROM messages WHERE id = ?`, m7).Scan(&dropped); err != nil {
+		t.Fatal(err)
+	}
+	if kept.String != fmt.Sprintf("[%d,%d]", a, b) || dropped.Valid {
+		t.Fatalf("alert lists after expansion: m1 %v, m7 %v", kept, dropped)
 	}
 }

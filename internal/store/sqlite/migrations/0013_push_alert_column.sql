@@ -4,7 +4,8 @@
 -- who muted the dialog already left out) are written with the message, in
 -- the INSERT that stores it, as a JSON array of user ids (NULL: none). The push dispatcher later expands them
 -- into push_outbox rows, one per subscription, in a transaction that also
--- moves push_alert_mark past them: every alerting message with a seq
+-- moves push_alert_mark past them (and drops lists longer than about 8
+-- ids, which a group message would otherwise carry for good): every alerting message with a seq
 -- above the mark is still to expand. Message seqs are assigned by the one
 -- writer in commit order, so a reader never sees a seq above one it has
 -- not seen yet.
