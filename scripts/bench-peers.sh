@@ -32,7 +32,9 @@
 #     session marks itself inactive after its initial presence, so every
 #     recipient is alerted while still receiving live; the table adds the
 #     pushes the sink received. The issue-14 check, in one sitting:
-#     SERVERS="parley-history parley-history-alerts")
+#     SERVERS="parley-history parley-history-alerts"); and
+#     "parley-group-alerts": parley-group with the same alerts (every
+#     member's copy calls for one)
 #   PUSH_SINK_DELAY (unset: none): for the -alerts runs, how long the sink
 #     holds each answer (a Go duration, e.g. 200ms: a slow push provider)
 #   PRIVACY_ITEMS (0: none): every user of the parley-routing, -history and
@@ -379,6 +381,8 @@ for s in $SERVERS; do
     parley-group-lists) run_parley parley-group-lists true "$LISTS_ITEMS" --group-size "${GROUP_SIZE:-10}" ;;
     parley-history-alerts) run_parley parley-history-alerts true "$PRIVACY_ITEMS" --push-alerts \
         ${PUSH_SINK_DELAY:+--push-sink-delay "$PUSH_SINK_DELAY"} ;;
+    parley-group-alerts) run_parley parley-group-alerts true "$PRIVACY_ITEMS" --group-size "${GROUP_SIZE:-10}" --push-alerts \
+        ${PUSH_SINK_DELAY:+--push-sink-delay "$PUSH_SINK_DELAY"} ;;
     *) die "unknown server $s in SERVERS" ;;
   esac
 done
@@ -408,7 +412,7 @@ title() {
     prosody-gengc) echo "Prosody $(ver prosody), generational GC" ;;
     parley-routing) echo "Parley, routing only$(lists "$1")" ;;
     parley-history|parley-history-lists|parley-history-alerts) echo "Parley, save_to_history=1$(lists "$1")$(alerts "$1")" ;;
-    parley-group|parley-group-lists) echo "Parley, groups of ${GROUP_SIZE:-10}, save_to_history=1 (copies)$(lists "$1")" ;;
+    parley-group|parley-group-lists|parley-group-alerts) echo "Parley, groups of ${GROUP_SIZE:-10}, save_to_history=1 (copies)$(lists "$1")$(alerts "$1")" ;;
   esac
 }
 # cell NAME JQ: one figure of one server, or why there is none.
@@ -462,7 +466,7 @@ open_latency() {
   row "load tool CPU, cores (of its one), per phase" '[.phases[].tool_cpu_cores | f2] | join(" / ")'
   row "other work on the machine, cores, per phase" '[.phases[].other_cpu_cores | f2] | join(" / ")'
   case " $SERVERS " in
-    *" parley-history-alerts "*)
+    *" parley-history-alerts "* | *" parley-group-alerts "*)
       row "Web Push alerts received by the sink: at the chat's end / after the ${DRAIN} drain, of those called for" \
         'if .push_alerts then (.pushes_run | n) + " / " + (.pushes_drained | n) + " of " + (.pushes_expected | n) else "–" end'
       row "Web Push alerts received per phase window" \

@@ -764,8 +764,9 @@ func TestDispatchEvents(t *testing.T) {
 // take all of the wall time.
 type chatLoad struct {
 	mu    sync.Mutex
-	base  time.Duration
-	since time.Time // zero while calm
+	base  time.Duration // commit time until since
+	since time.Time
+	share float64 // of the wall time since then spent in commits
 }
 
 func (l *chatLoad) CommitTime() time.Duration {
@@ -774,18 +775,24 @@ func (l *chatLoad) CommitTime() time.Duration {
 	if l.since.IsZero() {
 		return l.base
 	}
-	return l.base + time.Since(l.since)
+	return l.base + time.Duration(l.share*float64(time.Since(l.since)))
+}
+
+// set makes the chat spend share of the wall time in commits from now on.
+func (l *chatLoad) set(share float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.since.IsZero() {
+		l.base += time.Duration(l.share * float64(time.Since(l.since)))
+	}
+	l.since, l.share = time.Now(), share
 }
 
 func (l *chatLoad) saturate(on bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case on && l.since.IsZero():
-		l.since = time.Now()
-	case !on && !l.since.IsZero():
-		l.base += time.Since(l.since)
-		l.since = time.Time{}
+	if on {
+		l.set(1)
+	} else {
+		l.set(0)
 	}
 }
 
@@ -835,6 +842,54 @@ func TestDispatchYieldsToASaturatedChat(t *testing.T) {
 		t.Errorf("no push sent in %s of a saturated chat: they should trickle, not stop", elapsed)
 	}
 	load.saturate(false)
+	if _, err := r.wp.Wait(bounded(t), total); err != nil {
+		t.Fatalf("after the chat calmed down: %v", err)
+	}
+}
+
+// Once yielding, pushes keep yielding while the chat's commits take more
+// than a quarter of the wall time (a saturated chat hovers about a half),
+// and go at full speed under that.
+func TestDispatchYieldsUntilTheChatCalms(t *testing.T) {
+	r := newRig(t)
+	alice, bob := r.env.NewUser(t), r.env.NewUser(t)
+	r.subscribeWeb(t, bob, "browser")
+	r.stop(t)
+	ctx := t.Context()
+	db, svc := r.offline(t)
+	load := &chatLoad{}
+	const workers, poll = 16, 100 * time.Millisecond
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := push.NewDispatcher(db, svc, map[push.Channel]push.Provider{push.Web: webpush.New(webpush.Config{})}, nil,
+		push.DispatchConfig{Workers: workers, Poll: poll, Chat: load}, log, nil)
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		d.Run(runCtx)
+		close(done)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	load.saturate(true)
+	time.Sleep(3 * poll)
+	load.set(0.4) // under the half that started the yield, over the quarter that ends it
+	time.Sleep(3 * poll)
+	const total = 120
+	started := time.Now()
+	for range total {
+		if _, err := svc.CreateEvent(ctx, push.Caller{AppID: r.env.App.ID, UserID: alice.ID}, push.EventInput{NotificationType: "push",
+			Environment: "development", Message: b64(map[string]any{"message": "busy"}), Sel: push.Selector{IDs: []int64{bob.ID}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second)
+	sent, elapsed := len(r.wp.Received()), time.Since(started)
+	if most := (workers / 4) * int(elapsed/poll+2); sent > most {
+		t.Errorf("%d pushes sent in %s of a chat at 0.4 after saturation; want at most %d", sent, elapsed, most)
+	}
+	load.set(0.1)
 	if _, err := r.wp.Wait(bounded(t), total); err != nil {
 		t.Fatalf("after the chat calmed down: %v", err)
 	}
