@@ -63,12 +63,14 @@ func (a *alerts) subscribe(t *testing.T, u *servertest.User) {
 func (a *alerts) list(t *testing.T) []alert {
 	t.Helper()
 	servertest.Eventually(t, 10*time.Second, "the push outbox drains", func() bool {
+		// Pending first: an alert expanded between the two reads is then
+		// queued in the second, not missed by both.
+		if n, err := a.env.Server.Push.PendingAlerts(t.Context()); err != nil || n > 0 {
+			return false
+		}
 		st, err := a.env.Server.Push.Status(t.Context())
 		if err != nil {
 			t.Fatal(err)
-		}
-		if n, err := a.env.Server.Push.PendingAlerts(t.Context()); err != nil || n > 0 {
-			return false
 		}
 		for _, c := range st {
 			if c.Queued > 0 {

@@ -186,12 +186,14 @@ func settled(t *testing.T, svc *push.Service, what string, ok func(map[push.Chan
 	t.Helper()
 	var last map[push.Channel]push.ChannelStats
 	servertest.Eventually(t, waitFor, what, func() bool {
+		// Pending first: an alert expanded between the two reads is then
+		// queued in the second, not missed by both.
+		if n, err := svc.PendingAlerts(t.Context()); err != nil || n > 0 {
+			return false
+		}
 		all, err := svc.Status(t.Context())
 		if err != nil {
 			t.Fatal(err)
-		}
-		if n, err := svc.PendingAlerts(t.Context()); err != nil || n > 0 {
-			return false
 		}
 		last = map[push.Channel]push.ChannelStats{}
 		for _, s := range all {
