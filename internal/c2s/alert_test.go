@@ -126,8 +126,10 @@ func TestChatAlertsForOfflineRecipients(t *testing.T) {
 		a.send(fmt.Sprintf(`<message type="chat" to="%s" id="%s" xmlns="jabber:client"><body>hi</body>`+
 			`<extraParams xmlns="jabber:client"><save_to_history>1</save_to_history>%s</extraParams></message>`, userJID(env, to), id, extra))
 	}
-	send(bob, "65a1f3d9c81a4f0e2b000001", "")
+	// The silent one first: stanzas take effect in order, so it is stored
+	// and unread when the other's alert is sent (the badge counts it).
 	send(bob, "65a1f3d9c81a4f0e2b000002", "<silent>1</silent>")
+	send(bob, "65a1f3d9c81a4f0e2b000001", "")
 	send(carol, "65a1f3d9c81a4f0e2b000003", "")
 	a.send(`<iq type="get" id="s1" xmlns="jabber:client"><ping xmlns="urn:xmpp:ping"/></iq>`)
 	a.expect("iq")
