@@ -798,21 +798,24 @@ func (l *chatLoad) saturate(on bool) {
 	}
 }
 
-// Pushes yield to a saturated chat: while the chat's commits take all of
-// the wall time, a channel claims at most a quarter of its workers' worth
-// per poll; once the chat calms down the backlog goes at full speed.
-func TestDispatchYieldsToASaturatedChat(t *testing.T) {
-	r := newRig(t)
+// yieldPoll and yieldWorkers are the dispatcher of the yield tests.
+const yieldPoll, yieldWorkers = 100 * time.Millisecond, 16
+
+// startYielding runs a Web Push dispatcher whose chat load the test sets,
+// on the stopped store of a rig where bob has a subscription, and returns
+// the rig, the load, and queueBusy: 120 events to bob, and the pushes the
+// rig received within a second of them; then at most yieldWorkers/4 per
+// poll may have gone, and one poll's more for the one under way.
+func startYielding(t *testing.T) (r *rig, load *chatLoad, queueBusy func() (sent, most int)) {
+	r = newRig(t)
 	alice, bob := r.env.NewUser(t), r.env.NewUser(t)
 	r.subscribeWeb(t, bob, "browser")
 	r.stop(t)
-	ctx := t.Context()
 	db, svc := r.offline(t)
-	load := &chatLoad{}
-	const workers, poll = 16, 100 * time.Millisecond
+	load = &chatLoad{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d := push.NewDispatcher(db, svc, map[push.Channel]push.Provider{push.Web: webpush.New(webpush.Config{})}, nil,
-		push.DispatchConfig{Workers: workers, Poll: poll, Chat: load}, log, nil)
+		push.DispatchConfig{Workers: yieldWorkers, Poll: yieldPoll, Chat: load}, log, nil)
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -823,28 +826,35 @@ func TestDispatchYieldsToASaturatedChat(t *testing.T) {
 		stop()
 		<-done
 	})
+	return r, load, func() (int, int) {
+		started := time.Now()
+		for range yieldEvents {
+			if _, err := svc.CreateEvent(t.Context(), push.Caller{AppID: r.env.App.ID, UserID: alice.ID}, push.EventInput{NotificationType: "push",
+				Environment: "development", Message: b64(map[string]any{"message": "busy"}), Sel: push.Selector{IDs: []int64{bob.ID}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Second)
+		return len(r.wp.Received()), (yieldWorkers / 4) * int(time.Since(started)/yieldPoll+2)
+	}
+}
+
+// yieldEvents is how many pushes queueBusy queues.
+const yieldEvents = 120
+
+// Pushes yield to a saturated chat: while the chat's commits take all of
+// the wall time, a channel claims at most a quarter of its workers' worth
+// per poll; once the chat calms down the backlog goes at full speed.
+func TestDispatchYieldsToASaturatedChat(t *testing.T) {
+	r, load, queueBusy := startYielding(t)
 	// The chat saturates; the dispatcher sees it at its next samples.
 	load.saturate(true)
-	time.Sleep(3 * poll)
-	const total = 120
-	started := time.Now()
-	for range total {
-		if _, err := svc.CreateEvent(ctx, push.Caller{AppID: r.env.App.ID, UserID: alice.ID}, push.EventInput{NotificationType: "push",
-			Environment: "development", Message: b64(map[string]any{"message": "busy"}), Sel: push.Selector{IDs: []int64{bob.ID}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(time.Second)
-	sent, elapsed := len(r.wp.Received()), time.Since(started)
-	// At most workers/4 per poll, and one poll more for the one under way.
-	if most := (workers / 4) * int(elapsed/poll+2); sent > most {
-		t.Errorf("%d pushes sent in %s of a saturated chat; want at most %d", sent, elapsed, most)
-	}
-	if sent == 0 {
-		t.Errorf("no push sent in %s of a saturated chat: they should trickle, not stop", elapsed)
+	time.Sleep(3 * yieldPoll)
+	if sent, most := queueBusy(); sent > most || sent == 0 {
+		t.Errorf("%d pushes sent in a second of a saturated chat; want at most %d, and some: they should trickle, not stop", sent, most)
 	}
 	load.saturate(false)
-	if _, err := r.wp.Wait(bounded(t), total); err != nil {
+	if _, err := r.wp.Wait(bounded(t), yieldEvents); err != nil {
 		t.Fatalf("after the chat calmed down: %v", err)
 	}
 }
@@ -853,46 +863,16 @@ func TestDispatchYieldsToASaturatedChat(t *testing.T) {
 // than a quarter of the wall time (a saturated chat hovers about a half),
 // and go at full speed under that.
 func TestDispatchYieldsUntilTheChatCalms(t *testing.T) {
-	r := newRig(t)
-	alice, bob := r.env.NewUser(t), r.env.NewUser(t)
-	r.subscribeWeb(t, bob, "browser")
-	r.stop(t)
-	ctx := t.Context()
-	db, svc := r.offline(t)
-	load := &chatLoad{}
-	const workers, poll = 16, 100 * time.Millisecond
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := push.NewDispatcher(db, svc, map[push.Channel]push.Provider{push.Web: webpush.New(webpush.Config{})}, nil,
-		push.DispatchConfig{Workers: workers, Poll: poll, Chat: load}, log, nil)
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		d.Run(runCtx)
-		close(done)
-	}()
-	t.Cleanup(func() {
-		stop()
-		<-done
-	})
+	r, load, queueBusy := startYielding(t)
 	load.saturate(true)
-	time.Sleep(3 * poll)
+	time.Sleep(3 * yieldPoll)
 	load.set(0.4) // under the half that started the yield, over the quarter that ends it
-	time.Sleep(3 * poll)
-	const total = 120
-	started := time.Now()
-	for range total {
-		if _, err := svc.CreateEvent(ctx, push.Caller{AppID: r.env.App.ID, UserID: alice.ID}, push.EventInput{NotificationType: "push",
-			Environment: "development", Message: b64(map[string]any{"message": "busy"}), Sel: push.Selector{IDs: []int64{bob.ID}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(time.Second)
-	sent, elapsed := len(r.wp.Received()), time.Since(started)
-	if most := (workers / 4) * int(elapsed/poll+2); sent > most {
-		t.Errorf("%d pushes sent in %s of a chat at 0.4 after saturation; want at most %d", sent, elapsed, most)
+	time.Sleep(3 * yieldPoll)
+	if sent, most := queueBusy(); sent > most {
+		t.Errorf("%d pushes sent in a second of a chat at 0.4 after saturation; want at most %d", sent, most)
 	}
 	load.set(0.1)
-	if _, err := r.wp.Wait(bounded(t), total); err != nil {
+	if _, err := r.wp.Wait(bounded(t), yieldEvents); err != nil {
 		t.Fatalf("after the chat calmed down: %v", err)
 	}
 }
